@@ -1,0 +1,30 @@
+"""The /api/v1 router: every resource registers here and nowhere else."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from fleetgate.audit.api import LedgerViewSet
+from fleetgate.catalog.api import ApplicationViewSet, ArtifactViewSet, VersionViewSet
+from fleetgate.core.api import LoginView, LogoutView, MeView, SessionView, TokenViewSet, UserViewSet
+from fleetgate.intents.api import IntentViewSet, RingPolicyViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("applications", ApplicationViewSet, basename="application")
+router.register("versions", VersionViewSet, basename="version")
+router.register("artifacts", ArtifactViewSet, basename="artifact")
+router.register("intents", IntentViewSet, basename="intent")
+router.register("ring-policies", RingPolicyViewSet, basename="ring-policy")
+router.register("ledger", LedgerViewSet, basename="ledger")
+router.register("users", UserViewSet, basename="user")
+router.register("tokens", TokenViewSet, basename="token")
+
+urlpatterns = [
+    path("auth/session/", SessionView.as_view(), name="session"),
+    path("auth/login/", LoginView.as_view(), name="login"),
+    path("auth/logout/", LogoutView.as_view(), name="logout"),
+    path("me/", MeView.as_view(), name="me"),
+    path("", include(router.urls)),
+]

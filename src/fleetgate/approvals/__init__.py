@@ -1,0 +1,4 @@
+"""CAB requests, decisions, quorum, conditions, exceptions and break-glass.
+
+This domain arrives with its own issue; the package exists now so the layout and the import
+contracts are in place from the start."""

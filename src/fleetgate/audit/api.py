@@ -1,0 +1,106 @@
+"""The ledger over HTTP: read, filter, verify, export. Nothing here writes events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from fleetgate.api.base import ResourceViewSet
+from fleetgate.api.pagination import CursorPagination
+from fleetgate.audit import queries
+from fleetgate.audit.models import LedgerEvent
+from fleetgate.audit.verify import verify_chain
+from fleetgate.core import permissions
+from fleetgate.core.errors import FieldIssue, ValidationFailed
+
+
+class LedgerEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = LedgerEvent
+        fields = [
+            "sequence",
+            "occurred_at",
+            "actor_kind",
+            "actor_id",
+            "actor_name",
+            "actor_roles",
+            "action",
+            "severity",
+            "subject_type",
+            "subject_id",
+            "before",
+            "after",
+            "reason",
+            "correlation_id",
+            "prev_hash",
+            "hash",
+        ]
+
+
+class VerifyResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    ok = serializers.BooleanField()
+    checked = serializers.IntegerField()
+    head_sequence = serializers.IntegerField()
+    first_bad_sequence = serializers.IntegerField(allow_null=True)
+    problem = serializers.CharField()
+    checkpoints_verified = serializers.IntegerField()
+
+
+class LedgerFilter(django_filters.FilterSet):
+    action = django_filters.CharFilter(lookup_expr="startswith")
+    actor = django_filters.CharFilter(field_name="actor_name")
+    subject_type = django_filters.CharFilter()
+    subject_id = django_filters.CharFilter()
+    correlation_id = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    severity = django_filters.CharFilter()
+
+    class Meta:
+        model = LedgerEvent
+        fields: list[str] = []
+
+
+class LedgerPagination(CursorPagination):
+    ordering = "-sequence"
+
+
+class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    serializer_class = LedgerEventSerializer
+    view_permission = "ledger.view"
+    filterset_class = LedgerFilter
+    pagination_class = LedgerPagination
+    lookup_field = "sequence"
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> Any:
+        return queries.events()
+
+    @extend_schema(request=None, responses=VerifyResultSerializer)
+    @action(detail=False, methods=["post"])
+    def verify(self, request: Request) -> Response:
+        permissions.require(self.actor, "ledger.verify")
+        return Response(verify_chain().as_dict())
+
+    @extend_schema(responses={(200, "application/jsonl"): OpenApiTypes.STR}, filters=False)
+    @action(detail=False, methods=["get"])
+    def export(self, request: Request) -> StreamingHttpResponse:
+        permissions.require(self.actor, "ledger.export")
+        raw = request.query_params.get("after_sequence", "0") or "0"
+        if not raw.isdigit():
+            raise ValidationFailed(
+                "after_sequence must be a whole number.",
+                errors=[FieldIssue("after_sequence", "integer", "Use the last sequence you already hold, e.g. 1200.")],
+            )
+        after = int(raw)
+        response = StreamingHttpResponse(queries.export_lines(after), content_type="application/jsonl")
+        response["Content-Disposition"] = 'attachment; filename="fleetgate-ledger.jsonl"'
+        return response

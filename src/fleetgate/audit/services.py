@@ -1,0 +1,87 @@
+"""The ledger's writers: record() for events, sign_checkpoint() for signed heads."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from fleetgate.audit.models import LedgerCheckpoint, LedgerEvent, LedgerHead
+from fleetgate.core import correlation, keys, permissions
+from fleetgate.core.actors import Actor
+from fleetgate.core.snapshot import to_json
+
+
+class LedgerOutsideTransaction(RuntimeError):
+    """record() must share the transaction of the change it describes."""
+
+
+def record(
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: object,
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    severity: str = "info",
+) -> LedgerEvent:
+    if not connection.in_atomic_block:
+        raise LedgerOutsideTransaction(f"audit.record({action}) called outside transaction.atomic()")
+    head = LedgerHead.objects.select_for_update().get(pk=1)
+    event = LedgerEvent(
+        sequence=head.sequence + 1,
+        occurred_at=timezone.now(),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_roles=actor.roles,
+        action=action,
+        severity=severity,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        before=to_json(before),
+        after=to_json(after),
+        reason=reason,
+        correlation_id=correlation.current(),
+        prev_hash=head.hash,
+    )
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
+    head.sequence, head.hash = event.sequence, event.hash
+    head.save(update_fields=["sequence", "hash"])
+    return event
+
+
+def _checkpoint_message(sequence: int, head_hash: str) -> bytes:
+    return f"fleetgate-ledger-checkpoint:{sequence}:{head_hash}".encode()
+
+
+def sign_checkpoint(*, actor: Actor) -> LedgerCheckpoint | None:
+    """Sign the current head; skipped when nothing was appended since the last checkpoint."""
+    permissions.require(actor, "ledger.checkpoint")
+    key = keys.load_or_create("ledger")
+    with transaction.atomic():
+        head = LedgerHead.objects.select_for_update().get(pk=1)
+        last = LedgerCheckpoint.objects.first()
+        if head.sequence == 0 or (last and last.sequence == head.sequence):
+            return None
+        signature = key.private.sign(_checkpoint_message(head.sequence, head.hash))
+        checkpoint = LedgerCheckpoint.objects.create(
+            sequence=head.sequence,
+            head_hash=head.hash,
+            signed_at=timezone.now(),
+            key_id=key.key_id,
+            signature=base64.b64encode(signature).decode(),
+        )
+        record(
+            actor=actor,
+            action="ledger.checkpoint_signed",
+            subject_type="ledger_checkpoint",
+            subject_id=checkpoint.pk,
+            after={"sequence": checkpoint.sequence, "head_hash": checkpoint.head_hash, "key_id": key.key_id},
+        )
+    return checkpoint

@@ -1,0 +1,63 @@
+"""Shared CLI helpers: Django bootstrapping for local commands, output, error exits."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from fleetgate.cli.client import ApiError
+from fleetgate.core.errors import DomainError
+
+console = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+SERVER_OPT = typer.Option(
+    None, "--server", envvar="FLEETGATE_SERVER", help="Fleetgate URL (default http://127.0.0.1:8000)"
+)
+TOKEN_OPT = typer.Option(None, "--token", envvar="FLEETGATE_TOKEN", help="API token (fg_...)")
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleetgate.settings")
+    import django
+
+    django.setup()
+
+
+def handles_errors(fn: F) -> F:
+    """Print problems as what went wrong plus what to do next, and exit non-zero."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ApiError as exc:
+            err.print(f"[red]{exc.render()}[/red]", highlight=False)
+            raise typer.Exit(1) from None
+        except DomainError as exc:
+            err.print(f"[red]Error ({exc.code}): {exc.detail}[/red]", highlight=False)
+            for issue in exc.errors:
+                err.print(f"  - {issue.field}: {issue.message} [{issue.rule}]", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    console.print_json(json.dumps(data, default=str))
+
+
+@contextmanager
+def cli_correlation() -> Iterator[str]:
+    from fleetgate.core import correlation
+
+    with correlation.bound(correlation.new_id()) as cid:
+        yield cid

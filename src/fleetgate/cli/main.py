@@ -1,0 +1,129 @@
+"""`fleetgate`: run the server, administer the installation, and drive it over the API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import typer
+
+from fleetgate.cli import audit, intents, seed
+from fleetgate.cli.admin import token_app, user_app
+from fleetgate.cli.common import console, handles_errors, setup_django
+
+app = typer.Typer(
+    help="Fleetgate: governance control plane for endpoint software deployment.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(intents.intent_app, name="intent")
+app.add_typer(audit.audit_app, name="audit")
+app.command("apply")(intents.apply)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema and load the default policies."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@app.command("seed-demo")
+@handles_errors
+def seed_demo() -> None:
+    """Load demo users, applications and intents (once); print the demo sign-ins."""
+    setup_django()
+    created = seed.seed()
+    if created:
+        seed.save_credentials(created)
+    _print_credentials()
+
+
+def _print_credentials() -> None:
+    creds = seed.load_credentials()
+    if not creds:
+        console.print("No demo credentials on file (demo data was not created by this data directory).")
+        return
+    console.print("[bold]Demo sign-ins[/bold] (role user / password):")
+    for username, password in creds.items():
+        console.print(f"  {username:18} {password}", highlight=False)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command, e.g. `fleetgate manage spectacular`."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["fleetgate manage", *ctx.args])
+
+
+@app.command()
+def up(
+    port: int = typer.Option(8000, "--port"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    demo: bool = typer.Option(False, "--demo", help="Seed demo data and print the demo sign-ins"),
+    workers: int = typer.Option(2, "--workers", min=1),
+) -> None:
+    """Migrate, then run the web server and the background worker until Ctrl-C."""
+    migrate()
+    if demo:
+        seed_demo()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fleetgate.settings"}
+    web = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "fleetgate.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(workers),
+        "--threads",
+        "8",
+        "--graceful-timeout",
+        "10",
+    ]
+    worker = [sys.executable, "-m", "django", "run_huey", "--quiet"]
+    children = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]  # noqa: S603 (our own argv)
+    console.print(f"Fleetgate on [bold]http://{host}:{port}[/bold] (API docs /api/docs/). Ctrl-C stops it.")
+    _supervise(children)
+
+
+def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(c.poll() is None for c in children):
+        time.sleep(0.3)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    console.print("Fleetgate stopped.")
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+    if failed and not stopping:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,93 @@
+"""The one place that reads the environment. Everything configurable is a FLEETGATE_* variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(f"FLEETGATE_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"FLEETGATE_{name} must be an integer, got {raw!r}; fix the variable and retry.") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name).strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    database_url: str
+    redis_url: str
+    debug: bool
+    secret_key: str
+    allowed_hosts: list[str]
+    max_body_bytes: int
+    max_upload_bytes: int
+    throttle_user: str
+    throttle_anon: str
+    token_default_days: int
+    db_pool_max: int
+    log_level: str
+    server_url: str
+    token: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+
+def _secret_key(data_dir: Path) -> str:
+    explicit = _env("SECRET_KEY")
+    if explicit:
+        return explicit
+    # Generated once per installation and kept beside the database, so sessions survive restarts
+    # without anybody baking a key into code.
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load() -> Config:
+    data_dir = Path(_env("DATA_DIR", "./var")).resolve()
+    return Config(
+        data_dir=data_dir,
+        database_url=_env("DATABASE_URL"),
+        redis_url=_env("REDIS_URL"),
+        debug=_env_bool("DEBUG", False),
+        secret_key=_secret_key(data_dir),
+        allowed_hosts=[h for h in _env("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h],
+        max_body_bytes=_env_int("MAX_BODY_BYTES", 1024 * 1024),
+        max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024),
+        throttle_user=_env("THROTTLE_USER", "6000/min"),
+        throttle_anon=_env("THROTTLE_ANON", "60/min"),
+        token_default_days=_env_int("TOKEN_DEFAULT_DAYS", 90),
+        db_pool_max=_env_int("DB_POOL_MAX", 10),
+        log_level=_env("LOG_LEVEL", "INFO"),
+        server_url=_env("SERVER", "http://127.0.0.1:8000"),
+        token=_env("TOKEN"),
+    )
+
+
+settings = load()

@@ -1,0 +1,222 @@
+"""Sessions, who-am-I, users and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate, login, logout
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fleetgate.api.base import ResourceViewSet, StrictSerializer, actor_of, int_id
+from fleetgate.core import queries, services
+from fleetgate.core.models import ApiToken
+from fleetgate.core.roles import Role
+
+
+class RoleGrantSerializer(StrictSerializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    boundary = serializers.CharField(max_length=64, default="*")
+    business_units = serializers.ListField(child=serializers.CharField(max_length=64), default=["*"])
+
+
+class UserSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    email = serializers.CharField(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+    roles = serializers.SerializerMethodField()
+
+    def get_roles(self, user: Any) -> list[dict[str, Any]]:
+        return [b.as_dict() for b in user.role_bindings.all()]
+
+
+class UserCreateSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(write_only=True, max_length=256)
+    email = serializers.EmailField(required=False, default="")
+    roles = RoleGrantSerializer(many=True, required=False, default=list)
+
+
+class RolesSerializer(StrictSerializer):
+    roles = RoleGrantSerializer(many=True)
+
+
+class ReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    username = serializers.CharField()
+    kind = serializers.CharField()
+    roles = RoleGrantSerializer(many=True)
+
+
+class SessionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    authenticated = serializers.BooleanField()
+    user = MeSerializer(allow_null=True)
+
+
+class LoginSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256)
+
+
+class TokenSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    username = serializers.CharField(source="user.username", read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "key_id",
+            "username",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "is_active",
+        ]
+
+
+class TokenCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    days = serializers.IntegerField(required=False, min_value=1, max_value=365)
+    user = serializers.IntegerField(required=False, help_text="Another user's id (Platform Admin only).")
+
+
+class TokenCreatedSerializer(TokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret. Shown once; store it now.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "token"]
+
+
+def _me(request: Request) -> dict[str, Any]:
+    actor = actor_of(request)
+    return {
+        "id": actor.id,
+        "username": actor.name,
+        "kind": actor.kind,
+        "roles": [
+            {"role": g.role.value, "boundary": g.scope.boundary, "business_units": sorted(g.scope.business_units)}
+            for g in actor.grants
+        ],
+    }
+
+
+@method_decorator(ensure_csrf_cookie, name="get")
+class SessionView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=SessionSerializer, operation_id="session_read")
+    def get(self, request: Request) -> Response:
+        if request.user is None or not request.user.is_authenticated:
+            return Response({"authenticated": False, "user": None})
+        return Response({"authenticated": True, "user": _me(request)})
+
+
+@method_decorator(csrf_protect, name="post")
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_scope = "login"
+
+    @extend_schema(request=LoginSerializer, responses=SessionSerializer, operation_id="session_login")
+    def post(self, request: Request) -> Response:
+        body = LoginSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = authenticate(request._request, **body.validated_data)
+        if user is None:
+            from rest_framework.exceptions import AuthenticationFailed
+
+            raise AuthenticationFailed("Wrong username or password.")
+        login(request._request, user)
+        request.user = user
+        return Response({"authenticated": True, "user": _me(request)})
+
+
+class LogoutView(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="session_logout")
+    def post(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer, operation_id="me_read")
+    def get(self, request: Request) -> Response:
+        return Response(_me(request))
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    serializer_class = UserSerializer
+    view_permission = "user.view"
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return queries.users()
+
+    @extend_schema(request=UserCreateSerializer, responses={201: UserSerializer})
+    def create(self, request: Request) -> Response:
+        body = UserCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = services.create_user(actor=self.actor, **body.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RolesSerializer, responses=UserSerializer)
+    @action(detail=True, methods=["put"])
+    def roles(self, request: Request, pk: str) -> Response:
+        body = RolesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = services.set_roles(actor=self.actor, user_id=int_id(pk), roles=body.validated_data["roles"])
+        return Response(UserSerializer(user).data)
+
+    @extend_schema(request=ReasonSerializer, responses=UserSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, pk: str) -> Response:
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = services.set_active(actor=self.actor, user_id=int_id(pk), active=False, **body.validated_data)
+        return Response(UserSerializer(user).data)
+
+
+class TokenViewSet(mixins.ListModelMixin, ResourceViewSet):
+    serializer_class = TokenSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return ApiToken.objects.none()
+        return queries.tokens_visible_to(self.actor)
+
+    @extend_schema(request=TokenCreateSerializer, responses={201: TokenCreatedSerializer})
+    def create(self, request: Request) -> Response:
+        body = TokenCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        token, secret = services.create_token(
+            actor=self.actor,
+            user_id=data.get("user", request.user.pk),
+            name=data["name"],
+            days=data.get("days"),
+        )
+        return Response({**TokenSerializer(token).data, "token": secret}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonSerializer, responses=TokenSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        token = services.revoke_token(actor=self.actor, token_id=int_id(pk), **body.validated_data)
+        return Response(TokenSerializer(token).data)

@@ -1,0 +1,71 @@
+"""Typed domain errors. Each maps to one RFC 9457 problem type with a stable code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    field: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "rule": self.rule, "message": self.message}
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[FieldIssue] | None = None, **extra: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.extra = extra
+
+
+class ValidationFailed(DomainError):
+    status, code, title = 400, "validation-error", "The request is not valid"
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not-found", "Not found"
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "You may not do this"
+
+
+class ScopeViolation(Forbidden):
+    code, title = "scope-violation", "Target is outside your scope"
+
+
+class SeparationOfDuties(Forbidden):
+    code, title = "separation-of-duties", "Separation of duties"
+
+
+class InvalidTransition(DomainError):
+    status, code, title = 409, "invalid-transition", "Transition not allowed from the current state"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict with the current state"
+
+
+class ActiveChangeConflict(Conflict):
+    code, title = "active-change-conflict", "Another change is active for this application and ring"
+
+
+class PreconditionFailed(DomainError):
+    status, code, title = 412, "stale-etag", "The resource changed since you read it"
+
+
+class PreconditionRequired(DomainError):
+    status, code, title = 428, "precondition-required", "If-Match header required"
+
+
+class PayloadTooLarge(DomainError):
+    status, code, title = 413, "payload-too-large", "Payload too large"

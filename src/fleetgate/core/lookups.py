@@ -1,0 +1,29 @@
+"""Row lookups shared by services: lock-or-404 with a message that says what to do next."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+
+from fleetgate.core.actors import Actor
+from fleetgate.core.errors import Forbidden, NotFound
+
+M = TypeVar("M", bound=models.Model)
+
+
+def locked(model: type[M], pk: Any, label: str) -> M:
+    """SELECT ... FOR UPDATE one row; call inside transaction.atomic()."""
+    try:
+        return model._default_manager.select_for_update().get(pk=pk)
+    except (model.DoesNotExist, ValueError, DjangoValidationError):  # type: ignore[attr-defined]
+        raise NotFound(f"No {label} with id {pk}; list them to find the right id.") from None
+
+
+def user_of(actor: Actor) -> Any:
+    """The person behind an actor; services that record authorship need one."""
+    if actor.user_pk is None:
+        raise Forbidden(f"{actor.name} is not a person; this action must be taken by a signed-in user.")
+    return get_user_model().objects.get(pk=actor.user_pk)

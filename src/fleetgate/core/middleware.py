@@ -1,0 +1,64 @@
+"""Request plumbing: correlation ids, Prometheus metrics, problem details outside DRF."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import Counter, Histogram
+
+from fleetgate.core import correlation
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+REQUESTS = Counter("fleetgate_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("fleetgate_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+class CorrelationIdMiddleware:
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        cid = correlation.accept(request.headers.get(correlation.HEADER))
+        with correlation.bound(cid):
+            response = self.get_response(request)
+        response[correlation.HEADER] = cid
+        return response
+
+
+class MetricsMiddleware:
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        start = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        # The route pattern, not the raw path, so ids do not explode the label cardinality.
+        route = match.route if match else "unmatched"
+        LATENCY.labels(request.method, route).observe(time.perf_counter() - start)
+        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        return response
+
+
+class ProblemMiddleware:
+    """Errors Django raises before DRF sees the request (unknown URL, body too big) as problem+json."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/") and response.status_code == 404 and not _is_problem(response):
+            from fleetgate.api.problems import problem_response
+
+            return problem_response(
+                404, "not-found", "Not found", f"No API endpoint at {request.path}; see /api/docs/ for the list."
+            )
+        return response
+
+
+def _is_problem(response: HttpResponse) -> bool:
+    return "json" in response.get("Content-Type", "")

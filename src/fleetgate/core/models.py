@@ -1,0 +1,68 @@
+"""Identity data: role bindings on Django users, and API tokens (hashed at rest)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from fleetgate.core.roles import Role
+
+
+class RoleBinding(models.Model):
+    """One role held by one user over one acquisition boundary and a set of business units."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_bindings")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    boundary = models.CharField(max_length=64, default="*")
+    business_units = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "boundary"], name="uniq_role_binding"),
+        ]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"role": self.role, "boundary": self.boundary, "business_units": sorted(self.business_units)}
+
+
+class ApiToken(models.Model):
+    """A bearer token `fg_<key_id>_<secret>`; only a SHA-256 of the secret is stored.
+
+    The secret has 256 bits of entropy, so a fast hash is enough (no password stretching needed),
+    and the public key_id lets us look the row up without scanning.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.secret_hash, self.hash_secret(secret))
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "id": self.pk,
+            "user": self.user.get_username(),
+            "name": self.name,
+            "key_id": self.key_id,
+            "expires_at": self.expires_at.isoformat(),
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }

@@ -1,0 +1,91 @@
+"""The single place that decides who may do what. Default deny.
+
+An action is allowed when the actor holds one of the action's roles and, for scoped objects,
+that role's grant covers the object's scope. Non-human actors have fixed rights and no roles.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from fleetgate.core.actors import Actor
+from fleetgate.core.errors import Forbidden, ScopeViolation
+from fleetgate.core.roles import Role, Scope
+
+R = Role
+EVERY_ROLE = frozenset(Role)
+
+RULES: dict[str, frozenset[Role]] = {
+    # catalog
+    "application.view": EVERY_ROLE,
+    "application.create": frozenset({R.PLATFORM_ADMIN, R.PACKAGING_ENGINEER}),
+    "application.update": frozenset({R.PLATFORM_ADMIN, R.PACKAGING_ENGINEER}),
+    "version.create": frozenset({R.PACKAGING_ENGINEER}),
+    "artifact.upload": frozenset({R.PACKAGING_ENGINEER}),
+    # intents
+    "intent.view": EVERY_ROLE,
+    "intent.create": frozenset({R.PUBLISHER}),
+    "intent.update": frozenset({R.PUBLISHER}),
+    "intent.submit": frozenset({R.PUBLISHER}),
+    "intent.cancel": frozenset({R.PUBLISHER}),
+    # ledger: everybody signed in may read it; verifying and exporting is for oversight roles
+    "ledger.view": EVERY_ROLE,
+    "ledger.verify": frozenset({R.AUDITOR, R.PLATFORM_ADMIN, R.SECURITY_REVIEWER}),
+    "ledger.export": frozenset({R.AUDITOR, R.PLATFORM_ADMIN, R.SECURITY_REVIEWER}),
+    "ledger.checkpoint": frozenset({R.PLATFORM_ADMIN}),
+    # people and credentials
+    "user.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
+    "user.manage": frozenset({R.PLATFORM_ADMIN}),
+    "token.manage": frozenset({R.PLATFORM_ADMIN}),
+    "policy.view": EVERY_ROLE,
+}
+
+
+@runtime_checkable
+class Scoped(Protocol):
+    @property
+    def scope(self) -> Scope: ...
+
+
+def _scope_of(obj: object) -> Scope | None:
+    if isinstance(obj, Scope):
+        return obj
+    if isinstance(obj, Scoped):
+        return obj.scope
+    return None
+
+
+def can(actor: Actor, action: str, obj: object | None = None) -> bool:
+    if actor.kind != "user":
+        return action in actor.rights
+    roles = RULES.get(action, frozenset())
+    target = _scope_of(obj)
+    for grant in actor.grants:
+        if grant.role not in roles:
+            continue
+        if target is None or grant.role == Role.AUDITOR or grant.scope.covers(target):
+            return True
+    return False
+
+
+def require(actor: Actor, action: str, obj: object | None = None) -> None:
+    if can(actor, action, obj):
+        return
+    roles = RULES.get(action, frozenset())
+    if actor.kind == "user" and any(g.role in roles for g in actor.grants):
+        raise ScopeViolation(
+            f"'{action}' is outside your scope: {_describe(_scope_of(obj))}. "
+            "Ask a Platform Admin to extend your role's scope, or pick a target inside it.",
+            action=action,
+        )
+    needed = ", ".join(sorted(r.label for r in roles)) or "no role (not allowed for people)"
+    raise Forbidden(
+        f"'{action}' needs one of: {needed}. You have: {', '.join(actor.roles) or 'no roles'}.",
+        action=action,
+    )
+
+
+def _describe(scope: Scope | None) -> str:
+    if scope is None:
+        return "unknown scope"
+    return f"boundary {scope.boundary}, business units {', '.join(sorted(scope.business_units))}"

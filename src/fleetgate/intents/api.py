@@ -1,0 +1,213 @@
+"""Deployment intents: a thin layer that parses, calls one service and serialises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from fleetgate.api.base import ResourceViewSet, StrictSerializer
+from fleetgate.audit import queries as ledger
+from fleetgate.audit.api import LedgerEventSerializer
+from fleetgate.core.errors import PreconditionRequired
+from fleetgate.core.fsm import allowed_actions
+from fleetgate.core.roles import SiteClass
+from fleetgate.intents import queries, services
+from fleetgate.intents.models import DeploymentIntent, RingPolicy
+from fleetgate.intents.states import TRANSITIONS, State
+
+IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read")
+
+
+class RingStepSerializer(StrictSerializer):
+    ring = serializers.CharField(max_length=32)
+    target_group = serializers.CharField(max_length=200)
+    device_count = serializers.IntegerField(min_value=1)
+    not_before = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class RollbackPlanSerializer(StrictSerializer):
+    strategy = serializers.CharField(max_length=32)
+    rollback_version = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+
+
+class IntentWriteSerializer(StrictSerializer):
+    name = serializers.SlugField(max_length=100)
+    title = serializers.CharField(max_length=200)
+    change_reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=10000)
+    application = serializers.UUIDField()
+    version = serializers.CharField(max_length=64)
+    target_boundary = serializers.CharField(max_length=64)
+    target_business_unit = serializers.CharField(max_length=64)
+    target_site_classes = serializers.ListField(child=serializers.ChoiceField(choices=SiteClass.choices))
+    ring_plan = RingStepSerializer(many=True)
+    rollback_plan = RollbackPlanSerializer()
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        # JSON storage wants plain values: datetimes back to ISO strings.
+        for step in value.get("ring_plan", []):
+            if step.get("not_before") is not None:
+                step["not_before"] = step["not_before"].isoformat()
+        return value
+
+
+class IntentUpdateSerializer(IntentWriteSerializer):
+    name = None  # type: ignore[assignment]
+    application = None  # type: ignore[assignment]
+
+
+class CancelSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class IntentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    application_name = serializers.CharField(source="application.name", read_only=True)
+    version = serializers.CharField(source="version.version", read_only=True)
+    publisher = serializers.CharField(source="publisher.username", read_only=True)
+    ring_policy = serializers.CharField(source="ring_policy.version", read_only=True)
+    etag = serializers.CharField(read_only=True)
+    target_devices = serializers.IntegerField(read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeploymentIntent
+        fields = [
+            "id",
+            "name",
+            "title",
+            "change_reason",
+            "application",
+            "application_name",
+            "version",
+            "target_boundary",
+            "target_business_unit",
+            "target_site_classes",
+            "ring_plan",
+            "rollback_plan",
+            "ring_policy",
+            "state",
+            "publisher",
+            "revision",
+            "etag",
+            "target_devices",
+            "allowed_actions",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+        ]
+
+    def get_allowed_actions(self, intent: DeploymentIntent) -> list[str]:
+        actions = allowed_actions(TRANSITIONS, State(intent.state))
+        return (["update", *actions]) if intent.state == State.DRAFT else actions
+
+
+class RingPolicySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = RingPolicy
+        fields = ["version", "document", "sha256", "active", "loaded_at"]
+
+
+class IntentFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=[(s.value, s.value) for s in State])
+    ring = django_filters.CharFilter(method="by_ring")
+    business_unit = django_filters.CharFilter(field_name="target_business_unit")
+    boundary = django_filters.CharFilter(field_name="target_boundary")
+    publisher = django_filters.CharFilter(field_name="publisher__username")
+    q = django_filters.CharFilter(method="search")
+
+    class Meta:
+        model = DeploymentIntent
+        fields = ["application", "name"]
+
+    def by_ring(self, qs: QuerySet[DeploymentIntent], name: str, value: str) -> QuerySet[DeploymentIntent]:
+        # Both backends render stored JSON with ": " separators, so a text match is exact and portable.
+        return qs.filter(ring_plan__icontains=f'"ring": "{value}"')
+
+    def search(self, qs: QuerySet[DeploymentIntent], name: str, value: str) -> QuerySet[DeploymentIntent]:
+        return qs.filter(title__icontains=value) | qs.filter(name__icontains=value)
+
+
+class IntentViewSet(mixins.ListModelMixin, ResourceViewSet):
+    serializer_class = IntentSerializer
+    view_permission = "intent.view"
+    filterset_class = IntentFilter
+
+    def get_queryset(self) -> Any:
+        return queries.intents()
+
+    def _respond(self, intent: DeploymentIntent, code: int = status.HTTP_200_OK) -> Response:
+        return Response(IntentSerializer(intent).data, status=code, headers={"ETag": intent.etag})
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self._respond(self.get_object())
+
+    @extend_schema(request=IntentWriteSerializer, responses={201: IntentSerializer})
+    def create(self, request: Request) -> Response:
+        body = IntentWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._respond(services.create(actor=self.actor, data=body.validated_data), status.HTTP_201_CREATED)
+
+    @extend_schema(request=IntentUpdateSerializer(partial=True), responses=IntentSerializer, parameters=[IF_MATCH])
+    def partial_update(self, request: Request, pk: str) -> Response:
+        etag = request.headers.get("If-Match")
+        if not etag:
+            raise PreconditionRequired(
+                "Send If-Match with the ETag from your last read, so you never overwrite someone else's edit."
+            )
+        body = IntentUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        intent = services.update(
+            actor=self.actor,
+            intent_id=pk,
+            changes=body.validated_data,
+            expected_etag=etag,
+        )
+        return self._respond(intent)
+
+    @extend_schema(request=None, responses=IntentSerializer, parameters=[IF_MATCH])
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        intent = services.submit(
+            actor=self.actor,
+            intent_id=pk,
+            expected_etag=request.headers.get("If-Match"),
+        )
+        return self._respond(intent)
+
+    @extend_schema(request=CancelSerializer, responses=IntentSerializer, parameters=[IF_MATCH])
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        body = CancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        intent = services.cancel(
+            actor=self.actor,
+            intent_id=pk,
+            reason=body.validated_data["reason"],
+            expected_etag=request.headers.get("If-Match"),
+        )
+        return self._respond(intent)
+
+    @extend_schema(responses=LedgerEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str) -> Response:
+        intent = self.get_object()
+        events = ledger.for_subject("intent", intent.pk)
+        return Response(LedgerEventSerializer(events, many=True).data)
+
+
+class RingPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    serializer_class = RingPolicySerializer
+    view_permission = "policy.view"
+    lookup_field = "version"
+    lookup_value_regex = r"[0-9.]+"
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return queries.ring_policies()

@@ -1,0 +1,4 @@
+"""Risk rubric (versioned data), factor derivation, scoring, explanation and replay.
+
+This domain arrives with its own issue; the package exists now so the layout and the import
+contracts are in place from the start."""

@@ -1,0 +1,167 @@
+"""Django settings. Values come from fleetgate.config, never from os.environ directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from fleetgate.config import settings as cfg
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = cfg.data_dir
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = cfg.secret_key
+DEBUG = cfg.debug
+ALLOWED_HOSTS = cfg.allowed_hosts
+CSRF_TRUSTED_ORIGINS = [f"http://{h}:8000" for h in cfg.allowed_hosts if h != "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "huey.contrib.djhuey",
+    "fleetgate.core",
+    "fleetgate.audit",
+    "fleetgate.catalog",
+    "fleetgate.intents",
+    "fleetgate.worker",
+]
+
+MIDDLEWARE = [
+    "fleetgate.core.middleware.CorrelationIdMiddleware",
+    "fleetgate.core.middleware.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fleetgate.core.middleware.ProblemMiddleware",
+]
+
+ROOT_URLCONF = "fleetgate.urls"
+WSGI_APPLICATION = "fleetgate.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+if cfg.uses_postgres:
+    _db = dj_database_url.parse(cfg.database_url)
+    _db["OPTIONS"] = {"pool": {"min_size": 1, "max_size": cfg.db_pool_max, "timeout": 30}}
+    _db["CONN_MAX_AGE"] = 0
+else:
+    _db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(cfg.data_dir / "fleetgate.sqlite3"),
+        "OPTIONS": {
+            # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing
+            # half-way with "database is locked"; WAL lets readers go on meanwhile.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if cfg.redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cfg.redis_url}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_ROOT = BASE_DIR / "static_ui"
+WHITENOISE_INDEX_FILE = True
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = cfg.max_body_bytes
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_TEMP_DIR = None
+FLEETGATE_MAX_UPLOAD_BYTES = cfg.max_upload_bytes
+FLEETGATE_ARTIFACT_DIR = DATA_DIR / "artifacts"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "fleetgate.api.auth.TokenAuthentication",
+        "fleetgate.api.auth.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["fleetgate.api.permissions.IsAuthenticatedActor"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "fleetgate.api.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": cfg.throttle_anon, "user": cfg.throttle_user},
+    "EXCEPTION_HANDLER": "fleetgate.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fleetgate API",
+    "DESCRIPTION": "Governance control plane for enterprise endpoint software deployment.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"PlatformEnum": "fleetgate.catalog.models.Platform"},
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fleetgate.api.schema.add_problem_responses",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+
+# Background work. SqliteHuey beside the database by default; RedisHuey to scale out.
+if cfg.redis_url:
+    HUEY = {"huey_class": "huey.RedisHuey", "name": "fleetgate", "url": cfg.redis_url, "immediate": False}
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "fleetgate",
+        "filename": str(DATA_DIR / "queue.sqlite3"),
+        "immediate": False,
+    }
+HUEY["consumer"] = {"workers": 2, "worker_type": "thread", "periodic": True}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": cfg.log_level},
+    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+}

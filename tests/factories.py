@@ -1,0 +1,101 @@
+"""Factories: build test data through the real services, so the ledger sees it too."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from fleetgate.audit.models import LedgerEvent
+from fleetgate.catalog import services as catalog
+from fleetgate.catalog.models import Application, ApplicationVersion
+from fleetgate.catalog.store import store_stream
+from fleetgate.core import services as identity
+from fleetgate.core.actors import SYSTEM, Actor, from_user, service
+from fleetgate.core.roles import Role
+from fleetgate.intents import services as intents
+from fleetgate.intents.models import DeploymentIntent
+
+PASSWORD = "correct-horse-battery-staple"
+_seq = itertools.count(1)
+BOOTSTRAP = service("test-bootstrap", SYSTEM.rights | {"user.manage", "token.manage"})
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{next(_seq)}"
+
+
+def make_user(role: Role | str | None, boundary: str = "acme", business_units: list[str] | None = None,
+              username: str | None = None) -> Any:
+    roles = [] if role is None else [{"role": str(role), "boundary": boundary, "business_units": business_units or ["*"]}]
+    return identity.create_user(actor=BOOTSTRAP, username=username or unique(str(role or "norole")),
+                                password=PASSWORD, roles=roles)
+
+
+def make_actor(role: Role | str | None, boundary: str = "acme", business_units: list[str] | None = None) -> Actor:
+    return from_user(make_user(role, boundary, business_units))
+
+
+def make_token(user: Any, days: int = 30) -> str:
+    return identity.create_token(actor=BOOTSTRAP, user_id=user.pk, name="test", days=days)[1]
+
+
+def make_application(admin: Actor, **overrides: Any) -> Application:
+    data = {"name": unique("App"), "vendor": "Vendor", "category": "productivity", "platforms": ["windows"],
+            "boundary": "acme", "business_units": ["finance", "engineering"], **overrides}
+    return catalog.create_application(actor=admin, data=data)
+
+
+def make_version(packager: Actor, app: Application, version: str = "1.0.0") -> ApplicationVersion:
+    return catalog.create_version(actor=packager, application_id=app.pk, version=version)
+
+
+def upload(data: bytes, limit: int = 10 * 1024 * 1024) -> Any:
+    return store_stream(io.BytesIO(data), limit)
+
+
+def ring_plan(*rings: str, devices: int = 10) -> list[dict[str, Any]]:
+    return [{"ring": r, "target_group": f"G-{r}", "device_count": devices} for r in (rings or ("lab", "canary"))]
+
+
+def intent_data(app: Application, **overrides: Any) -> dict[str, Any]:
+    return {
+        "name": unique("intent"), "title": "Roll out", "application": app.pk, "version": "1.0.0",
+        "target_boundary": "acme", "target_business_unit": "finance", "target_site_classes": ["online"],
+        "ring_plan": ring_plan(), "rollback_plan": {"strategy": "reinstall_previous", "rollback_version": "0.9.0"},
+        **overrides,
+    }
+
+
+def last_event() -> LedgerEvent:
+    return LedgerEvent.objects.order_by("-sequence").first()  # type: ignore[return-value]
+
+
+@dataclass
+class World:
+    actors: dict[Role, Actor]
+    app: Application
+    users: dict[Role, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls) -> World:
+        users = {role: make_user(role) for role in Role}
+        actors = {role: from_user(user) for role, user in users.items()}
+        app = make_application(actors[Role.PLATFORM_ADMIN])
+        make_version(actors[Role.PACKAGING_ENGINEER], app, "1.0.0")
+        make_version(actors[Role.PACKAGING_ENGINEER], app, "1.1.0")
+        return cls(actors=actors, app=app, users=users)
+
+    @property
+    def publisher(self) -> Actor:
+        return self.actors[Role.PUBLISHER]
+
+    def intent(self, **overrides: Any) -> DeploymentIntent:
+        return intents.create(actor=self.publisher, data=intent_data(self.app, **overrides))
+
+
+def user_model() -> Any:
+    return get_user_model()
