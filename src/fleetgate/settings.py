@@ -98,7 +98,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-WHITENOISE_ROOT = BASE_DIR / "static_ui"
+WHITENOISE_ROOT = BASE_DIR / "static_ui"  # the built web UI (make ui)
+WHITENOISE_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
 WHITENOISE_INDEX_FILE = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = cfg.max_body_bytes

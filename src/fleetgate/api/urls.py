@@ -8,7 +8,7 @@ from rest_framework.routers import DefaultRouter
 from fleetgate.audit.api import LedgerViewSet
 from fleetgate.catalog.api import ApplicationViewSet, ArtifactViewSet, VersionViewSet
 from fleetgate.core.api import LoginView, LogoutView, MeView, SessionView, TokenViewSet, UserViewSet
-from fleetgate.intents.api import IntentViewSet, RingPolicyViewSet
+from fleetgate.intents.api import DashboardView, IntentViewSet, RingPolicyViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -26,5 +26,6 @@ urlpatterns = [
     path("auth/login/", LoginView.as_view(), name="login"),
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("me/", MeView.as_view(), name="me"),
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path("", include(router.urls)),
 ]

@@ -11,14 +11,16 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from fleetgate.api.base import ResourceViewSet, StrictSerializer
+from fleetgate.api.base import ResourceViewSet, StrictSerializer, actor_of
 from fleetgate.audit import queries as ledger
 from fleetgate.audit.api import LedgerEventSerializer
+from fleetgate.core import permissions
 from fleetgate.core.errors import PreconditionRequired
 from fleetgate.core.fsm import allowed_actions
 from fleetgate.core.roles import SiteClass
-from fleetgate.intents import queries, services
+from fleetgate.intents import dashboard, queries, services
 from fleetgate.intents.models import DeploymentIntent, RingPolicy
 from fleetgate.intents.states import TRANSITIONS, State
 
@@ -211,3 +213,38 @@ class RingPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resour
 
     def get_queryset(self) -> Any:
         return queries.ring_policies()
+
+
+class IntentBriefSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    title = serializers.CharField()
+    application_name = serializers.CharField()
+    version = serializers.CharField()
+    state = serializers.CharField()
+    rings = serializers.ListField(child=serializers.CharField())
+    action = serializers.CharField(required=False)
+
+
+class RecentEventSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    sequence = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    actor_name = serializers.CharField()
+    action = serializers.CharField()
+    subject_type = serializers.CharField()
+    subject_id = serializers.CharField()
+
+
+class DashboardSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    intents_by_state = serializers.DictField(child=serializers.IntegerField())
+    in_progress = IntentBriefSerializer(many=True)
+    awaiting_my_action = IntentBriefSerializer(many=True)
+    recent_events = RecentEventSerializer(many=True)
+
+
+class DashboardView(APIView):
+    @extend_schema(responses=DashboardSerializer, operation_id="dashboard_read")
+    def get(self, request: Request) -> Response:
+        actor = actor_of(request)
+        permissions.require(actor, "intent.view")
+        return Response(DashboardSerializer(dashboard.summary(actor)).data)
