@@ -28,6 +28,9 @@ def _flushable_ledger() -> Iterator[None]:
     Only test teardown flushes, so only here are the triggers lifted for the duration of the flush.
     PostgreSQL flushes with TRUNCATE, which row triggers do not see.
     """
+    if connection.vendor != "sqlite":
+        yield
+        return
     from django.db.backends.sqlite3.operations import DatabaseOperations
 
     from fleetgate.audit import triggers
@@ -54,3 +57,18 @@ def _fast_passwords(settings: Any) -> None:
 def world(db: Any) -> factories.World:
     """One user per role, an application with two versions, in the 'acme' boundary."""
     return factories.World.build()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Expand ResourceAccessTests subclasses over their declared endpoints and every role."""
+    endpoints = getattr(metafunc.cls, "endpoints", None)
+    if not endpoints or "endpoint" not in metafunc.fixturenames:
+        return
+    from fleetgate.core.roles import Role
+
+    if "role" in metafunc.fixturenames:
+        params = [(e, r) for e in endpoints for r in Role]
+        ids = [f"{e}-{r.value}" for e, r in params]
+        metafunc.parametrize(("endpoint", "role"), params, ids=ids)
+    else:
+        metafunc.parametrize("endpoint", endpoints, ids=[str(e) for e in endpoints])

@@ -28,11 +28,18 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{next(_seq)}"
 
 
-def make_user(role: Role | str | None, boundary: str = "acme", business_units: list[str] | None = None,
-              username: str | None = None) -> Any:
-    roles = [] if role is None else [{"role": str(role), "boundary": boundary, "business_units": business_units or ["*"]}]
-    return identity.create_user(actor=BOOTSTRAP, username=username or unique(str(role or "norole")),
-                                password=PASSWORD, roles=roles)
+def make_user(
+    role: Role | str | None,
+    boundary: str = "acme",
+    business_units: list[str] | None = None,
+    username: str | None = None,
+) -> Any:
+    roles = (
+        [] if role is None else [{"role": str(role), "boundary": boundary, "business_units": business_units or ["*"]}]
+    )
+    return identity.create_user(
+        actor=BOOTSTRAP, username=username or unique(str(role or "norole")), password=PASSWORD, roles=roles
+    )
 
 
 def make_actor(role: Role | str | None, boundary: str = "acme", business_units: list[str] | None = None) -> Actor:
@@ -44,8 +51,15 @@ def make_token(user: Any, days: int = 30) -> str:
 
 
 def make_application(admin: Actor, **overrides: Any) -> Application:
-    data = {"name": unique("App"), "vendor": "Vendor", "category": "productivity", "platforms": ["windows"],
-            "boundary": "acme", "business_units": ["finance", "engineering"], **overrides}
+    data = {
+        "name": unique("App"),
+        "vendor": "Vendor",
+        "category": "productivity",
+        "platforms": ["windows"],
+        "boundary": "acme",
+        "business_units": ["finance", "engineering"],
+        **overrides,
+    }
     return catalog.create_application(actor=admin, data=data)
 
 
@@ -63,9 +77,15 @@ def ring_plan(*rings: str, devices: int = 10) -> list[dict[str, Any]]:
 
 def intent_data(app: Application, **overrides: Any) -> dict[str, Any]:
     return {
-        "name": unique("intent"), "title": "Roll out", "application": app.pk, "version": "1.0.0",
-        "target_boundary": "acme", "target_business_unit": "finance", "target_site_classes": ["online"],
-        "ring_plan": ring_plan(), "rollback_plan": {"strategy": "reinstall_previous", "rollback_version": "0.9.0"},
+        "name": unique("intent"),
+        "title": "Roll out",
+        "application": app.pk,
+        "version": "1.0.0",
+        "target_boundary": "acme",
+        "target_business_unit": "finance",
+        "target_site_classes": ["online"],
+        "ring_plan": ring_plan(),
+        "rollback_plan": {"strategy": "reinstall_previous", "rollback_version": "0.9.0"},
         **overrides,
     }
 

@@ -98,6 +98,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_ROOT = BASE_DIR / "static_ui"  # the built web UI (make ui)
 WHITENOISE_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
@@ -115,7 +116,7 @@ REST_FRAMEWORK = {
         "fleetgate.api.auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["fleetgate.api.permissions.IsAuthenticatedActor"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["fleetgate.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fleetgate.api.pagination.CursorPagination",

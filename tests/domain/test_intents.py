@@ -73,8 +73,11 @@ def test_create_outside_application_scope_names_the_field(world: World) -> None:
         ([{"ring": "lab", "target_group": "", "device_count": 1}], "ring_plan[0].target_group", "required"),
         ([{"ring": "lab", "target_group": "g", "device_count": 0}], "ring_plan[0].device_count", "range"),
         ([{"ring": "lab", "target_group": "g", "device_count": True}], "ring_plan[0].device_count", "range"),
-        ([{"ring": "lab", "target_group": "g", "device_count": 1, "not_before": "soon"}], "ring_plan[0].not_before",
-         "datetime"),
+        (
+            [{"ring": "lab", "target_group": "g", "device_count": 1, "not_before": "soon"}],
+            "ring_plan[0].not_before",
+            "datetime",
+        ),
     ],
 )
 def test_ring_plan_rules(world: World, plan: list[dict[str, object]], field: str, rule: str) -> None:
@@ -92,8 +95,11 @@ def test_ring_plan_rules(world: World, plan: list[dict[str, object]], field: str
         ({"target_site_classes": ["mars"]}, "target_site_classes[0]", "choice"),
         ({"rollback_plan": {"strategy": "pray"}}, "rollback_plan.strategy", "choice"),
         ({"rollback_plan": {"strategy": "reinstall_previous"}}, "rollback_plan.rollback_version", "required"),
-        ({"rollback_plan": {"strategy": "supersede", "rollback_version": "x"}}, "rollback_plan.rollback_version",
-         "semver"),
+        (
+            {"rollback_plan": {"strategy": "supersede", "rollback_version": "x"}},
+            "rollback_plan.rollback_version",
+            "semver",
+        ),
         ({"rollback_plan": "none"}, "rollback_plan", "required"),
         ({"version": "9.9.9"}, "version", "exists"),
         ({"application": "00000000-0000-0000-0000-000000000000"}, "application", "exists"),
@@ -119,8 +125,12 @@ def test_duplicate_name_conflicts(world: World) -> None:
 
 def test_update_draft_with_matching_etag(world: World) -> None:
     intent = world.intent()
-    updated = services.update(actor=world.publisher, intent_id=intent.pk, expected_etag=intent.etag,
-                              changes={"title": "New title", "version": "1.1.0"})
+    updated = services.update(
+        actor=world.publisher,
+        intent_id=intent.pk,
+        expected_etag=intent.etag,
+        changes={"title": "New title", "version": "1.1.0"},
+    )
     assert (updated.title, updated.version.version, updated.revision) == ("New title", "1.1.0", 2)
     event = last_event()
     assert event.action == "intent.updated"
@@ -143,8 +153,9 @@ def test_update_into_foreign_scope_is_refused(world: World) -> None:
     finance_only = make_actor(Role.PUBLISHER, business_units=["finance"])
     intent = services.create(actor=finance_only, data=intent_data(world.app))
     with pytest.raises(ScopeViolation):
-        services.update(actor=finance_only, intent_id=intent.pk, expected_etag=None,
-                        changes={"target_business_unit": "engineering"})
+        services.update(
+            actor=finance_only, intent_id=intent.pk, expected_etag=None, changes={"target_business_unit": "engineering"}
+        )
 
 
 def test_update_invalid_change_is_refused(world: World) -> None:

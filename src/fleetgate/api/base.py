@@ -31,17 +31,22 @@ def int_id(pk: str) -> int:
 
 
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Refuses unknown fields, reported together with every other field error."""
+
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [serializers.ErrorDetail("Unknown field; remove it.", code="unknown-field")]
-                        for name in unknown
-                    }
-                )
-        return super().to_internal_value(data)
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        errors = {
+            name: [serializers.ErrorDetail("Unknown field; remove it.", code="unknown-field")] for name in unknown
+        }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if errors and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **errors}) from None
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class ResourceViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]

@@ -28,7 +28,7 @@ def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) 
         "code": code,
         "correlation_id": correlation.current(),
     }
-    body.update({k: v for k, v in extra.items() if v not in (None, [], {})})
+    body.update({k: v for k, v in extra.items() if v is not None and not (k == "errors" and not v)})
     return body
 
 

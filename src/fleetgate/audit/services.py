@@ -67,7 +67,7 @@ def sign_checkpoint(*, actor: Actor) -> LedgerCheckpoint | None:
     with transaction.atomic():
         head = LedgerHead.objects.select_for_update().get(pk=1)
         last = LedgerCheckpoint.objects.first()
-        if head.sequence == 0 or (last and last.sequence == head.sequence):
+        if head.sequence == 0 or (last and _only_checkpoint_since(last.sequence, head.sequence)):
             return None
         signature = key.private.sign(_checkpoint_message(head.sequence, head.hash))
         checkpoint = LedgerCheckpoint.objects.create(
@@ -85,3 +85,13 @@ def sign_checkpoint(*, actor: Actor) -> LedgerCheckpoint | None:
             after={"sequence": checkpoint.sequence, "head_hash": checkpoint.head_hash, "key_id": key.key_id},
         )
     return checkpoint
+
+
+def _only_checkpoint_since(checkpointed: int, head: int) -> bool:
+    """True when nothing but the previous checkpoint's own ledger event was appended since it."""
+    if head == checkpointed:
+        return True
+    return (
+        head == checkpointed + 1
+        and LedgerEvent.objects.filter(sequence=head, action="ledger.checkpoint_signed").exists()
+    )

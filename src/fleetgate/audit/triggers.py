@@ -16,7 +16,8 @@ def create_sql(vendor: str) -> list[str]:
         if vendor == "postgresql":
             statements += [
                 f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
-                BEGIN RAISE EXCEPTION 'fleetgate ledger: % on {table} is refused (append-only)', TG_OP; END;
+                BEGIN RAISE EXCEPTION USING MESSAGE =
+                  'fleetgate ledger: ' || TG_OP || ' on {table} is refused (append-only)'; END;
                 $$ LANGUAGE plpgsql""",
                 f"CREATE TRIGGER {table}_no_update BEFORE UPDATE OR DELETE ON {table} "
                 f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",

@@ -1,0 +1,91 @@
+"""Benchmark data, created through the public API like any client would (every row is in the ledger).
+
+- an application pool ("Bench App 0001"...), created by `admin` (platform admin), owned by
+  acme / finance, with one version "1.0.0" registered by `packager`; each simulated user gets one
+  so its submits never collide with another user's;
+- a few hundred draft intents by `publisher` on the demo applications, so reads have data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+R = TypeVar("R")
+PARALLEL = 16
+# Demo applications (fleetgate seed-demo) and a business unit each is owned for.
+READ_TARGETS = [("7-Zip", "24.9.0", "finance"), ("7-Zip", "24.8.0", "engineering"), ("Zoom Workplace", "6.2.11", "sales")]
+
+
+def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return list(pool.map(fn, items))
+
+
+def _post(client: httpx.Client, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    if response.status_code != 201:
+        raise RuntimeError(f"POST {path} -> {response.status_code}: {response.text[:300]}")
+    return dict(response.json())
+
+
+def seed(base_url: str, tokens: dict[str, str], apps: int, intents: int, run_id: str) -> dict[str, Any]:
+    """Create the pool and the draft intents; return what the locustfile needs."""
+    limits = httpx.Limits(max_connections=PARALLEL, max_keepalive_connections=PARALLEL)
+    with httpx.Client(base_url=f"{base_url}/api/v1", timeout=60, limits=limits) as client:
+
+        def make_app(i: int) -> dict[str, str]:
+            app = _post(
+                client,
+                tokens["admin"],
+                "/applications/",
+                {
+                    "name": f"Bench App {run_id} {i:04d}",
+                    "vendor": "Fleetgate Bench",
+                    "category": "utility",
+                    "platforms": ["windows"],
+                    "boundary": "acme",
+                    "business_units": ["finance"],
+                },
+            )
+            _post(client, tokens["packager"], "/versions/", {"application": app["id"], "version": "1.0.0"})
+            return {"id": str(app["id"]), "version": "1.0.0"}
+
+        pool = _parallel(make_app, range(apps))
+
+        listing = client.get("/applications/", headers={"Authorization": f"Bearer {tokens['publisher']}"})
+        listing.raise_for_status()
+        by_name = {row["name"]: row["id"] for row in listing.json()}
+        missing = sorted({name for name, _, _ in READ_TARGETS} - set(by_name))
+        if missing:
+            raise RuntimeError(f"Demo applications missing (did seed-demo run?): {missing}")
+
+        def make_intent(i: int) -> str:
+            name, version, unit = READ_TARGETS[i % len(READ_TARGETS)]
+            intent = _post(
+                client,
+                tokens["publisher"],
+                "/intents/",
+                {
+                    "name": f"bench-seed-{run_id}-{i:04d}",
+                    "title": f"{name} {version} for {unit} (bench seed {i})",
+                    "application": by_name[name],
+                    "version": version,
+                    "target_boundary": "acme",
+                    "target_business_unit": unit,
+                    "target_site_classes": ["online", "intermittent"],
+                    "ring_plan": [
+                        {"ring": "lab", "target_group": "FG-LAB", "device_count": 8},
+                        {"ring": "canary", "target_group": "FG-CANARY", "device_count": 80},
+                    ],
+                    "rollback_plan": {"strategy": "uninstall"},
+                },
+            )
+            return str(intent["id"])
+
+        intent_ids = _parallel(make_intent, range(intents))
+    return {"apps": pool, "intents": intent_ids}

@@ -1,0 +1,153 @@
+"""What a stage measured: locust's per-endpoint stats, plus where the CPU and the database went."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import psycopg
+
+READ_PREFIX = "GET "
+READ_P95_TARGET_MS = 500.0
+COLUMNS = ("rps", "p50_ms", "p95_ms", "p99_ms", "requests", "errors")
+
+
+def _num(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:  # locust writes "N/A" for an endpoint without samples
+        return 0.0
+
+
+def endpoint_stats(csv_prefix: Path) -> dict[str, dict[str, float]]:
+    """Per endpoint (and "Aggregated"): requests/s, p50, p95, p99 (ms), request and error counts."""
+    rows: dict[str, dict[str, float]] = {}
+    with Path(f"{csv_prefix}_stats.csv").open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            rows[row["Name"]] = {
+                "rps": round(_num(row["Requests/s"]), 1),
+                "p50_ms": _num(row["50%"]),
+                "p95_ms": _num(row["95%"]),
+                "p99_ms": _num(row["99%"]),
+                "requests": int(_num(row["Request Count"])),
+                "errors": int(_num(row["Failure Count"])),
+            }
+    return rows
+
+
+def failures(csv_prefix: Path) -> list[dict[str, str]]:
+    with Path(f"{csv_prefix}_failures.csv").open(newline="") as handle:
+        return [
+            {"endpoint": r["Name"], "error": r["Error"], "occurrences": r["Occurrences"]} for r in csv.DictReader(handle)
+        ]
+
+
+class Monitor:
+    """Samples CPU per process group (in % of one core) and database sessions every `interval` s."""
+
+    def __init__(self, groups: dict[str, list[int]], dsn: str, dbname: str, interval: float = 2.0) -> None:
+        self.roots = groups
+        self.dsn, self.dbname, self.interval = dsn, dbname, interval
+        self.samples: list[dict[str, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _group_times(self) -> dict[str, dict[int, float]]:
+        times: dict[str, dict[int, float]] = {}
+        for name, pids in self.roots.items():
+            procs: list[psutil.Process] = []
+            for pid in pids:
+                try:
+                    root = psutil.Process(pid)
+                    procs += [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    continue
+            if name == "postgres":
+                procs = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+            times[name] = {}
+            for proc in procs:
+                try:
+                    cpu = proc.cpu_times()
+                    times[name][proc.pid] = cpu.user + cpu.system
+                except psutil.Error:
+                    continue
+        return times
+
+    def _run(self) -> None:
+        query = (
+            "SELECT count(*), count(*) FILTER (WHERE state = 'active'), "
+            "count(*) FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity WHERE datname = %s"
+        )
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            before, t0 = self._group_times(), time.monotonic()
+            psutil.cpu_percent(None)
+            while not self._stop.wait(self.interval):
+                now, t1 = self._group_times(), time.monotonic()
+                sample: dict[str, float] = {"system_cpu_pct": psutil.cpu_percent(None)}
+                for name, pids in now.items():
+                    used = sum(t - before[name][pid] for pid, t in pids.items() if pid in before[name])
+                    sample[f"{name}_cpu_pct"] = 100.0 * used / (t1 - t0)
+                row = conn.execute(query, (self.dbname,)).fetchone() or (0, 0, 0)
+                sample.update(db_sessions=row[0], db_active=row[1] - 1, db_lock_waits=row[2])  # minus our own
+                self.samples.append(sample)
+                before, t0 = now, t1
+
+    def __enter__(self) -> Monitor:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def summary(self) -> dict[str, float]:
+        if not self.samples:
+            return {}
+        keys = self.samples[0].keys()
+        out = {f"avg_{k}": round(sum(s[k] for s in self.samples) / len(self.samples), 1) for k in keys}
+        out.update({f"max_{k}": round(max(s[k] for s in self.samples), 1) for k in keys})
+        return out
+
+
+def targets(stages: dict[str, dict[str, Any]], users_max: int) -> dict[str, Any]:
+    """The issue's targets, judged on the largest stage: zero errors, p95 < 500 ms for every read."""
+    stage = stages[f"users-{users_max}"]
+    endpoints = stage["endpoints"]
+    errors = int(endpoints.get("Aggregated", {}).get("errors", 0))
+    reads = {name: row["p95_ms"] for name, row in endpoints.items() if name.startswith(READ_PREFIX)}
+    return {
+        "stage": f"users-{users_max}",
+        "zero_errors": {"held": errors == 0, "errors": errors},
+        "read_p95_under_500ms": {"held": bool(reads) and all(v < READ_P95_TARGET_MS for v in reads.values()), **reads},
+    }
+
+
+def print_stage(name: str, result: dict[str, Any]) -> None:
+    print(f"\n== {name}: {result['users']} users, spawn {result['spawn_rate']}/s, {result['duration_s']} s ==")
+    print(f"{'endpoint':<58}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'requests':>10}{'errors':>8}")
+    for endpoint, row in result["endpoints"].items():
+        print(
+            f"{endpoint:<58}{row['rps']:>8.1f}{row['p50_ms']:>8.0f}{row['p95_ms']:>8.0f}{row['p99_ms']:>8.0f}"
+            f"{row['requests']:>10}{row['errors']:>8}"
+        )
+    for failure in result["failures"][:10]:
+        print(f"  error x{failure['occurrences']}: {failure['endpoint']}: {failure['error'][:150]}")
+    res = result["resources"]
+    if res:
+        print(
+            f"  CPU (% of one core, avg/max): gunicorn {res['avg_gunicorn_cpu_pct']}/{res['max_gunicorn_cpu_pct']}, "
+            f"postgres {res['avg_postgres_cpu_pct']}/{res['max_postgres_cpu_pct']}, "
+            f"locust {res['avg_locust_cpu_pct']}/{res['max_locust_cpu_pct']}; "
+            f"machine {res['avg_system_cpu_pct']}% of all cores"
+        )
+        print(
+            f"  DB sessions max {res['max_db_sessions']:.0f}, active avg/max {res['avg_db_active']}/"
+            f"{res['max_db_active']:.0f}, waiting on a lock avg/max {res['avg_db_lock_waits']}/"
+            f"{res['max_db_lock_waits']:.0f}"
+        )
+    for warning in result["locust_warnings"]:
+        print(f"  locust: {warning}")

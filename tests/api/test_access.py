@@ -1,0 +1,197 @@
+"""Every endpoint, every role: who may read, who may write, and the ledger row each write leaves."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from fleetgate.core.roles import Role
+from tests.api.base import ALL_ROLES, Endpoint, ResourceAccessTests
+from tests.factories import World, intent_data
+
+R = Role
+ADMIN_OR_PACKAGER = frozenset({R.PLATFORM_ADMIN, R.PACKAGING_ENGINEER})
+PUBLISHER = frozenset({R.PUBLISHER})
+OVERSIGHT = frozenset({R.AUDITOR, R.PLATFORM_ADMIN, R.SECURITY_REVIEWER})
+
+
+def _intent_url(world: World, suffix: str = "") -> str:
+    return f"/api/v1/intents/{world.intent().pk}/{suffix}"
+
+
+def _draft_with_etag(world: World) -> tuple[str, str]:
+    intent = world.intent()
+    return f"/api/v1/intents/{intent.pk}/", intent.etag
+
+
+class _PatchIntent:
+    """PATCH needs the URL and If-Match of the same intent."""
+
+    def __init__(self) -> None:
+        self.cache: dict[int, tuple[str, str]] = {}
+
+    def _get(self, world: World) -> tuple[str, str]:
+        key = id(world)
+        if key not in self.cache:
+            self.cache[key] = _draft_with_etag(world)
+        return self.cache[key]
+
+    def url(self, world: World) -> str:
+        return self._get(world)[0]
+
+    def headers(self, world: World) -> dict[str, str]:
+        return {"If-Match": self._get(world)[1]}
+
+
+_patch = _PatchIntent()
+
+
+class TestCatalogAccess(ResourceAccessTests):
+    endpoints = [
+        Endpoint("GET", lambda w: "/api/v1/applications/", ALL_ROLES, label="list-applications"),
+        Endpoint("GET", lambda w: f"/api/v1/applications/{w.app.pk}/", ALL_ROLES, label="get-application"),
+        Endpoint(
+            "POST",
+            lambda w: "/api/v1/applications/",
+            ADMIN_OR_PACKAGER,
+            201,
+            label="create-application",
+            body=lambda w: {
+                "name": "Paint",
+                "vendor": "V",
+                "category": "utility",
+                "platforms": ["windows"],
+                "boundary": "acme",
+                "business_units": ["finance"],
+            },
+            ledger_action="application.created",
+        ),
+        Endpoint(
+            "PATCH",
+            lambda w: f"/api/v1/applications/{w.app.pk}/",
+            ADMIN_OR_PACKAGER,
+            label="update-application",
+            body=lambda w: {"vendor": "Other"},
+            ledger_action="application.updated",
+        ),
+        Endpoint("GET", lambda w: "/api/v1/versions/", ALL_ROLES, label="list-versions"),
+        Endpoint(
+            "POST",
+            lambda w: "/api/v1/versions/",
+            frozenset({R.PACKAGING_ENGINEER}),
+            201,
+            label="create-version",
+            body=lambda w: {"application": str(w.app.pk), "version": "2.0.0"},
+            ledger_action="version.created",
+        ),
+        Endpoint("GET", lambda w: "/api/v1/artifacts/", ALL_ROLES, label="list-artifacts"),
+        Endpoint(
+            "POST",
+            lambda w: "/api/v1/artifacts/",
+            frozenset({R.PACKAGING_ENGINEER}),
+            201,
+            multipart=True,
+            label="upload-artifact",
+            ledger_action="artifact.registered",
+            body=lambda w: {
+                "version": str(w.app.versions.get(version="1.0.0").pk),
+                "platform": "windows",
+                "format": "msi",
+                "file": SimpleUploadedFile("a.msi", b"MSI bytes"),
+            },
+        ),
+    ]
+
+
+class TestIntentAccess(ResourceAccessTests):
+    endpoints = [
+        Endpoint("GET", lambda w: "/api/v1/intents/", ALL_ROLES, label="list-intents"),
+        Endpoint("GET", _intent_url, ALL_ROLES, label="get-intent"),
+        Endpoint("GET", lambda w: _intent_url(w, "history/"), ALL_ROLES, label="intent-history"),
+        Endpoint(
+            "POST",
+            lambda w: "/api/v1/intents/",
+            PUBLISHER,
+            201,
+            label="create-intent",
+            body=lambda w: {**intent_data(w.app), "application": str(w.app.pk)},
+            ledger_action="intent.created",
+        ),
+        Endpoint(
+            "PATCH",
+            _patch.url,
+            PUBLISHER,
+            headers=_patch.headers,
+            body=lambda w: {"title": "Edited"},
+            ledger_action="intent.updated",
+            label="update-intent",
+        ),
+        Endpoint(
+            "POST",
+            lambda w: _intent_url(w, "submit/"),
+            PUBLISHER,
+            ledger_action="intent.submitted",
+            label="submit-intent",
+        ),
+        Endpoint(
+            "POST",
+            lambda w: _intent_url(w, "cancel/"),
+            PUBLISHER,
+            body=lambda w: {"reason": "no"},
+            ledger_action="intent.cancelled",
+            label="cancel-intent",
+        ),
+        Endpoint("GET", lambda w: "/api/v1/ring-policies/", ALL_ROLES, label="ring-policies"),
+        Endpoint("GET", lambda w: "/api/v1/ring-policies/1.0/", ALL_ROLES, label="ring-policy"),
+        Endpoint("GET", lambda w: "/api/v1/dashboard/", ALL_ROLES, label="dashboard"),
+    ]
+
+
+class TestLedgerAccess(ResourceAccessTests):
+    endpoints = [
+        Endpoint("GET", lambda w: "/api/v1/ledger/", ALL_ROLES, label="list-ledger"),
+        Endpoint("GET", lambda w: "/api/v1/ledger/1/", ALL_ROLES, label="get-event"),
+        Endpoint("POST", lambda w: "/api/v1/ledger/verify/", OVERSIGHT, label="verify-ledger"),
+        Endpoint("GET", lambda w: "/api/v1/ledger/export/", OVERSIGHT, label="export-ledger"),
+    ]
+
+
+class TestIdentityAccess(ResourceAccessTests):
+    endpoints = [
+        Endpoint("GET", lambda w: "/api/v1/me/", ALL_ROLES, label="me"),
+        Endpoint("GET", lambda w: "/api/v1/users/", frozenset({R.PLATFORM_ADMIN, R.AUDITOR}), label="list-users"),
+        Endpoint(
+            "POST",
+            lambda w: "/api/v1/users/",
+            frozenset({R.PLATFORM_ADMIN}),
+            201,
+            label="create-user",
+            body=lambda w: {"username": "newbie", "password": "a-long-enough-password", "roles": [{"role": "auditor"}]},
+            ledger_action="user.created",
+        ),
+        Endpoint(
+            "PUT",
+            lambda w: f"/api/v1/users/{w.users[R.ENDPOINT_OPS].pk}/roles/",
+            frozenset({R.PLATFORM_ADMIN}),
+            label="set-roles",
+            ledger_action="user.roles_changed",
+            body=lambda w: {"roles": [{"role": "auditor", "boundary": "*", "business_units": ["*"]}]},
+        ),
+        Endpoint(
+            "POST",
+            lambda w: f"/api/v1/users/{w.users[R.SECURITY_REVIEWER].pk}/deactivate/",
+            frozenset({R.PLATFORM_ADMIN}),
+            label="deactivate-user",
+            ledger_action="user.deactivated",
+            body=lambda w: {"reason": "left"},
+        ),
+        Endpoint("GET", lambda w: "/api/v1/tokens/", ALL_ROLES, label="list-tokens"),
+        Endpoint(
+            "POST",
+            lambda w: "/api/v1/tokens/",
+            ALL_ROLES,
+            201,
+            label="create-token",
+            body=lambda w: {"name": "laptop", "days": 5},
+            ledger_action="token.created",
+        ),
+    ]

@@ -1,0 +1,159 @@
+"""The ledger: append-only at the database, every tampering named by verify at its first sequence."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from fleetgate.audit import services as audit
+from fleetgate.audit import triggers
+from fleetgate.audit.models import LedgerCheckpoint, LedgerEvent, LedgerHead
+from fleetgate.audit.verify import verify_chain
+from fleetgate.core import actors
+from fleetgate.core.errors import Forbidden
+from tests.factories import World
+
+
+def _raw(sql: str, params: list[object] | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+
+
+def _attacker_drops_triggers() -> None:
+    for sql in triggers.drop_sql(connection.vendor):
+        _raw(sql)
+
+
+@pytest.fixture
+def chain(world: World) -> list[LedgerEvent]:
+    for n in range(5):
+        world.intent(name=f"chain-{n}")
+    return list(LedgerEvent.objects.order_by("sequence"))
+
+
+def test_intact_chain_verifies(chain: list[LedgerEvent]) -> None:
+    result = verify_chain()
+    assert result.ok, result.problem
+    assert result.checked == len(chain) == LedgerHead.objects.get().sequence
+    assert chain[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_ledgerevent SET reason = 'x'", "DELETE FROM audit_ledgerevent"])
+def test_triggers_refuse_update_and_delete(chain: list[LedgerEvent], statement: str) -> None:
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _raw(statement)
+    assert LedgerEvent.objects.count() == len(chain)
+
+
+def test_orm_update_is_refused_too(chain: list[LedgerEvent]) -> None:
+    with pytest.raises(DatabaseError), transaction.atomic():
+        LedgerEvent.objects.filter(sequence=1).update(action="forged")
+
+
+def test_edit_is_detected_at_its_sequence(chain: list[LedgerEvent]) -> None:
+    _attacker_drops_triggers()
+    target = chain[3].sequence
+    _raw("UPDATE audit_ledgerevent SET actor_name = %s WHERE sequence = %s", ["mallory", target])
+    result = verify_chain()
+    assert not result.ok
+    assert result.first_bad_sequence == target
+    assert "altered" in result.problem
+
+
+def test_edit_with_recomputed_hash_breaks_the_next_link(chain: list[LedgerEvent]) -> None:
+    _attacker_drops_triggers()
+    forged = LedgerEvent.objects.get(sequence=chain[2].sequence)
+    forged.actor_name = "mallory"
+    forged.hash = forged.compute_hash()
+    _raw(
+        "UPDATE audit_ledgerevent SET actor_name = %s, hash = %s WHERE sequence = %s",
+        [forged.actor_name, forged.hash, forged.sequence],
+    )
+    result = verify_chain()
+    assert (result.ok, result.first_bad_sequence) == (False, chain[3].sequence)
+    assert "prev_hash" in result.problem
+
+
+def test_delete_in_the_middle_is_detected(chain: list[LedgerEvent]) -> None:
+    _attacker_drops_triggers()
+    _raw("DELETE FROM audit_ledgerevent WHERE sequence = %s", [chain[2].sequence])
+    result = verify_chain()
+    assert (result.ok, result.first_bad_sequence) == (False, chain[2].sequence)
+    assert "missing" in result.problem
+
+
+def test_truncated_tail_is_detected_through_the_head(chain: list[LedgerEvent]) -> None:
+    _attacker_drops_triggers()
+    _raw("DELETE FROM audit_ledgerevent WHERE sequence = %s", [chain[-1].sequence])
+    result = verify_chain()
+    assert (result.ok, result.first_bad_sequence) == (False, chain[-1].sequence)
+
+
+def test_reorder_is_detected(chain: list[LedgerEvent]) -> None:
+    _attacker_drops_triggers()
+    a, b = chain[1].sequence, chain[2].sequence
+    _raw("UPDATE audit_ledgerevent SET sequence = -1 WHERE sequence = %s", [a])
+    _raw("UPDATE audit_ledgerevent SET sequence = %s WHERE sequence = %s", [a, b])
+    _raw("UPDATE audit_ledgerevent SET sequence = %s WHERE sequence = -1", [b])
+    result = verify_chain()
+    assert (result.ok, result.first_bad_sequence) == (False, a)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_outside_a_transaction_is_refused() -> None:
+    with pytest.raises(audit.LedgerOutsideTransaction):
+        audit.record(actor=actors.SYSTEM, action="x.y", subject_type="x", subject_id=1)
+
+
+def test_rolled_back_change_leaves_no_event(world: World) -> None:
+    count = LedgerEvent.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit.record(actor=actors.SYSTEM, action="x.y", subject_type="x", subject_id=1)
+        raise RuntimeError("the change failed after recording")
+    assert LedgerEvent.objects.count() == count
+    assert verify_chain().ok
+
+
+def test_checkpoint_signs_the_head_and_verifies(chain: list[LedgerEvent]) -> None:
+    checkpoint = audit.sign_checkpoint(actor=actors.SCHEDULER)
+    assert checkpoint is not None
+    assert checkpoint.sequence == chain[-1].sequence
+    assert audit.sign_checkpoint(actor=actors.SCHEDULER) is None  # nothing new since
+    event = LedgerEvent.objects.order_by("-sequence").first()
+    assert event is not None
+    assert event.action == "ledger.checkpoint_signed"
+    result = verify_chain()
+    assert result.ok
+    assert result.checkpoints_verified == 1
+
+
+def test_checkpoint_needs_the_right(world: World) -> None:
+    with pytest.raises(Forbidden):
+        audit.sign_checkpoint(actor=actors.ASSISTANT)
+
+
+def test_forged_checkpoint_signature_is_detected(chain: list[LedgerEvent]) -> None:
+    checkpoint = audit.sign_checkpoint(actor=actors.SCHEDULER)
+    assert checkpoint is not None
+    _attacker_drops_triggers()
+    _raw("UPDATE audit_ledgercheckpoint SET signature = %s WHERE id = %s", ["A" * 88, checkpoint.pk])
+    result = verify_chain()
+    assert (result.ok, result.first_bad_sequence) == (False, checkpoint.sequence)
+    assert "signature" in result.problem
+
+
+def test_checkpoint_disagreeing_with_chain_is_detected(chain: list[LedgerEvent]) -> None:
+    checkpoint = audit.sign_checkpoint(actor=actors.SCHEDULER)
+    assert checkpoint is not None
+    _attacker_drops_triggers()
+    _raw("UPDATE audit_ledgercheckpoint SET head_hash = %s WHERE id = %s", ["f" * 64, checkpoint.pk])
+    assert verify_chain().first_bad_sequence == checkpoint.sequence
+
+
+def test_checkpoint_rows_are_append_only(chain: list[LedgerEvent]) -> None:
+    audit.sign_checkpoint(actor=actors.SCHEDULER)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        LedgerCheckpoint.objects.all().delete()
