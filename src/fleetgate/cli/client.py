@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from fleetgate.config import settings as cfg
 from fleetgate.core import correlation
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request is noise in a CLI
 
 
 class ApiError(Exception):

@@ -15,8 +15,8 @@ from rich.console import Console
 from fleetgate.cli.client import ApiError
 from fleetgate.core.errors import DomainError
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 SERVER_OPT = typer.Option(

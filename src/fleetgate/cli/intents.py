@@ -29,12 +29,17 @@ def list_intents(
     state: str | None = typer.Option(None, help="draft, submitted, ..."),
     application: str | None = typer.Option(None, help="application id"),
     limit: int = typer.Option(50, min=1, max=500),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts"),
     server: str | None = SERVER_OPT,
     token: str | None = TOKEN_OPT,
 ) -> None:
     client = Client(server, token)
+    rows = client.get("/api/v1/intents/", state=state, application=application, page_size=limit)["results"]
+    if as_json:
+        print_json(rows)
+        return
     table = Table("name", "application", "version", "state", "rings", "target", "publisher")
-    for row in client.get("/api/v1/intents/", state=state, application=application, page_size=limit)["results"]:
+    for row in rows:
         table.add_row(
             row["name"],
             row["application_name"],

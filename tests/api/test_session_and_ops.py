@@ -1,0 +1,84 @@
+"""Browser sessions with CSRF, who-am-I, health, metrics and the published contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from rest_framework.test import APIClient
+
+from fleetgate.core.roles import Role
+from tests.factories import PASSWORD, World
+
+pytestmark = pytest.mark.django_db
+
+
+def test_session_login_requires_csrf_and_works(world: World) -> None:
+    client = APIClient(enforce_csrf_checks=True)
+    anonymous = client.get("/api/v1/auth/session/")
+    assert anonymous.json() == {"authenticated": False, "user": None}
+    token = anonymous.cookies["csrftoken"].value
+    username = world.users[Role.PUBLISHER].username
+    refused = client.post("/api/v1/auth/login/", {"username": username, "password": PASSWORD}, format="json")
+    assert refused.status_code == 403
+    wrong = client.post(
+        "/api/v1/auth/login/", {"username": username, "password": "nope"}, format="json", HTTP_X_CSRFTOKEN=token
+    )
+    assert wrong.status_code == 401
+    ok = client.post(
+        "/api/v1/auth/login/", {"username": username, "password": PASSWORD}, format="json", HTTP_X_CSRFTOKEN=token
+    )
+    assert ok.status_code == 200
+    assert ok.json()["user"]["roles"] == [{"role": "publisher", "boundary": "acme", "business_units": ["*"]}]
+    token = client.cookies["csrftoken"].value
+    assert client.get("/api/v1/me/").json()["username"] == username
+    assert client.get("/api/v1/auth/session/").json()["authenticated"] is True
+    assert client.post("/api/v1/intents/", {}, format="json").status_code == 403  # unsafe method without CSRF
+    assert client.post("/api/v1/auth/logout/", HTTP_X_CSRFTOKEN=token).status_code == 204
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_health_and_metrics(client: Any) -> None:
+    assert client.get("/health/live").json() == {"status": "ok"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "ledger": "ok"}
+    client.get("/health/live")
+    metrics = client.get("/metrics").content.decode()
+    assert "fleetgate_http_requests_total" in metrics
+    assert "fleetgate_ledger_head_sequence" in metrics
+
+
+def test_schema_and_docs_are_served(client: Any) -> None:
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    assert schema["openapi"].startswith("3.1")
+    assert "/api/v1/intents/{id}/submit/" in schema["paths"]
+    assert schema["components"]["schemas"]["Problem"]["required"][0] == "type"
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_ui_fallback_for_client_routes(client: Any, settings: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    from fleetgate.api import spa
+
+    missing = client.get("/intents/123")
+    if not spa.INDEX.exists():
+        assert missing.status_code == 503
+        assert b"make run" in missing.content
+    index = tmp_path / "index.html"
+    index.write_text("<!doctype html><title>Fleetgate</title>")
+    monkeypatch.setattr(spa, "INDEX", index)
+    page = client.get("/intents/123")
+    assert page.status_code == 200
+    assert b"Fleetgate" in b"".join(page.streaming_content)
+
+
+def test_dashboard_shows_what_waits_for_me(world: World) -> None:
+    from tests.api.base import client_for
+
+    world.intent()
+    board = client_for(world.users[Role.PUBLISHER]).get("/api/v1/dashboard/").json()
+    assert board["intents_by_state"]["draft"] == 1
+    assert [item["action"] for item in board["awaiting_my_action"]] == ["submit"]
+    assert board["recent_events"][0]["action"] == "token.created"
+    assert client_for(world.users[Role.AUDITOR]).get("/api/v1/dashboard/").json()["awaiting_my_action"] == []
