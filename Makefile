@@ -5,7 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432
-export FLEETGATE_LOG_LEVEL ?= WARNING
 
 .PHONY: install run test test-py test-sqlite test-postgres coverage lint schema schema-check bench ui ui-test clean
 
@@ -31,11 +30,11 @@ test-py: install
 	$(MAKE) coverage
 
 test-sqlite: install
-	FLEETGATE_DATA_DIR=$$(mktemp -d) FLEETGATE_DATABASE_URL= \
+	FLEETGATE_LOG_LEVEL=WARNING FLEETGATE_DATA_DIR=$$(mktemp -d) FLEETGATE_DATABASE_URL= \
 	  $(BIN)/pytest --cov --cov-report= -p no:randomly
 
 test-postgres: install
-	FLEETGATE_DATA_DIR=$$(mktemp -d) FLEETGATE_DATABASE_URL=$(PG_URL)/fleetgate_ci_$$$$_$$(date +%s) \
+	FLEETGATE_LOG_LEVEL=WARNING FLEETGATE_DATA_DIR=$$(mktemp -d) FLEETGATE_DATABASE_URL=$(PG_URL)/fleetgate_ci_$$$$_$$(date +%s) \
 	  $(BIN)/pytest --cov --cov-append --cov-report= --create-db
 
 coverage: install

@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 
 from fleetgate.config import settings as cfg
+from fleetgate.core import logs
+from fleetgate.worker.queue import huey_settings
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = cfg.data_dir
@@ -149,22 +151,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
-# Background work. SqliteHuey beside the database by default; RedisHuey to scale out.
-if cfg.redis_url:
-    HUEY = {"huey_class": "huey.RedisHuey", "name": "fleetgate", "url": cfg.redis_url, "immediate": False}
-else:
-    HUEY = {
-        "huey_class": "huey.SqliteHuey",
-        "name": "fleetgate",
-        "filename": str(DATA_DIR / "queue.sqlite3"),
-        "immediate": False,
-    }
-HUEY["consumer"] = {"workers": 2, "worker_type": "thread", "periodic": True}
+# Background work: SqliteHuey beside the database by default; RedisHuey (FLEETGATE_REDIS_URL) to scale out.
+HUEY = huey_settings(cfg.redis_url, DATA_DIR)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": cfg.log_level},
-    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
-}
+LOGGING = logs.configure(cfg.log_level)

@@ -82,3 +82,18 @@ def test_dashboard_shows_what_waits_for_me(world: World) -> None:
     assert [item["action"] for item in board["awaiting_my_action"]] == ["submit"]
     assert board["recent_events"][0]["action"] == "token.created"
     assert client_for(world.users[Role.AUDITOR]).get("/api/v1/dashboard/").json()["awaiting_my_action"] == []
+
+
+def test_request_log_line_carries_the_correlation_id(client: Any, caplog: Any) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="fleetgate.http")
+    response = client.get("/health/live", HTTP_X_CORRELATION_ID="trace-42")
+    assert response["X-Correlation-ID"] == "trace-42"
+    lines = [r.msg for r in caplog.records if r.name == "fleetgate.http"]
+    assert lines
+    assert lines[-1]["event"] == "http_request"
+    assert lines[-1]["status"] == 200
+    assert lines[-1]["correlation_id"] == "trace-42"
+    generated = client.get("/health/live")["X-Correlation-ID"]
+    assert len(generated) == 36

@@ -35,6 +35,12 @@ def current() -> str:
     return value
 
 
+def bind(correlation_id: str) -> None:
+    """Set the id for the rest of this thread's current unit of work (a worker task)."""
+    _current.set(correlation_id)
+    structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+
+
 @contextmanager
 def bound(correlation_id: str) -> Iterator[str]:
     token = _current.set(correlation_id)

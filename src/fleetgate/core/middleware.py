@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import structlog
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import Counter, Histogram
 
 from fleetgate.core import correlation
 
+log = structlog.get_logger("fleetgate.http")
 Handler = Callable[[HttpRequest], HttpResponse]
 
 REQUESTS = Counter("fleetgate_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -38,8 +40,17 @@ class MetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         # The route pattern, not the raw path, so ids do not explode the label cardinality.
         route = match.route if match else "unmatched"
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        LATENCY.labels(request.method, route).observe(elapsed)
         REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        log.info(
+            "http_request",
+            method=request.method,
+            path=request.path,
+            route=route,
+            status=response.status_code,
+            duration_ms=round(elapsed * 1000, 1),
+        )
         return response
 
 

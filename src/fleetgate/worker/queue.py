@@ -1,0 +1,25 @@
+"""Which Huey backs the worker: SqliteHuey beside the database, or RedisHuey to scale out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def huey_settings(redis_url: str, data_dir: Path) -> dict[str, Any]:
+    consumer = {"workers": 2, "worker_type": "thread", "periodic": True}
+    if redis_url:
+        return {
+            "huey_class": "huey.RedisHuey",
+            "name": "fleetgate",
+            "url": redis_url,
+            "immediate": False,
+            "consumer": consumer,
+        }
+    return {
+        "huey_class": "huey.SqliteHuey",
+        "name": "fleetgate",
+        "filename": str(data_dir / "queue.sqlite3"),
+        "immediate": False,
+        "consumer": consumer,
+    }
