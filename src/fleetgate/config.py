@@ -46,6 +46,7 @@ class Config:
     log_level: str
     server_url: str
     token: str
+    metrics_multiproc_dir: str
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -87,6 +88,8 @@ def load() -> Config:
         log_level=_env("LOG_LEVEL", "INFO"),
         server_url=_env("SERVER", "http://127.0.0.1:8000"),
         token=_env("TOKEN"),
+        # Set by `fleetgate up` for its gunicorn workers so /metrics aggregates every process.
+        metrics_multiproc_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""),
     )
 
 

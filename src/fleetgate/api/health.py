@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest, multiprocess
 
 from fleetgate.audit.models import LedgerHead
+from fleetgate.config import settings as cfg
 
-LEDGER_HEAD = Gauge("fleetgate_ledger_head_sequence", "Sequence number of the ledger head")
+LEDGER_HEAD = Gauge("fleetgate_ledger_head_sequence", "Sequence number of the ledger head", multiprocess_mode="max")
 
 
 def live(request: HttpRequest) -> JsonResponse:
@@ -35,4 +36,8 @@ def ready(request: HttpRequest) -> JsonResponse:
 def metrics(request: HttpRequest) -> HttpResponse:
     head = LedgerHead.objects.filter(pk=1).values_list("sequence", flat=True).first()
     LEDGER_HEAD.set(head or 0)
+    if cfg.metrics_multiproc_dir:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,7 +77,12 @@ def up(
     migrate()
     if demo:
         seed_demo()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fleetgate.settings"}
+    from fleetgate.config import settings as cfg
+
+    metrics_dir = cfg.data_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)  # multiprocess metrics files are per run
+    metrics_dir.mkdir(parents=True)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fleetgate.settings", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     web = [
         sys.executable,
         "-m",

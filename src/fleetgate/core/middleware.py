@@ -38,8 +38,8 @@ class MetricsMiddleware:
         start = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        # The route pattern, not the raw path, so ids do not explode the label cardinality.
-        route = match.route if match else "unmatched"
+        # The view name, not the raw path, so ids do not explode the label cardinality.
+        route = (match.view_name or match.route) if match else "unmatched"
         elapsed = time.perf_counter() - start
         LATENCY.labels(request.method, route).observe(elapsed)
         REQUESTS.labels(request.method, route, str(response.status_code)).inc()
