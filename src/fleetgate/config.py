@@ -41,6 +41,7 @@ class Config:
     max_upload_bytes: int
     throttle_user: str
     throttle_anon: str
+    throttle_login: str
     token_default_days: int
     db_pool_max: int
     log_level: str
@@ -83,6 +84,7 @@ def load() -> Config:
         max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024),
         throttle_user=_env("THROTTLE_USER", "6000/min"),
         throttle_anon=_env("THROTTLE_ANON", "60/min"),
+        throttle_login=_env("THROTTLE_LOGIN", "20/min"),
         token_default_days=_env_int("TOKEN_DEFAULT_DAYS", 90),
         db_pool_max=_env_int("DB_POOL_MAX", 10),
         log_level=_env("LOG_LEVEL", "INFO"),

@@ -127,7 +127,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": cfg.throttle_anon, "user": cfg.throttle_user},
+    "DEFAULT_THROTTLE_RATES": {"anon": cfg.throttle_anon, "user": cfg.throttle_user, "login": cfg.throttle_login},
     "EXCEPTION_HANDLER": "fleetgate.api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

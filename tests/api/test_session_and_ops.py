@@ -97,3 +97,18 @@ def test_request_log_line_carries_the_correlation_id(client: Any, caplog: Any) -
     assert lines[-1]["correlation_id"] == "trace-42"
     generated = client.get("/health/live")["X-Correlation-ID"]
     assert len(generated) == 36
+
+
+def test_login_attempts_are_throttled(world: World, monkeypatch: Any) -> None:
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "2/min"})
+    client = APIClient()
+    codes = [
+        client.post("/api/v1/auth/login/", {"username": "x", "password": "y"}, format="json").status_code
+        for _ in range(3)
+    ]
+    assert codes == [401, 401, 429]
+    cache.clear()

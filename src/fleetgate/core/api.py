@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from fleetgate.api.base import ResourceViewSet, StrictSerializer, actor_of, int_id
@@ -130,6 +131,7 @@ class SessionView(APIView):
 class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
+    throttle_classes = [ScopedRateThrottle]  # per client address: slows password guessing
     throttle_scope = "login"
 
     @extend_schema(request=LoginSerializer, responses=SessionSerializer, operation_id="session_login")
