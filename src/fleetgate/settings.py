@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "fleetgate.audit",
     "fleetgate.catalog",
     "fleetgate.intents",
+    "fleetgate.evidence",
+    "fleetgate.risk",
     "fleetgate.worker",
 ]
 

@@ -121,7 +121,7 @@ def test_user_and_token_bootstrap_then_audit(setup: tuple[World, str, Any], tmp_
     assert made.exit_code == 0, made.output
     assert "Password (shown once)" in made.output
     token_out = run("token", "create", "--user", "carol", "--name", "export")
-    secret = token_out.output.strip().splitlines()[-1]
+    secret = token_out.stdout.strip().splitlines()[-1]
     assert secret.startswith("fg_")
     assert run("token", "create", "--user", "nobody").exit_code == 1
 
@@ -137,6 +137,20 @@ def test_user_and_token_bootstrap_then_audit(setup: tuple[World, str, Any], tmp_
     assert "Ledger intact" in verified.output
     remote = run("audit", "verify", "--remote", server=server, token=secret)
     assert "Ledger intact" in remote.output
+
+
+def test_remote_user_and_token_by_a_platform_admin(setup: tuple[World, str, Any]) -> None:
+    world, publisher_token, server = setup
+    admin_token = make_token(world.users[Role.PLATFORM_ADMIN])
+    made = run("user", "create", "dave", "--role", "auditor", "--remote", server=server, token=admin_token)
+    assert made.exit_code == 0, made.output
+    minted = run("token", "create", "--user", "dave", "--remote", server=server, token=admin_token)
+    secret = minted.stdout.strip().splitlines()[-1]
+    assert run("intent", "list", "--json", server=server, token=secret).exit_code == 0
+    assert run("token", "create", "--user", "ghost", "--remote", server=server, token=admin_token).exit_code == 1
+    denied = run("user", "create", "eve", "--remote", server=server, token=publisher_token)
+    assert denied.exit_code == 1
+    assert "Platform Admin" in denied.output
 
 
 def test_audit_verify_exits_2_when_broken(setup: tuple[World, str, Any]) -> None:

@@ -1,15 +1,19 @@
-"""Commands run on the Fleetgate host itself, against its database: bootstrap users and tokens."""
+"""Users and tokens. On the Fleetgate host they work on the database directly (bootstrap, before any
+admin exists); with --remote they go through the API as the token's owner (a Platform Admin)."""
 
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import typer
 
-from fleetgate.cli.common import console, handles_errors, setup_django
+from fleetgate.cli.client import Client
+from fleetgate.cli.common import SERVER_OPT, TOKEN_OPT, console, handles_errors, setup_django
 
-user_app = typer.Typer(help="Manage users on this installation (needs database access).", no_args_is_help=True)
-token_app = typer.Typer(help="Manage API tokens on this installation (needs database access).", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users (on this host, or --remote over the API).", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens (on this host, or --remote over the API).", no_args_is_help=True)
+REMOTE_OPT = typer.Option(False, "--remote", help="Go through the API with --token instead of the local database")
 
 
 def parse_role(spec: str) -> dict[str, object]:
@@ -19,6 +23,12 @@ def parse_role(spec: str) -> dict[str, object]:
     return {"role": role, "boundary": boundary or "*", "business_units": [b for b in bus.split(",") if b] or ["*"]}
 
 
+def _bootstrap_actor(*rights: str) -> Any:
+    from fleetgate.core.actors import SYSTEM, service
+
+    return service("cli-bootstrap", SYSTEM.rights | set(rights))
+
+
 @user_app.command("create")
 @handles_errors
 def user_create(
@@ -26,18 +36,25 @@ def user_create(
     role: list[str] = typer.Option([], "--role", "-r", help="ROLE[:BOUNDARY[:BU,BU]], repeatable"),
     email: str = typer.Option("", "--email"),
     password: str = typer.Option("", "--password", help="Omit to generate one (printed once)."),
+    remote: bool = REMOTE_OPT,
+    server: str | None = SERVER_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
-    """Create a user. Runs as the local system actor, so it works before any admin exists."""
-    setup_django()
-    from fleetgate.core import services
-    from fleetgate.core.actors import SYSTEM, service
-
-    actor = service("cli-bootstrap", SYSTEM.rights | {"user.manage"})
+    """Create a user with roles."""
     chosen = password or secrets.token_urlsafe(18)
-    user = services.create_user(
-        actor=actor, username=username, password=chosen, email=email, roles=[parse_role(r) for r in role]
-    )
-    console.print(f"Created user [bold]{user.username}[/bold] (id {user.pk}).")
+    roles = [parse_role(r) for r in role]
+    if remote:
+        body = {"username": username, "password": chosen, "roles": roles, **({"email": email} if email else {})}
+        created = Client(server, token).post("/api/v1/users/", json=body)
+        user_id = created["id"]
+    else:
+        setup_django()
+        from fleetgate.core import services
+
+        user_id = services.create_user(
+            actor=_bootstrap_actor("user.manage"), username=username, password=chosen, email=email, roles=roles
+        ).pk
+    console.print(f"Created user [bold]{username}[/bold] (id {user_id}).")
     if not password:
         console.print(f"Password (shown once): [bold]{chosen}[/bold]")
 
@@ -48,19 +65,34 @@ def token_create(
     user: str = typer.Option(..., "--user", "-u", help="Username that will own the token"),
     name: str = typer.Option("cli", "--name"),
     days: int = typer.Option(90, "--days", min=1, max=365),
+    remote: bool = REMOTE_OPT,
+    server: str | None = SERVER_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
-    """Create an API token for a user; the secret is printed once."""
-    setup_django()
-    from django.contrib.auth import get_user_model
+    """Create an API token for a user; the secret is printed once, on the last line."""
+    if remote:
+        client = Client(server, token)
+        owners = client.get("/api/v1/users/", username=user)
+        if not owners:
+            console.print(
+                f"[red]No user '{user}' on {client.server}. Next: `fleetgate user create {user} --remote`.[/red]"
+            )
+            raise typer.Exit(1)
+        made = client.post("/api/v1/tokens/", json={"name": name, "days": days, "user": owners[0]["id"]})
+        key_id, expires, secret = made["key_id"], made["expires_at"][:10], made["token"]
+    else:
+        setup_django()
+        from django.contrib.auth import get_user_model
 
-    from fleetgate.core import services
-    from fleetgate.core.actors import SYSTEM, service
+        from fleetgate.core import services
 
-    owner = get_user_model().objects.filter(username=user).first()
-    if owner is None:
-        console.print(f"[red]No user '{user}'. Next: `fleetgate user create {user} --role ...`.[/red]")
-        raise typer.Exit(1)
-    actor = service("cli-bootstrap", SYSTEM.rights | {"token.manage"})
-    token, secret = services.create_token(actor=actor, user_id=owner.pk, name=name, days=days)
-    console.print(f"Token {token.key_id} for {user}, expires {token.expires_at:%Y-%m-%d}. Shown once:")
+        owner = get_user_model().objects.filter(username=user).first()
+        if owner is None:
+            console.print(f"[red]No user '{user}'. Next: `fleetgate user create {user} --role ...`.[/red]")
+            raise typer.Exit(1)
+        row, secret = services.create_token(
+            actor=_bootstrap_actor("token.manage"), user_id=owner.pk, name=name, days=days
+        )
+        key_id, expires = row.key_id, f"{row.expires_at:%Y-%m-%d}"
+    console.print(f"Token {key_id} for {user}, expires {expires}. Shown once:")
     console.print(secret, highlight=False)

@@ -165,6 +165,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceView
     serializer_class = UserSerializer
     view_permission = "user.view"
     pagination_class = None
+    filterset_fields = ["username", "is_active"]
 
     def get_queryset(self) -> Any:
         return queries.users()

@@ -69,3 +69,33 @@ class PreconditionRequired(DomainError):
 
 class PayloadTooLarge(DomainError):
     status, code, title = 413, "payload-too-large", "Payload too large"
+
+
+class EvidenceInvalid(ValidationFailed):
+    """An uploaded evidence file breaks its format: each error names the file, the path inside it and the rule."""
+
+    status, code, title = 422, "evidence-invalid", "The evidence file is not valid"
+
+
+class EvidenceMismatch(DomainError):
+    """Evidence that describes some other artifact (digest, subject or target does not match)."""
+
+    status, code, title = 422, "evidence-mismatch", "The evidence does not belong to this artifact"
+
+
+class SignatureInvalid(DomainError):
+    status, code, title = 422, "signature-invalid", "The signature could not be verified"
+
+
+class EvidenceIncomplete(DomainError):
+    """Sealing refused: every failed completeness check is listed in `errors` (field = the check)."""
+
+    status, code, title = 409, "evidence-incomplete", "The evidence pack is incomplete"
+
+
+class PackVerificationFailed(DomainError):
+    status, code, title = 409, "pack-verification-failed", "The evidence pack does not verify"
+
+
+class ReplayMismatch(DomainError):
+    status, code, title = 409, "replay-mismatch", "Recomputing the assessment gave a different result"

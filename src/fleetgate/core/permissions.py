@@ -38,6 +38,18 @@ RULES: dict[str, frozenset[Role]] = {
     "user.manage": frozenset({R.PLATFORM_ADMIN}),
     "token.manage": frozenset({R.PLATFORM_ADMIN}),
     "policy.view": EVERY_ROLE,
+    # evidence: packaging engineers attach and seal; security reviewers own the trusted keys
+    "evidence.view": EVERY_ROLE,
+    "evidence.add": frozenset({R.PACKAGING_ENGINEER}),
+    "evidence.seal": frozenset({R.PACKAGING_ENGINEER}),
+    "evidence.verify": EVERY_ROLE,
+    "signing_key.manage": frozenset({R.SECURITY_REVIEWER}),
+    # risk: declared factors come from the people who know the package; the rubric is governed
+    "risk.view": EVERY_ROLE,
+    "risk.assess": frozenset({R.PACKAGING_ENGINEER, R.SECURITY_REVIEWER}),
+    "risk.replay": frozenset({R.AUDITOR, R.SECURITY_REVIEWER, R.CAB_APPROVER, R.PLATFORM_ADMIN}),
+    "rubric.propose": frozenset({R.SECURITY_REVIEWER}),
+    "rubric.approve": frozenset({R.CAB_APPROVER}),
 }
 
 
