@@ -1,0 +1,209 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { check, jsProblems, launch, newPage, RUN, settled, signIn } from "./support";
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+beforeAll(async () => {
+  browser = await launch();
+  ({ context, page } = await newPage(browser));
+  await signIn(page, "publisher");
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+});
+
+const h1 = () => page.getByRole("heading", { level: 1 }).textContent();
+
+async function openNewIntentForm() {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Intents" }).click();
+  await expect.poll(h1).toBe("Intents");
+  await page.getByRole("link", { name: "New intent" }).click();
+  await expect.poll(h1).toBe("New intent");
+  await settled(page);
+}
+
+async function chooseApplication(name: string, version: string) {
+  const app = page.getByLabel("Application", { exact: true });
+  const value = await app.locator("option", { hasText: name }).getAttribute("value");
+  await app.selectOption(value ?? "");
+  await expect.poll(() => page.getByLabel("Version", { exact: true }).locator("option", { hasText: version }).count()).toBe(1);
+  await page.getByLabel("Version", { exact: true }).selectOption(version);
+}
+
+async function fillStep(index: number, group: string, devices: string) {
+  const step = page.getByRole("group", { name: new RegExp(`^Step ${index + 1}:`) });
+  await step.getByLabel("Target group", { exact: true }).fill(group);
+  await step.getByLabel("Devices", { exact: true }).fill(devices);
+}
+
+describe("a publisher creates, edits and submits an intent", () => {
+  const name = `sap-gui-8-0-11-finance-${RUN}`;
+  let detailUrl = "";
+
+  it("shows the server's validation errors inline, next to each field", async () => {
+    await openNewIntentForm();
+    await check(page, "20-intent-form-empty");
+    await page.getByLabel("Name (unique slug)").fill(name);
+    // Title left empty; the device count is out of range; no rollback version.
+    await chooseApplication("SAP GUI", "8.0.11");
+    await page.getByLabel("Boundary", { exact: true }).fill("acme");
+    await page.getByLabel("Business unit", { exact: true }).fill("finance");
+    await fillStep(0, "FG-LAB-FIN", "0");
+    await page.getByRole("button", { name: "Create draft" }).click();
+
+    const summary = page.locator(".error-summary");
+    await expect.poll(() => summary.textContent()).toContain("Fix");
+    expect(await summary.getAttribute("role")).toBe("alert");
+    const text = (await summary.textContent()) ?? "";
+    expect(text).toContain("Title");
+    expect(text).toContain("Ring plan step 1: devices");
+    // Inline: the message sits under the field, which is marked invalid and points at it.
+    const title = page.getByLabel("Title", { exact: true });
+    expect(await title.getAttribute("aria-invalid")).toBe("true");
+    const titleErr = await title.getAttribute("aria-describedby");
+    expect(await page.locator(`#${titleErr}`).textContent()).toContain("may not be blank");
+    const devices = page.locator("#f-ring_plan-0-device_count");
+    expect(await devices.getAttribute("aria-invalid")).toBe("true");
+    expect(await page.locator("#f-ring_plan-0-device_count-error").textContent()).toMatch(/1 to|greater than or equal/);
+    // Focus moved to the summary, so keyboard and screen-reader users hear it first.
+    expect(await page.evaluate(() => document.activeElement?.classList.contains("error-summary"))).toBe(true);
+    await check(page, "21-intent-form-errors");
+  });
+
+  it("creates the draft once the fields are fixed", async () => {
+    await page.getByLabel("Title", { exact: true }).fill("SAP GUI 8.0.11 for finance (e2e)");
+    await page.getByLabel("Change reason").fill("Security fixes from the vendor");
+    await fillStep(0, "FG-LAB-FIN", "8");
+    await page.getByRole("button", { name: "Add ring (Canary)" }).click();
+    await fillStep(1, "FG-CANARY-FIN", "80");
+    // Domain rules come back the same way: reinstalling the previous version needs that version.
+    await page.getByRole("button", { name: "Create draft" }).click();
+    await expect.poll(() => page.locator(".error-summary").textContent()).toContain("Roll back to version");
+    expect(await page.locator("#f-rollback_plan-rollback_version-error").textContent()).toContain("Name the version");
+    expect(await page.getByLabel("Title", { exact: true }).getAttribute("aria-invalid")).toBeNull();
+    await page.getByLabel("Strategy", { exact: true }).selectOption("uninstall");
+    await page.getByRole("button", { name: "Create draft" }).click();
+    await page.waitForURL(/\/intents\/[0-9a-f-]{36}$/);
+    detailUrl = new URL(page.url()).pathname;
+    await expect.poll(h1).toBe("SAP GUI 8.0.11 for finance (e2e)");
+    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Draft created");
+    await settled(page);
+
+    const track = page.getByRole("list", { name: /Ring plan/ });
+    const lab = track.locator('[data-ring="lab"]');
+    expect(await lab.textContent()).toContain("Planned (draft)");
+    expect(await lab.textContent()).toContain("8 devices");
+    expect(await track.locator('[data-ring="canary"]').textContent()).toContain("80 devices");
+    expect(await track.locator('[data-ring="pilot"]').textContent()).toContain("Not planned");
+    expect(await track.locator("li").count()).toBe(5);
+    const history = page.getByRole("region", { name: "State history" });
+    await expect.poll(() => history.textContent()).toContain("intent.created");
+    await check(page, "22-intent-detail-draft");
+  });
+
+  it("edits the draft (with If-Match) and records the change", async () => {
+    await page.getByRole("link", { name: "Edit draft" }).click();
+    await expect.poll(h1).toContain("Edit draft");
+    await settled(page);
+    await check(page, "23-intent-form-edit");
+    await page.getByLabel("Title", { exact: true }).fill("SAP GUI 8.0.11 for finance, edited (e2e)");
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.waitForURL((u) => u.pathname === detailUrl);
+    await expect.poll(h1).toBe("SAP GUI 8.0.11 for finance, edited (e2e)");
+    const history = page.getByRole("region", { name: "State history" });
+    await expect.poll(() => history.textContent()).toContain("intent.updated");
+  });
+
+  it("submits after a confirmation, and the ledger shows the event", async () => {
+    await page.getByRole("button", { name: "Submit…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Submit this intent?" });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await check(page, "24-intent-submit-dialog");
+    await dialog.getByRole("button", { name: "Submit intent" }).click();
+    await expect.poll(() => page.locator(".page-subtitle [data-state]").getAttribute("data-state")).toBe("submitted");
+    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Submitted");
+    expect(await page.getByRole("button", { name: "Submit…" }).count()).toBe(0);
+    expect(await page.locator('[data-ring="lab"]').textContent()).toContain("Awaiting approval");
+    const history = page.getByRole("region", { name: "State history" });
+    await expect.poll(() => history.textContent()).toContain("intent.submitted");
+    await check(page, "25-intent-detail-submitted");
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Ledger" }).click();
+    await expect.poll(h1).toBe("Ledger");
+    await settled(page);
+    const first = page.getByRole("table").locator("tbody tr").first();
+    expect(await first.textContent()).toContain("intent.submitted");
+    expect(await first.textContent()).toContain("publisher");
+    await check(page, "26-ledger");
+    await first.getByRole("link", { name: /Event \d+/ }).click();
+    await expect.poll(h1).toMatch(/Event #\d+: intent.submitted/);
+    await settled(page);
+    const state = page.getByRole("row", { name: /^state\b/ });
+    expect(await state.textContent()).toContain("~ changed");
+    expect(await state.textContent()).toContain("draft");
+    expect(await state.textContent()).toContain("submitted");
+    await check(page, "27-ledger-event-diff");
+  });
+});
+
+describe("refusals render as clear messages", () => {
+  it("403: a target outside the publisher's scope", async () => {
+    await openNewIntentForm();
+    await page.getByLabel("Name (unique slug)").fill(`firefox-globex-${RUN}`);
+    await page.getByLabel("Title", { exact: true }).fill("Firefox for Globex");
+    await chooseApplication("Mozilla Firefox ESR", "128.6.0");
+    await page.getByLabel("Boundary", { exact: true }).fill("globex");
+    await page.getByLabel("Business unit", { exact: true }).fill("engineering");
+    await fillStep(0, "FG-LAB", "5");
+    await page.getByLabel("Roll back to version").fill("128.5.0");
+    await page.getByRole("button", { name: "Create draft" }).click();
+    const alert = page.locator('[role="alert"][data-code="scope-violation"]');
+    await expect.poll(() => alert.count()).toBe(1);
+    const text = (await alert.textContent()) ?? "";
+    expect(text).toContain("Target is outside your scope");
+    expect(text).toContain("403");
+    expect(text).toContain("boundary globex");
+    expect(text).toContain("Correlation id");
+    await check(page, "28-intent-403-scope");
+  });
+
+  it("409: a second active change for the same application and ring", async () => {
+    // The demo's 7-Zip change for engineering (submitted) holds lab, canary and pilot.
+    await openNewIntentForm();
+    await page.getByLabel("Name (unique slug)").fill(`7zip-finance-${RUN}`);
+    await page.getByLabel("Title", { exact: true }).fill("7-Zip 24.9 for finance (e2e)");
+    await chooseApplication("7-Zip", "24.9.0");
+    await page.getByLabel("Boundary", { exact: true }).fill("acme");
+    await page.getByLabel("Business unit", { exact: true }).fill("finance");
+    await fillStep(0, "FG-LAB", "5");
+    await page.getByLabel("Roll back to version").fill("24.8.0");
+    await page.getByRole("button", { name: "Create draft" }).click();
+    await page.waitForURL(/\/intents\/[0-9a-f-]{36}$/);
+    await settled(page);
+    await page.getByRole("button", { name: "Submit…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Submit intent" }).click();
+    const alert = page.locator('[role="alert"][data-code="active-change-conflict"]');
+    await expect.poll(() => alert.count()).toBe(1);
+    const text = (await alert.textContent()) ?? "";
+    expect(text).toContain("Another change is active for this application and ring");
+    expect(text).toContain("409");
+    expect(text).toContain("7zip-24-9-engineering");
+    // Still a draft: nothing changed.
+    expect(await page.locator(".page-subtitle [data-state]").getAttribute("data-state")).toBe("draft");
+    await check(page, "29-intent-409-conflict");
+
+    // Cancel it, with a reason, after confirming.
+    await page.getByRole("button", { name: "Cancel intent…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Cancel this intent?" });
+    await dialog.getByLabel("Reason (recorded in the ledger)").fill("Conflicts with the engineering rollout");
+    await check(page, "30-intent-cancel-dialog");
+    await dialog.getByRole("button", { name: "Cancel intent" }).click();
+    await expect.poll(() => page.locator(".page-subtitle [data-state]").getAttribute("data-state")).toBe("cancelled");
+    const history = page.getByRole("region", { name: "State history" });
+    await expect.poll(() => history.textContent()).toContain("Conflicts with the engineering rollout");
+    expect(jsProblems(page)).toEqual([]);
+  });
+});

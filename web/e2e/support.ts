@@ -1,0 +1,148 @@
+/** Shared plumbing for the browser tests: the browser, sign-in, axe checks and screenshots. */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { expect } from "vitest";
+
+const web = dirname(dirname(fileURLToPath(import.meta.url)));
+export const RESULTS = join(web, "test-results");
+export const BASE = process.env.FLEETGATE_E2E_URL ?? "";
+const dataDir = process.env.FLEETGATE_E2E_DATA_DIR ?? "";
+if (!BASE || !dataDir) throw new Error("Run the browser tests with `make -C web e2e` (e2e/run.mjs starts the server).");
+
+export type DemoUser =
+  | "admin"
+  | "packager"
+  | "publisher"
+  | "globex-publisher"
+  | "cab"
+  | "security"
+  | "ops"
+  | "auditor";
+export const PASSWORDS = JSON.parse(readFileSync(join(dataDir, "demo-credentials.json"), "utf8")) as Record<DemoUser, string>;
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    baseURL: BASE,
+    viewport: { width: 1280, height: 860 },
+    acceptDownloads: true,
+    reducedMotion: "reduce",
+  });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/status of (4\d\d)/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  (page as Page & { jsProblems?: string[] }).jsProblems = problems;
+  return { context, page };
+}
+
+/** Uncaught errors in the page fail the test that caused them. */
+export function jsProblems(page: Page): string[] {
+  return (page as Page & { jsProblems?: string[] }).jsProblems ?? [];
+}
+
+export async function signIn(page: Page, user: DemoUser, options: { from?: string } = {}): Promise<void> {
+  if (options.from !== "here") await page.goto(options.from ?? "/login");
+  await page.getByLabel("Username").fill(user);
+  await page.getByLabel("Password").fill(PASSWORDS[user]);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  await page.locator(".whoami-name", { hasText: new RegExp(`^${user}$`) }).waitFor();
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL((url) => url.pathname.startsWith("/login"));
+}
+
+/** Wait until no "Loading …" status is on the page. */
+export async function settled(page: Page): Promise<void> {
+  await page.waitForLoadState("networkidle");
+  await page.waitForFunction(() => !document.querySelector(".loading"), undefined, { timeout: 10_000 });
+}
+
+interface AxeNode {
+  target: unknown;
+  html: string;
+}
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: AxeNode[];
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * Screenshot the page to test-results/<name>.png and run axe-core on it (WCAG 2.x A/AA plus best
+ * practices). Serious or critical violations fail the test; all results are kept per page state.
+ */
+export async function check(page: Page, name: string): Promise<void> {
+  await settled(page);
+  await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+  const hasAxe = await page.evaluate(() => "axe" in window);
+  if (!hasAxe) await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = (await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: unknown[] }> } }).axe;
+    const r = await axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+      resultTypes: ["violations"],
+    });
+    return r.violations;
+  })) as AxeViolation[];
+  const brief = (v: AxeViolation) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, html: n.html.slice(0, 200) })),
+  });
+  const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical").map(brief);
+  const other = violations.filter((v) => !(v.impact === "serious" || v.impact === "critical")).map(brief);
+  mkdirSync(join(RESULTS, "axe"), { recursive: true });
+  writeFileSync(join(RESULTS, "axe", `${name}.json`), JSON.stringify({ page: name, url: page.url(), serious, other }, null, 2));
+  expect(serious, `axe serious/critical violations on ${name}:\n${JSON.stringify(serious, null, 2)}`).toEqual([]);
+}
+
+/** The element that has focus, described for assertions. */
+export function focused(page: Page) {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el) return null;
+    const style = getComputedStyle(el);
+    const label =
+      el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent?.trim()
+        ? document.querySelector(`label[for="${el.id}"]`)?.textContent?.trim()
+        : el.getAttribute("aria-label") ?? el.textContent?.trim();
+    return {
+      tag: el.tagName.toLowerCase(),
+      id: el.id,
+      label,
+      outline: style.outlineStyle !== "none" && style.outlineWidth !== "0px",
+      shadow: style.boxShadow !== "none",
+    };
+  });
+}
+
+/** A unique suffix so reruns against the same database never collide. */
+export const RUN = Date.now().toString(36);

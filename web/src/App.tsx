@@ -1,0 +1,72 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { BrowserRouter, Route, Routes } from "react-router";
+import { ApiProblem } from "./api/problem";
+import { RequireAuth, SessionProvider } from "./auth/session";
+import { Layout } from "./components/Layout";
+import { ApplicationDetail } from "./pages/ApplicationDetail";
+import { Applications } from "./pages/Applications";
+import { Dashboard } from "./pages/Dashboard";
+import { IntentDetail } from "./pages/IntentDetail";
+import { IntentForm } from "./pages/IntentForm";
+import { Intents } from "./pages/Intents";
+import { Ledger } from "./pages/Ledger";
+import { LedgerEvent } from "./pages/LedgerEvent";
+import { Login } from "./pages/Login";
+import { Me } from "./pages/Me";
+import { NotFound } from "./pages/NotFound";
+import { Settings } from "./pages/Settings";
+
+export function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 15_000,
+        refetchOnWindowFocus: false,
+        // A 4xx will not change by asking again; a network blip or 5xx might.
+        retry: (failures, error) =>
+          failures < 2 && !(error instanceof ApiProblem && error.status >= 400 && error.status < 500),
+      },
+      mutations: { retry: false },
+    },
+  });
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<Login />} />
+      <Route
+        element={
+          <RequireAuth>
+            <Layout />
+          </RequireAuth>
+        }
+      >
+        <Route index element={<Dashboard />} />
+        <Route path="me" element={<Me />} />
+        <Route path="applications" element={<Applications />} />
+        <Route path="applications/:id" element={<ApplicationDetail />} />
+        <Route path="intents" element={<Intents />} />
+        <Route path="intents/new" element={<IntentForm key="new" />} />
+        <Route path="intents/:id" element={<IntentDetail />} />
+        <Route path="intents/:id/edit" element={<IntentForm key="edit" />} />
+        <Route path="ledger" element={<Ledger />} />
+        <Route path="ledger/:sequence" element={<LedgerEvent />} />
+        <Route path="settings/*" element={<Settings />} />
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export function App({ queryClient = makeQueryClient() }: { queryClient?: QueryClient }) {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <SessionProvider>
+          <AppRoutes />
+        </SessionProvider>
+      </BrowserRouter>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,222 @@
+/**
+ * The ONE module that talks to the Fleetgate API. Everything else calls `api.*`.
+ *
+ * - Auth is the Django session cookie (same origin); GET /auth/session/ also sets `csrftoken`.
+ * - Unsafe methods carry `X-CSRFToken` from that cookie.
+ * - Every request carries a fresh `X-Correlation-ID`, which the server echoes and records in the
+ *   ledger, so a person can quote it.
+ * - Every failure becomes an `ApiProblem` (RFC 9457), including network failures and non-JSON
+ *   error pages. A 401 outside the auth endpoints announces an expired session.
+ */
+import createClient, { type Middleware } from "openapi-fetch";
+import { ApiProblem, networkProblem, toProblem } from "./problem";
+import type { components, operations, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+export type Application = Schemas["Application"];
+export type Version = Schemas["Version"];
+export type Artifact = Schemas["Artifact"];
+export type Intent = Schemas["Intent"];
+export type IntentWrite = Schemas["IntentWriteRequest"];
+export type IntentUpdate = Schemas["PatchedIntentUpdateRequest"];
+export type IntentBrief = Schemas["IntentBrief"];
+export type IntentState = Schemas["StateEnum"];
+export type LedgerEvent = Schemas["LedgerEvent"];
+export type VerifyResult = Schemas["VerifyResult"];
+export type Session = Schemas["Session"];
+export type Me = Schemas["Me"];
+export type RoleGrant = Schemas["RoleGrant"];
+export type RoleName = Schemas["RoleEnum"];
+export type User = Schemas["User"];
+export type Token = Schemas["Token"];
+export type TokenCreated = Schemas["TokenCreated"];
+export type Dashboard = Schemas["Dashboard"];
+export type RingPolicy = Schemas["RingPolicy"];
+export type Page<T> = { next?: string | null; previous?: string | null; results: T[] };
+
+export type ApplicationQuery = NonNullable<operations["applications_list"]["parameters"]["query"]>;
+export type IntentQuery = NonNullable<operations["intents_list"]["parameters"]["query"]>;
+export type LedgerQuery = NonNullable<operations["ledger_list"]["parameters"]["query"]>;
+export type VersionQuery = NonNullable<operations["versions_list"]["parameters"]["query"]>;
+
+export const CORRELATION_HEADER = "X-Correlation-ID";
+export const CSRF_COOKIE = "csrftoken";
+export const CSRF_HEADER = "X-CSRFToken";
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export function readCookie(name: string, cookies: string): string | undefined {
+  for (const part of cookies.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return undefined;
+}
+
+export function newCorrelationId(): string {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (c && typeof c.getRandomValues === "function") c.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+type ExpiredListener = (problem: ApiProblem) => void;
+
+export interface ApiOptions {
+  baseUrl: string;
+  fetch?: (input: Request) => Promise<Response>;
+  /** Where the CSRF cookie is read from (document.cookie in the browser). */
+  cookies?: () => string;
+}
+
+type Result<T> = { data?: T; error?: unknown; response: Response };
+
+export function createApi(options: ApiOptions) {
+  const cookies = options.cookies ?? (() => (typeof document === "undefined" ? "" : document.cookie));
+  const client = createClient<paths>({
+    baseUrl: options.baseUrl,
+    credentials: "same-origin",
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const expired = new Set<ExpiredListener>();
+
+  const plumbing: Middleware = {
+    onRequest({ request }) {
+      request.headers.set(CORRELATION_HEADER, newCorrelationId());
+      request.headers.set("Accept", "application/json, application/problem+json");
+      if (UNSAFE.has(request.method.toUpperCase())) {
+        const token = readCookie(CSRF_COOKIE, cookies());
+        if (token) request.headers.set(CSRF_HEADER, token);
+      }
+      return request;
+    },
+    onError({ request, error }) {
+      return networkProblem(error, request.headers.get(CORRELATION_HEADER) ?? "");
+    },
+  };
+  client.use(plumbing);
+
+  /** `auth`: a sign-in endpoint, whose 401 means "wrong credentials", not "session expired". */
+  async function call<T>(pending: Promise<Result<T>>, auth = false): Promise<T> {
+    let result: Result<T>;
+    try {
+      result = await pending;
+    } catch (error) {
+      if (error instanceof ApiProblem) throw error;
+      throw networkProblem(error, "");
+    }
+    const { response } = result;
+    if (response.ok) return result.data as T;
+    const correlation = response.headers.get(CORRELATION_HEADER) ?? "";
+    const problem = toProblem(response.status, result.error, correlation);
+    if (problem.status === 401 && !auth) {
+      for (const listener of expired) listener(problem);
+    }
+    throw problem;
+  }
+
+  return {
+    /** Subscribe to "the session is gone" (a 401 from a data endpoint). Returns an unsubscribe. */
+    onSessionExpired(listener: ExpiredListener): () => void {
+      expired.add(listener);
+      return () => expired.delete(listener);
+    },
+
+    session: () => call(client.GET("/api/v1/auth/session/"), true),
+    login: (body: Schemas["LoginRequest"]) => call(client.POST("/api/v1/auth/login/", { body }), true),
+    logout: () => call(client.POST("/api/v1/auth/logout/"), true),
+    me: () => call(client.GET("/api/v1/me/")),
+    dashboard: () => call(client.GET("/api/v1/dashboard/")),
+
+    applications: {
+      list: (query: ApplicationQuery = {}) =>
+        call(client.GET("/api/v1/applications/", { params: { query: compact(query) } })),
+      get: (id: string) => call(client.GET("/api/v1/applications/{id}/", { params: { path: { id } } })),
+    },
+    versions: {
+      list: (query: VersionQuery = {}) => call(client.GET("/api/v1/versions/", { params: { query: compact(query) } })),
+    },
+
+    intents: {
+      list: (query: IntentQuery = {}) => call(client.GET("/api/v1/intents/", { params: { query: compact(query) } })),
+      get: (id: string) => call(client.GET("/api/v1/intents/{id}/", { params: { path: { id } } })),
+      create: (body: IntentWrite) => call(client.POST("/api/v1/intents/", { body })),
+      update: (id: string, etag: string, body: IntentUpdate) =>
+        call(
+          client.PATCH("/api/v1/intents/{id}/", { params: { path: { id }, header: { "If-Match": etag } }, body }),
+        ),
+      submit: (id: string, etag: string) =>
+        call(
+          client.POST("/api/v1/intents/{id}/submit/", { params: { path: { id }, header: { "If-Match": etag } } }),
+        ),
+      cancel: (id: string, etag: string, reason: string) =>
+        call(
+          client.POST("/api/v1/intents/{id}/cancel/", {
+            params: { path: { id }, header: { "If-Match": etag } },
+            body: { reason },
+          }),
+        ),
+      /** The contract says paginated; the server sends a plain list. Accept both. */
+      history: async (id: string): Promise<LedgerEvent[]> => {
+        const data: unknown = await call(client.GET("/api/v1/intents/{id}/history/", { params: { path: { id } } }));
+        if (Array.isArray(data)) return data as LedgerEvent[];
+        return ((data as Page<LedgerEvent> | undefined)?.results ?? []) as LedgerEvent[];
+      },
+    },
+    ringPolicies: {
+      list: () => call(client.GET("/api/v1/ring-policies/")),
+    },
+
+    ledger: {
+      list: (query: LedgerQuery = {}) => call(client.GET("/api/v1/ledger/", { params: { query: compact(query) } })),
+      get: (sequence: number | string) =>
+        call(client.GET("/api/v1/ledger/{sequence}/", { params: { path: { sequence: String(sequence) } } })),
+      verify: () => call(client.POST("/api/v1/ledger/verify/")),
+      exportLines: async (): Promise<Blob> =>
+        (await call(client.GET("/api/v1/ledger/export/", { parseAs: "blob" }))) as unknown as Blob,
+    },
+
+    users: {
+      list: () => call(client.GET("/api/v1/users/")),
+      create: (body: Schemas["UserCreateRequest"]) => call(client.POST("/api/v1/users/", { body })),
+      setRoles: (id: number, roles: Schemas["RoleGrantRequest"][]) =>
+        call(client.PUT("/api/v1/users/{id}/roles/", { params: { path: { id } }, body: { roles } })),
+      deactivate: (id: number, reason: string) =>
+        call(client.POST("/api/v1/users/{id}/deactivate/", { params: { path: { id } }, body: { reason } })),
+    },
+    tokens: {
+      list: () => call(client.GET("/api/v1/tokens/")),
+      create: (body: Schemas["TokenCreateRequest"]) => call(client.POST("/api/v1/tokens/", { body })),
+      revoke: (id: number, reason: string) =>
+        call(client.POST("/api/v1/tokens/{id}/revoke/", { params: { path: { id } }, body: { reason } })),
+    },
+  };
+}
+
+/** Drop empty filter values so `?state=&q=` never reaches the server. */
+export function compact<T extends object>(query: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value) && value.length === 0) continue;
+    out[key] = value;
+  }
+  return out as T;
+}
+
+/** The `cursor` query parameter of a DRF cursor-pagination link, or null. */
+export function cursorOf(link: string | null | undefined): string | null {
+  if (!link) return null;
+  try {
+    return new URL(link, "http://x").searchParams.get("cursor");
+  } catch {
+    return null;
+  }
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+export const api: Api = createApi({
+  baseUrl: typeof window === "undefined" ? "http://localhost" : window.location.origin,
+});

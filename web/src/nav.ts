@@ -1,0 +1,35 @@
+/**
+ * The navigation, as data. Later capabilities add their screens here (evidence packs under
+ * Evidence, CAB queue / risk / exceptions under Change, connectors under Operations) and the
+ * layout picks them up; a section with no visible item is not shown.
+ */
+import type { Me } from "./api/client";
+import { isPlatformAdmin } from "./lib/permissions";
+
+export interface NavItem {
+  to: string;
+  label: string;
+  /** Match only the exact path (the dashboard at `/`). */
+  end?: boolean;
+  visible?: (user: Me) => boolean;
+}
+
+export interface NavSection {
+  label: string;
+  items: NavItem[];
+}
+
+export const NAV: NavSection[] = [
+  { label: "Overview", items: [{ to: "/", label: "Dashboard", end: true }] },
+  { label: "Catalog", items: [{ to: "/applications", label: "Applications" }] },
+  { label: "Change", items: [{ to: "/intents", label: "Intents" }] },
+  { label: "Operations", items: [] },
+  { label: "Evidence", items: [{ to: "/ledger", label: "Ledger" }] },
+  { label: "Administration", items: [{ to: "/settings", label: "Settings", visible: isPlatformAdmin }] },
+];
+
+export function visibleNav(user: Me): NavSection[] {
+  return NAV.map((s) => ({ ...s, items: s.items.filter((i) => !i.visible || i.visible(user)) })).filter(
+    (s) => s.items.length > 0,
+  );
+}

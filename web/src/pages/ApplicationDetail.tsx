@@ -1,0 +1,93 @@
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { Link, useParams } from "react-router";
+import { api, cursorOf } from "../api/client";
+import { DataState } from "../components/DataState";
+import { Page } from "../components/Page";
+import { formatBytes, formatDateTime, formatNumber, humanize, stringList } from "../lib/format";
+
+export function ApplicationDetail() {
+  const { id = "" } = useParams();
+  const app = useQuery({ queryKey: ["application", id], queryFn: () => api.applications.get(id) });
+  const versions = useInfiniteQuery({
+    queryKey: ["versions", id],
+    queryFn: ({ pageParam }) => api.versions.list({ application: id, cursor: pageParam || undefined, page_size: 20 }),
+    initialPageParam: "",
+    getNextPageParam: (last) => cursorOf(last.next) ?? undefined,
+  });
+  const rows = versions.data?.pages.flatMap((p) => p.results) ?? [];
+  return (
+    <Page title={app.data?.name ?? "Application"} subtitle={app.data ? `${app.data.vendor} · ${humanize(app.data.category)}` : undefined}>
+      <p>
+        <Link to="/applications">← All applications</Link>
+      </p>
+      <DataState query={app} label="the application">
+        {app.data ? (
+          <dl className="facts">
+            <dt>Boundary</dt>
+            <dd>{app.data.boundary}</dd>
+            <dt>Business units</dt>
+            <dd>{stringList(app.data.business_units).join(", ")}</dd>
+            <dt>Platforms</dt>
+            <dd>{stringList(app.data.platforms).join(", ")}</dd>
+            <dt>Support tier</dt>
+            <dd>{app.data.support_tier ?? "—"}</dd>
+            <dt>Privileged tooling</dt>
+            <dd>{app.data.privileged_tooling ? "Yes: always needs CAB" : "No"}</dd>
+            <dt>Updated</dt>
+            <dd>{formatDateTime(app.data.updated_at)}</dd>
+          </dl>
+        ) : null}
+      </DataState>
+      <h2>Versions and artifacts</h2>
+      <DataState query={versions} label="versions" isEmpty={rows.length === 0} empty="No version is registered yet.">
+        {rows.map((v) => (
+          <section key={v.id} className="card version" aria-labelledby={`v-${v.id}`}>
+            <h3 id={`v-${v.id}`}>Version {v.version}</h3>
+            <p className="small muted">
+              Registered by {v.created_by} on {formatDateTime(v.created_at)}
+              {v.release_notes ? ` · ${v.release_notes}` : ""}
+            </p>
+            {v.artifacts.length === 0 ? (
+              <p className="empty">No artifact uploaded for this version.</p>
+            ) : (
+              <div className="table-wrap">
+                <table className="table">
+                  <caption className="sr-only">Artifacts of version {v.version}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">File</th>
+                      <th scope="col">Platform</th>
+                      <th scope="col">Format</th>
+                      <th scope="col">Size</th>
+                      <th scope="col">SHA-256 digest</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {v.artifacts.map((a) => (
+                      <tr key={a.id}>
+                        <td>{a.filename}</td>
+                        <td>{a.platform}</td>
+                        <td>{a.format.toUpperCase()}</td>
+                        <td>
+                          {formatBytes(a.size)} <span className="small muted">({formatNumber(a.size)} bytes)</span>
+                        </td>
+                        <td>
+                          <code className="digest">{a.sha256}</code>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        ))}
+        {versions.hasNextPage ? (
+          <button type="button" className="btn" onClick={() => void versions.fetchNextPage()} disabled={versions.isFetchingNextPage}>
+            {versions.isFetchingNextPage ? "Loading…" : "Load more versions"}
+          </button>
+        ) : null}
+      </DataState>
+    </Page>
+  );
+}

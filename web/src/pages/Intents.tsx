@@ -1,0 +1,166 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { Link } from "react-router";
+import { api, cursorOf, type IntentQuery, type IntentState } from "../api/client";
+import { useUser } from "../auth/session";
+import { DataState } from "../components/DataState";
+import { Page } from "../components/Page";
+import { Pager } from "../components/Pager";
+import { StateBadge } from "../components/StateBadge";
+import { formatDateTime, formatNumber, humanize } from "../lib/format";
+import { DEFAULT_RINGS, INTENT_STATES, ringPlanOf, stateInfo } from "../lib/intents";
+import { canPublish } from "../lib/permissions";
+import { useUrlState } from "../lib/useUrlState";
+
+const KEYS = ["state", "application", "ring", "business_unit", "q"] as const;
+const PAGE_SIZE = 50;
+
+export function Intents() {
+  const user = useUser();
+  const { values, cursor, setFilters, setCursor } = useUrlState(KEYS);
+  const [draft, setDraft] = useState(values);
+  const apps = useQuery({ queryKey: ["applications", {}], queryFn: () => api.applications.list() });
+  const query: IntentQuery = {
+    state: values.state ? [values.state as IntentState] : undefined,
+    application: values.application || undefined,
+    ring: values.ring,
+    business_unit: values.business_unit,
+    q: values.q,
+    cursor: cursor || undefined,
+    page_size: PAGE_SIZE,
+  };
+  const intents = useQuery({
+    queryKey: ["intents", query],
+    queryFn: () => api.intents.list(query),
+    placeholderData: keepPreviousData,
+  });
+  const rows = intents.data?.results ?? [];
+
+  function apply(e: FormEvent) {
+    e.preventDefault();
+    setFilters(draft);
+  }
+
+  return (
+    <Page
+      title="Intents"
+      subtitle="What should be installed where, through which rings."
+      actions={
+        canPublish(user) ? (
+          <Link className="btn btn-primary" to="/intents/new">
+            New intent
+          </Link>
+        ) : null
+      }
+    >
+      <form className="filters" onSubmit={apply} role="search" aria-label="Filter intents">
+        <div className="field">
+          <label htmlFor="flt-state">State</label>
+          <select id="flt-state" value={draft.state} onChange={(e) => setDraft({ ...draft, state: e.target.value })}>
+            <option value="">Any</option>
+            {INTENT_STATES.map((s) => (
+              <option key={s} value={s}>
+                {stateInfo(s).label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="flt-application">Application</label>
+          <select id="flt-application" value={draft.application} onChange={(e) => setDraft({ ...draft, application: e.target.value })}>
+            <option value="">Any</option>
+            {(apps.data ?? []).map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="flt-ring">Ring</label>
+          <select id="flt-ring" value={draft.ring} onChange={(e) => setDraft({ ...draft, ring: e.target.value })}>
+            <option value="">Any</option>
+            {DEFAULT_RINGS.map((r) => (
+              <option key={r} value={r}>
+                {humanize(r)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="flt-bu">Business unit</label>
+          <input id="flt-bu" value={draft.business_unit} onChange={(e) => setDraft({ ...draft, business_unit: e.target.value })} />
+        </div>
+        <div className="field">
+          <label htmlFor="flt-q">Search</label>
+          <input id="flt-q" type="search" placeholder="Title or name" value={draft.q} onChange={(e) => setDraft({ ...draft, q: e.target.value })} />
+        </div>
+        <div className="filter-actions">
+          <button type="submit" className="btn btn-primary">
+            Apply filters
+          </button>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              const empty = Object.fromEntries(KEYS.map((k) => [k, ""])) as typeof values;
+              setDraft(empty);
+              setFilters(empty);
+            }}
+          >
+            Clear
+          </button>
+        </div>
+      </form>
+      <DataState query={intents} label="intents" isEmpty={rows.length === 0 && !cursor} empty="No intent matches these filters.">
+        <div className="table-wrap">
+          <table className="table" aria-busy={intents.isFetching}>
+            <caption className="sr-only">Deployment intents</caption>
+            <thead>
+              <tr>
+                <th scope="col">Intent</th>
+                <th scope="col">Application</th>
+                <th scope="col">State</th>
+                <th scope="col">Target</th>
+                <th scope="col">Rings</th>
+                <th scope="col">Devices</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((i) => (
+                <tr key={i.id}>
+                  <td>
+                    <Link to={`/intents/${i.id}`}>{i.title}</Link>
+                    <div className="small muted">{i.name}</div>
+                  </td>
+                  <td>
+                    {i.application_name} {i.version}
+                  </td>
+                  <td>
+                    <StateBadge state={i.state ?? "draft"} />
+                  </td>
+                  <td>
+                    {i.target_boundary} / {i.target_business_unit}
+                  </td>
+                  <td>{ringPlanOf(i).map((s) => humanize(s.ring)).join(" → ")}</td>
+                  <td className="num">{formatNumber(i.target_devices)}</td>
+                  <td>{formatDateTime(i.updated_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <Pager
+          label="Intents"
+          count={rows.length}
+          busy={intents.isFetching}
+          hasPrevious={!!intents.data?.previous}
+          hasNext={!!intents.data?.next}
+          onPrevious={() => setCursor(cursorOf(intents.data?.previous))}
+          onNext={() => setCursor(cursorOf(intents.data?.next))}
+        />
+      </DataState>
+    </Page>
+  );
+}

@@ -1,0 +1,473 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useEffect, useRef, useState } from "react";
+import { NavLink, Navigate, Route, Routes } from "react-router";
+import { api, type RoleName, type Schemas, type TokenCreated, type User } from "../api/client";
+import { ApiProblem } from "../api/problem";
+import { useUser } from "../auth/session";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { DataState } from "../components/DataState";
+import { Icon } from "../components/Icon";
+import { Page } from "../components/Page";
+import { ProblemAlert } from "../components/ProblemAlert";
+import { formatDateTime } from "../lib/format";
+import { ALL_ROLES, isPlatformAdmin, ROLE_LABELS } from "../lib/permissions";
+import { NotAllowed } from "./NotFound";
+
+type Grant = Schemas["RoleGrantRequest"];
+
+export function Settings() {
+  const user = useUser();
+  if (!isPlatformAdmin(user)) return <NotAllowed need="Platform Admin" />;
+  return (
+    <Routes>
+      <Route index element={<Navigate to="users" replace />} />
+      <Route path="users" element={<Users />} />
+      <Route path="tokens" element={<Tokens />} />
+      <Route path="*" element={<Navigate to="users" replace />} />
+    </Routes>
+  );
+}
+
+function SettingsTabs() {
+  return (
+    <nav className="tabs" aria-label="Settings sections">
+      <NavLink to="/settings/users">Users and roles</NavLink>
+      <NavLink to="/settings/tokens">API tokens</NavLink>
+    </nav>
+  );
+}
+
+function grantsOf(u: User): Grant[] {
+  return u.roles.map((r) => ({
+    role: String(r.role) as RoleName,
+    boundary: typeof r.boundary === "string" ? r.boundary : "*",
+    business_units: Array.isArray(r.business_units) ? (r.business_units as string[]) : ["*"],
+  }));
+}
+
+function grantText(g: Grant): string {
+  return `${ROLE_LABELS[g.role]} @ ${g.boundary ?? "*"} / ${(g.business_units ?? ["*"]).join(", ")}`;
+}
+
+function GrantRows({ grants, onChange, idPrefix }: { grants: Grant[]; onChange: (g: Grant[]) => void; idPrefix: string }) {
+  const update = (i: number, patch: Partial<Grant>) => onChange(grants.map((g, j) => (j === i ? { ...g, ...patch } : g)));
+  return (
+    <>
+      <ul className="grant-rows">
+        {grants.map((g, i) => (
+          <li key={i} className="row">
+            <div className="field">
+              <label htmlFor={`${idPrefix}-role-${i}`}>Role {i + 1}</label>
+              <select id={`${idPrefix}-role-${i}`} value={g.role} onChange={(e) => update(i, { role: e.target.value as RoleName })}>
+                {ALL_ROLES.map((r) => (
+                  <option key={r} value={r}>
+                    {ROLE_LABELS[r]}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor={`${idPrefix}-boundary-${i}`}>Boundary (* = all)</label>
+              <input id={`${idPrefix}-boundary-${i}`} value={g.boundary ?? ""} onChange={(e) => update(i, { boundary: e.target.value })} />
+            </div>
+            <div className="field">
+              <label htmlFor={`${idPrefix}-bus-${i}`}>Business units (comma separated, * = all)</label>
+              <input
+                id={`${idPrefix}-bus-${i}`}
+                value={(g.business_units ?? []).join(", ")}
+                onChange={(e) =>
+                  update(i, {
+                    business_units: e.target.value
+                      .split(",")
+                      .map((s) => s.trim())
+                      .filter(Boolean),
+                  })
+                }
+              />
+            </div>
+            <button type="button" className="btn btn-ghost" onClick={() => onChange(grants.filter((_, j) => j !== i))}>
+              Remove role {i + 1}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="btn" onClick={() => onChange([...grants, { role: "auditor", boundary: "*", business_units: ["*"] }])}>
+        Add a role
+      </button>
+    </>
+  );
+}
+
+function RolesEditor({ user, onDone }: { user: User; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const [grants, setGrants] = useState<Grant[]>(() => grantsOf(user));
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  const save = useMutation({
+    mutationFn: () => api.users.setRoles(user.id, grants),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ["users"] });
+      onDone();
+    },
+  });
+  return (
+    <section className="card" aria-labelledby="roles-h">
+      <h2 id="roles-h" ref={heading} tabIndex={-1}>
+        Roles and scopes of {user.username}
+      </h2>
+      {save.isError ? <ProblemAlert error={save.error} title="Could not save the roles" /> : null}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate();
+        }}
+      >
+        <GrantRows grants={grants} onChange={setGrants} idPrefix={`edit-${user.id}`} />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={save.isPending}>
+            {save.isPending ? "Saving…" : "Save roles"}
+          </button>
+          <button type="button" className="btn" onClick={onDone}>
+            Close without saving
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function CreateUser() {
+  const queryClient = useQueryClient();
+  const [username, setUsername] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [grants, setGrants] = useState<Grant[]>([{ role: "auditor", boundary: "*", business_units: ["*"] }]);
+  const [created, setCreated] = useState<string | null>(null);
+  const create = useMutation({
+    mutationFn: () => api.users.create({ username, password, roles: grants, ...(email ? { email } : {}) } as Schemas["UserCreateRequest"]),
+    onSuccess: (u) => {
+      void queryClient.invalidateQueries({ queryKey: ["users"] });
+      setCreated(u.username);
+      setUsername("");
+      setEmail("");
+      setPassword("");
+    },
+  });
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    setCreated(null);
+    create.mutate();
+  }
+  const errors = create.error instanceof ApiProblem ? create.error.fieldErrors() : new Map<string, string[]>();
+  return (
+    <section className="card" aria-labelledby="new-user-h">
+      <h2 id="new-user-h">Add a user</h2>
+      {create.isError ? <ProblemAlert error={create.error} /> : null}
+      {created ? (
+        <p className="alert alert-success" role="status">
+          User {created} created.
+        </p>
+      ) : null}
+      <form onSubmit={submit} noValidate>
+        <div className="row">
+          <div className="field">
+            <label htmlFor="nu-username">Username</label>
+            <input id="nu-username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" aria-invalid={errors.has("username") || undefined} />
+          </div>
+          <div className="field">
+            <label htmlFor="nu-email">Email</label>
+            <input id="nu-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" />
+          </div>
+          <div className="field">
+            <label htmlFor="nu-password">Initial password (12+ characters)</label>
+            <input id="nu-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
+          </div>
+        </div>
+        <GrantRows grants={grants} onChange={setGrants} idPrefix="nu" />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+            {create.isPending ? "Creating…" : "Create user"}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function Users() {
+  const queryClient = useQueryClient();
+  const users = useQuery({ queryKey: ["users"], queryFn: api.users.list });
+  const [editing, setEditing] = useState<User | null>(null);
+  const [deactivating, setDeactivating] = useState<User | null>(null);
+  const [reason, setReason] = useState("");
+  const deactivate = useMutation({
+    mutationFn: (u: User) => api.users.deactivate(u.id, reason),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ["users"] });
+      setDeactivating(null);
+      setReason("");
+    },
+  });
+  const rows = users.data ?? [];
+  return (
+    <Page title="Settings" subtitle="People, their roles and scopes, and API tokens.">
+      <SettingsTabs />
+      <h2>Users and roles</h2>
+      {deactivate.isError ? <ProblemAlert error={deactivate.error} title="Could not deactivate" /> : null}
+      <DataState query={users} label="users" isEmpty={rows.length === 0}>
+        <div className="table-wrap">
+          <table className="table">
+            <caption className="sr-only">Users, their roles and scopes</caption>
+            <thead>
+              <tr>
+                <th scope="col">User</th>
+                <th scope="col">Status</th>
+                <th scope="col">Roles and scopes</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((u) => (
+                <tr key={u.id}>
+                  <td>
+                    {u.username}
+                    <div className="small muted">{u.email}</div>
+                  </td>
+                  <td>
+                    {u.is_active ? (
+                      <span className="badge tone-success">
+                        <Icon name="check" /> Active
+                      </span>
+                    ) : (
+                      <span className="badge tone-neutral">
+                        <Icon name="cross" /> Deactivated
+                      </span>
+                    )}
+                  </td>
+                  <td>
+                    <ul className="plain">
+                      {grantsOf(u).map((g, i) => (
+                        <li key={i}>{grantText(g)}</li>
+                      ))}
+                      {u.roles.length === 0 ? <li className="muted">No roles</li> : null}
+                    </ul>
+                  </td>
+                  <td className="actions">
+                    <button type="button" className="btn" onClick={() => setEditing(u)} aria-label={`Edit roles of ${u.username}`}>
+                      Edit roles
+                    </button>
+                    {u.is_active ? (
+                      <button type="button" className="btn btn-danger" onClick={() => setDeactivating(u)} aria-label={`Deactivate ${u.username}`}>
+                        Deactivate
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </DataState>
+      {editing ? <RolesEditor key={editing.id} user={editing} onDone={() => setEditing(null)} /> : null}
+      <CreateUser />
+      <ConfirmDialog
+        open={!!deactivating}
+        title={`Deactivate ${deactivating?.username ?? ""}?`}
+        confirmLabel="Deactivate"
+        danger
+        busy={deactivate.isPending}
+        onClose={() => setDeactivating(null)}
+        onConfirm={() => deactivating && deactivate.mutate(deactivating)}
+      >
+        <p>They can no longer sign in, and their API tokens stop working.</p>
+        <div className="field">
+          <label htmlFor="deactivate-reason">Reason (recorded in the ledger)</label>
+          <input id="deactivate-reason" value={reason} onChange={(e) => setReason(e.target.value)} />
+        </div>
+      </ConfirmDialog>
+    </Page>
+  );
+}
+
+function TokenShownOnce({ token, onDismiss }: { token: TokenCreated; onDismiss: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [copied, setCopied] = useState(false);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <div ref={ref} className="alert alert-warning token-once" role="alert" tabIndex={-1}>
+      <p className="alert-title">
+        <Icon name="alert" /> <strong>Copy the token now: it is shown only once.</strong>
+      </p>
+      <p>
+        Token <strong>{token.name}</strong> for {token.username}, expires {formatDateTime(token.expires_at)}:
+      </p>
+      <p>
+        <code className="secret" data-testid="token-secret">
+          {token.token}
+        </code>
+      </p>
+      <div className="form-actions">
+        <button
+          type="button"
+          className="btn"
+          onClick={() => {
+            void navigator.clipboard?.writeText(token.token).then(
+              () => setCopied(true),
+              () => setCopied(false),
+            );
+          }}
+        >
+          Copy to clipboard
+        </button>
+        <button type="button" className="btn btn-primary" onClick={onDismiss}>
+          I have stored it
+        </button>
+        <span role="status">{copied ? "Copied." : ""}</span>
+      </div>
+    </div>
+  );
+}
+
+function Tokens() {
+  const queryClient = useQueryClient();
+  const tokens = useQuery({ queryKey: ["tokens"], queryFn: api.tokens.list });
+  const users = useQuery({ queryKey: ["users"], queryFn: api.users.list });
+  const [name, setName] = useState("");
+  const [days, setDays] = useState("90");
+  const [userId, setUserId] = useState("");
+  const [shown, setShown] = useState<TokenCreated | null>(null);
+  const [revoking, setRevoking] = useState<Schemas["Token"] | null>(null);
+  const create = useMutation({
+    mutationFn: () =>
+      api.tokens.create({
+        name,
+        days: days ? Number(days) : undefined,
+        user: userId ? Number(userId) : undefined,
+      }),
+    onSuccess: (t) => {
+      setShown(t);
+      setName("");
+      void queryClient.invalidateQueries({ queryKey: ["tokens"] });
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (id: number) => api.tokens.revoke(id, "Revoked in the web UI"),
+    onSuccess: () => {
+      setRevoking(null);
+      void queryClient.invalidateQueries({ queryKey: ["tokens"] });
+    },
+  });
+  const rows = tokens.data ?? [];
+  return (
+    <Page title="Settings" subtitle="People, their roles and scopes, and API tokens.">
+      <SettingsTabs />
+      <h2>API tokens</h2>
+      {shown ? <TokenShownOnce token={shown} onDismiss={() => setShown(null)} /> : null}
+      <section className="card" aria-labelledby="new-token-h">
+        <h3 id="new-token-h">Create a token</h3>
+        {create.isError ? <ProblemAlert error={create.error} /> : null}
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            create.mutate();
+          }}
+          noValidate
+        >
+          <div className="row">
+            <div className="field">
+              <label htmlFor="tk-name">Name</label>
+              <input id="tk-name" value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
+            </div>
+            <div className="field">
+              <label htmlFor="tk-days">Valid for (days, 1–365)</label>
+              <input id="tk-days" inputMode="numeric" value={days} onChange={(e) => setDays(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor="tk-user">For user</label>
+              <select id="tk-user" value={userId} onChange={(e) => setUserId(e.target.value)}>
+                <option value="">Me</option>
+                {(users.data ?? [])
+                  .filter((u) => u.is_active)
+                  .map((u) => (
+                    <option key={u.id} value={u.id}>
+                      {u.username}
+                    </option>
+                  ))}
+              </select>
+            </div>
+          </div>
+          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+            {create.isPending ? "Creating…" : "Create token"}
+          </button>
+        </form>
+      </section>
+      {revoke.isError ? <ProblemAlert error={revoke.error} title="Could not revoke" /> : null}
+      <DataState query={tokens} label="tokens" isEmpty={rows.length === 0} empty="No API token exists yet.">
+        <div className="table-wrap">
+          <table className="table">
+            <caption className="sr-only">API tokens</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">User</th>
+                <th scope="col">Key id</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Status</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((t) => (
+                <tr key={t.id}>
+                  <td>{t.name}</td>
+                  <td>{t.username}</td>
+                  <td>
+                    <code>{t.key_id}</code>
+                  </td>
+                  <td>{formatDateTime(t.created_at)}</td>
+                  <td>{formatDateTime(t.expires_at)}</td>
+                  <td>{formatDateTime(t.last_used_at)}</td>
+                  <td>
+                    {t.is_active ? (
+                      <span className="badge tone-success">
+                        <Icon name="check" /> Active
+                      </span>
+                    ) : t.revoked_at ? (
+                      <span className="badge tone-danger">
+                        <Icon name="cross" /> Revoked
+                      </span>
+                    ) : (
+                      <span className="badge tone-neutral">
+                        <Icon name="clock" /> Expired
+                      </span>
+                    )}
+                  </td>
+                  <td>
+                    {t.is_active ? (
+                      <button type="button" className="btn btn-danger" onClick={() => setRevoking(t)} aria-label={`Revoke token ${t.name}`}>
+                        Revoke
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </DataState>
+      <ConfirmDialog
+        open={!!revoking}
+        title={`Revoke token ${revoking?.name ?? ""}?`}
+        confirmLabel="Revoke token"
+        danger
+        busy={revoke.isPending}
+        onClose={() => setRevoking(null)}
+        onConfirm={() => revoking && revoke.mutate(revoking.id)}
+      >
+        <p>Programs using it stop working at once. This cannot be undone.</p>
+      </ConfirmDialog>
+    </Page>
+  );
+}
