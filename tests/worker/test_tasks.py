@@ -63,8 +63,10 @@ def test_queue_backend_follows_configuration(tmp_path: Path) -> None:
     assert (redis["huey_class"], redis["url"]) == ("huey.RedisHuey", REDIS_URL)
 
 
-def test_task_round_trips_through_real_redis(world: World) -> None:
+@pytest.mark.django_db(transaction=True)  # a consumer-side task manages its own connection
+def test_task_round_trips_through_real_redis() -> None:
     """The scale-out path: enqueue into Redis, a consumer dequeues and runs the same task code."""
+    World.build()
     queue = RedisHuey("fleetgate-test", url=REDIS_URL)
     queue.flush()
     task = queue.task()(sign_ledger_checkpoint.func)

@@ -8,7 +8,15 @@ from rest_framework.routers import DefaultRouter
 from fleetgate.audit.api import LedgerViewSet
 from fleetgate.catalog.api import ApplicationViewSet, ArtifactViewSet, VersionViewSet
 from fleetgate.core.api import LoginView, LogoutView, MeView, SessionView, TokenViewSet, UserViewSet
+from fleetgate.evidence.api import (
+    ComponentViewSet,
+    EvidencePackViewSet,
+    EvidenceViewSet,
+    SealKeyViewSet,
+    TrustedKeyViewSet,
+)
 from fleetgate.intents.api import DashboardView, IntentViewSet, RingPolicyViewSet
+from fleetgate.risk.api import RiskAssessmentViewSet, RiskModelViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -20,6 +28,13 @@ router.register("ring-policies", RingPolicyViewSet, basename="ring-policy")
 router.register("ledger", LedgerViewSet, basename="ledger")
 router.register("users", UserViewSet, basename="user")
 router.register("tokens", TokenViewSet, basename="token")
+router.register("evidence", EvidenceViewSet, basename="evidence")
+router.register("components", ComponentViewSet, basename="component")
+router.register("trusted-keys", TrustedKeyViewSet, basename="trusted-key")
+router.register("evidence-keys", SealKeyViewSet, basename="evidence-key")
+router.register("evidence-packs", EvidencePackViewSet, basename="evidence-pack")
+router.register("risk-assessments", RiskAssessmentViewSet, basename="risk-assessment")
+router.register("risk-models", RiskModelViewSet, basename="risk-model")
 
 urlpatterns = [
     path("auth/session/", SessionView.as_view(), name="session"),

@@ -19,7 +19,7 @@ def connect(huey: Any) -> None:
 
 
 def _started(signal: str, task: Any, *args: Any) -> None:
-    close_old_connections()
+    _fresh_connection()
     cid = correlation.new_id()
     correlation.bind(cid)
     JobRun.objects.update_or_create(
@@ -40,4 +40,12 @@ def _finished(signal: str, task: Any, exc: BaseException | None = None, *args: A
     JobRun.objects.filter(task_id=task.id).update(
         status=status, finished_at=timezone.now(), error=repr(exc) if exc else ""
     )
-    close_old_connections()
+    _fresh_connection()
+
+
+def _fresh_connection() -> None:
+    """Like djhuey's db_task: drop stale connections around work, except when tasks run inline."""
+    from huey.contrib.djhuey import HUEY
+
+    if not HUEY.immediate:
+        close_old_connections()
