@@ -73,6 +73,14 @@ class TestCatalogAccess(ResourceAccessTests):
             body=lambda w: {"vendor": "Other"},
             ledger_action="application.updated",
         ),
+        Endpoint(
+            "POST",
+            lambda w: f"/api/v1/applications/{w.app.pk}/classify/",
+            frozenset({R.PLATFORM_ADMIN, R.SECURITY_REVIEWER}),
+            label="classify-application",
+            body=lambda w: {"blast_radius_class": "business_critical", "reason": "payroll depends on it"},
+            ledger_action="application.classified",
+        ),
         Endpoint("GET", lambda w: "/api/v1/versions/", ALL_ROLES, label="list-versions"),
         Endpoint(
             "POST",

@@ -154,3 +154,39 @@ def test_upload_over_the_limit_is_refused_and_leaves_nothing(world: World) -> No
     with pytest.raises(PayloadTooLarge):
         upload(b"x" * 2048, limit=1024)
     assert not list((store.root() / "tmp").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("category", "expected"),
+    [("security", "critical_infrastructure"), ("business", "business_critical"), ("utility", "non_critical")],
+)
+def test_blast_radius_class_defaults_from_category(world: World, category: str, expected: str) -> None:
+    app = make_application(world.actors[Role.PLATFORM_ADMIN], category=category)
+    assert app.blast_radius_class == expected
+
+
+def test_classify_is_governed_and_needs_a_reason(world: World) -> None:
+    security = world.actors[Role.SECURITY_REVIEWER]
+    app = services.classify_application(
+        actor=security,
+        application_id=world.app.pk,
+        blast_radius_class="critical_infrastructure",
+        reason="runs the tills",
+    )
+    assert app.blast_radius_class == "critical_infrastructure"
+    event = last_event()
+    assert (event.action, event.reason) == ("application.classified", "runs the tills")
+    assert (event.before["blast_radius_class"], event.after["blast_radius_class"]) == (
+        "productivity",
+        "critical_infrastructure",
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        services.classify_application(actor=security, application_id=app.pk, blast_radius_class="huge", reason=" ")
+    assert {e.field for e in caught.value.errors} == {"blast_radius_class", "reason"}
+    with pytest.raises(Forbidden):
+        services.classify_application(
+            actor=world.actors[Role.PACKAGING_ENGINEER],
+            application_id=app.pk,
+            blast_radius_class="non_critical",
+            reason="x",
+        )

@@ -8,13 +8,22 @@ import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fleetgate.api.base import ResourceViewSet, StrictSerializer
 from fleetgate.catalog import queries, services
-from fleetgate.catalog.models import Application, ApplicationVersion, Artifact, ArtifactFormat, Category, Platform
+from fleetgate.catalog.models import (
+    Application,
+    ApplicationVersion,
+    Artifact,
+    ArtifactFormat,
+    BlastRadiusClass,
+    Category,
+    Platform,
+)
 from fleetgate.catalog.store import HashingUploadHandler, UploadedHashedFile
 from fleetgate.core.errors import ValidationFailed
 
@@ -49,6 +58,11 @@ class ApplicationWriteSerializer(StrictSerializer):
     boundary = serializers.CharField(max_length=64)
     business_units = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1)
     privileged_tooling = serializers.BooleanField(required=False, default=False)
+
+
+class ClassifySerializer(StrictSerializer):
+    blast_radius_class = serializers.ChoiceField(choices=BlastRadiusClass.choices)
+    reason = serializers.CharField(max_length=2000)
 
 
 class ArtifactSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -91,7 +105,7 @@ class ApplicationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Application
-        fields = ["category", "boundary", "privileged_tooling", "support_tier", "name"]
+        fields = ["category", "boundary", "privileged_tooling", "support_tier", "name", "blast_radius_class"]
 
     def search(self, qs: QuerySet[Application], name: str, value: str) -> QuerySet[Application]:
         return qs.filter(Q(name__icontains=value) | Q(vendor__icontains=value))
@@ -124,6 +138,14 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resou
         body = ApplicationWriteSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         app = services.update_application(actor=self.actor, application_id=pk, data=body.validated_data)  # type: ignore[arg-type]
+        return Response(ApplicationSerializer(app).data)
+
+    @extend_schema(request=ClassifySerializer, responses=ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def classify(self, request: Request, pk: str) -> Response:
+        body = ClassifySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        app = services.classify_application(actor=self.actor, application_id=pk, **body.validated_data)  # type: ignore[arg-type]
         return Response(ApplicationSerializer(app).data)
 
 

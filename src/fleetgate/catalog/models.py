@@ -45,6 +45,25 @@ class Category(models.TextChoices):
     UTILITY = "utility", "Utility"
 
 
+class BlastRadiusClass(models.TextChoices):
+    """How much of the business an application can take down; sets the CAB quorum."""
+
+    CRITICAL_INFRASTRUCTURE = "critical_infrastructure", "Critical infrastructure"
+    BUSINESS_CRITICAL = "business_critical", "Business critical"
+    PRODUCTIVITY = "productivity", "Productivity"
+    NON_CRITICAL = "non_critical", "Non-critical"
+
+
+DEFAULT_CLASS_BY_CATEGORY = {
+    "infrastructure": BlastRadiusClass.CRITICAL_INFRASTRUCTURE,
+    "security": BlastRadiusClass.CRITICAL_INFRASTRUCTURE,
+    "business": BlastRadiusClass.BUSINESS_CRITICAL,
+    "productivity": BlastRadiusClass.PRODUCTIVITY,
+    "developer": BlastRadiusClass.PRODUCTIVITY,
+    "utility": BlastRadiusClass.NON_CRITICAL,
+}
+
+
 class Application(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
@@ -55,6 +74,9 @@ class Application(models.Model):
     boundary = models.CharField(max_length=64)
     business_units = models.JSONField(default=list)
     privileged_tooling = models.BooleanField(default=False)
+    blast_radius_class = models.CharField(
+        max_length=32, choices=BlastRadiusClass.choices, default=BlastRadiusClass.PRODUCTIVITY
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -78,6 +100,7 @@ class Application(models.Model):
             "boundary": self.boundary,
             "business_units": list(self.business_units),
             "privileged_tooling": self.privileged_tooling,
+            "blast_radius_class": self.blast_radius_class,
         }
 
 

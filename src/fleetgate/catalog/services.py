@@ -9,10 +9,12 @@ from django.db import IntegrityError, transaction
 
 from fleetgate.audit import services as audit
 from fleetgate.catalog.models import (
+    DEFAULT_CLASS_BY_CATEGORY,
     Application,
     ApplicationVersion,
     Artifact,
     ArtifactFormat,
+    BlastRadiusClass,
     Category,
     Platform,
     SupportTier,
@@ -57,6 +59,7 @@ def create_application(*, actor: Actor, data: dict[str, Any]) -> Application:
     values.setdefault("support_tier", SupportTier.TIER2)
     values.setdefault("privileged_tooling", False)
     _validate_application(values)
+    values["blast_radius_class"] = DEFAULT_CLASS_BY_CATEGORY[values["category"]]
     with transaction.atomic():
         permissions.require(actor, "application.create", Scope(values["boundary"], frozenset(values["business_units"])))
         if Application.objects.filter(name=values["name"]).exists():
@@ -89,6 +92,31 @@ def update_application(*, actor: Actor, application_id: UUID, data: dict[str, An
             subject_id=app.pk,
             before=before,
             after=app.snapshot(),
+        )
+    return app
+
+
+def classify_application(*, actor: Actor, application_id: UUID, blast_radius_class: str, reason: str) -> Application:
+    """Set the blast-radius class (and so the CAB quorum); a governance decision, so it needs a reason."""
+    issues = Issues()
+    check_choice(issues, "blast_radius_class", blast_radius_class, BlastRadiusClass.values)
+    if not reason.strip():
+        issues.add("reason", "required", "Say why the classification changes; CAB quorum depends on it.")
+    issues.raise_if_any()
+    with transaction.atomic():
+        app = locked(Application, application_id, "application")
+        permissions.require(actor, "application.classify", app)
+        before = app.snapshot()
+        app.blast_radius_class = blast_radius_class
+        app.save(update_fields=["blast_radius_class", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="application.classified",
+            subject_type="application",
+            subject_id=app.pk,
+            before=before,
+            after=app.snapshot(),
+            reason=reason,
         )
     return app
 

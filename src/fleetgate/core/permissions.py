@@ -20,6 +20,7 @@ RULES: dict[str, frozenset[Role]] = {
     "application.view": EVERY_ROLE,
     "application.create": frozenset({R.PLATFORM_ADMIN, R.PACKAGING_ENGINEER}),
     "application.update": frozenset({R.PLATFORM_ADMIN, R.PACKAGING_ENGINEER}),
+    "application.classify": frozenset({R.PLATFORM_ADMIN, R.SECURITY_REVIEWER}),
     "version.create": frozenset({R.PACKAGING_ENGINEER}),
     "artifact.upload": frozenset({R.PACKAGING_ENGINEER}),
     # intents
