@@ -1,4 +1,5 @@
 """Evidence packs: ingest SBOM, scans, signatures, provenance and tests; completeness; seal; verify.
 
-This domain arrives with its own issue; the package exists now so the layout and the import
-contracts are in place from the start."""
+Parsers (sbom, scans, signatures, provenance, facts) take bytes and return plain dataclasses, so
+they test without a database; services.py is the only writer; verify.py needs nothing but the
+sealed JSON and a public key, so a pack can be checked offline years later."""

@@ -1,4 +1,3 @@
-"""Risk rubric (versioned data), factor derivation, scoring, explanation and replay.
-
-This domain arrives with its own issue; the package exists now so the layout and the import
-contracts are in place from the start."""
+"""Risk: the rubric as versioned data, factor derivation from verified evidence, scoring, explanation
+and replay. rubric.py, factors.py and scoring.py are pure (Decimal arithmetic, no ORM), so a score is
+a function of its stored inputs and rubric version and can be recomputed years later."""

@@ -1,0 +1,45 @@
+"""Reads of evidence: current items per artifact, components, keys and packs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from fleetgate.evidence import crypto
+from fleetgate.evidence.documents import Kind
+from fleetgate.evidence.models import EvidenceItem, EvidencePack, SbomComponent, SealKey, TrustedKey
+
+
+def items() -> QuerySet[EvidenceItem]:
+    return EvidenceItem.objects.select_related("artifact", "created_by")
+
+
+def current(artifact_id: Any) -> list[EvidenceItem]:
+    return list(items().filter(artifact_id=artifact_id, current=True).order_by("kind", "slot", "created_at"))
+
+
+def current_of(artifact_id: Any, kind: Kind) -> list[EvidenceItem]:
+    return [i for i in current(artifact_id) if i.kind == kind]
+
+
+def components() -> QuerySet[SbomComponent]:
+    return SbomComponent.objects.filter(evidence__current=True).select_related(
+        "artifact__version__application", "evidence"
+    )
+
+
+def trusted_keys() -> QuerySet[TrustedKey]:
+    return TrustedKey.objects.select_related("created_by")
+
+
+def trusted_values() -> list[crypto.TrustedKey]:
+    return [k.as_value() for k in TrustedKey.objects.all()]
+
+
+def packs() -> QuerySet[EvidencePack]:
+    return EvidencePack.objects.select_related("intent", "artifact", "sealed_by", "supersedes")
+
+
+def seal_keys() -> QuerySet[SealKey]:
+    return SealKey.objects.all()

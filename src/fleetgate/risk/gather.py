@@ -1,0 +1,63 @@
+"""Collect the facts a risk assessment derives from: verified evidence, the intent, past outcomes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count
+
+from fleetgate.catalog.models import Artifact
+from fleetgate.core.errors import FieldIssue, ValidationFailed
+from fleetgate.evidence import inputs
+from fleetgate.evidence import queries as evidence
+from fleetgate.evidence.documents import Kind, Severity, Status
+from fleetgate.intents.models import DeploymentIntent
+from fleetgate.intents.states import State
+from fleetgate.risk.factors import Facts
+
+COUNTED = (State.COMPLETED, State.FAILED, State.ROLLED_BACK)
+
+
+def facts(intent: DeploymentIntent, artifact: Artifact, at: datetime) -> Facts:
+    current = evidence.current(artifact.pk)
+    scans = [i for i in current if i.kind == Kind.VULNERABILITY_SCAN]
+    if not scans:
+        raise ValidationFailed(
+            "Risk is derived from evidence; this artifact has no vulnerability scan yet.",
+            errors=[
+                FieldIssue(
+                    "artifact", "evidence-required", "Attach a Trivy or Grype scan first (`fleetgate evidence add`)."
+                )
+            ],
+        )
+    findings = sorted(
+        {(f["id"], f["severity"]) for scan in scans for f in scan.summary["findings"] if f["severity"] != Severity.NONE}
+    )
+    exceptions = inputs.exceptions_for(artifact.sha256, intent.pk, at)
+    signatures = [i.status for i in current if i.kind == Kind.SIGNATURE]
+    provenance = [i.status for i in current if i.kind == Kind.PROVENANCE]
+    outcomes = dict(
+        DeploymentIntent.objects.filter(application_id=intent.application_id, state__in=COUNTED)
+        .exclude(pk=intent.pk)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return Facts(
+        findings=[{"id": i, "severity": s} for i, s in findings],
+        excepted_findings=sorted({i for i, _ in findings if exceptions.covers_finding(i)}),
+        signature=_best(signatures),
+        provenance=_best(provenance),
+        largest_ring_devices=max((int(step["device_count"]) for step in intent.ring_plan), default=0),
+        category=intent.application.category,
+        privileged_tooling=intent.application.privileged_tooling,
+        outcomes={str(k): int(v) for k, v in outcomes.items()},
+    )
+
+
+def _best(statuses: list[str]) -> str:
+    if Status.VERIFIED in statuses:
+        return "verified"
+    if Status.DECLARED in statuses:
+        return "declared"
+    return "none"
