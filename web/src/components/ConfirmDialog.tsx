@@ -43,7 +43,10 @@ export function ConfirmDialog({
       ref={ref}
       className="dialog"
       aria-labelledby={titleId}
-      onClose={onClose}
+      // The native close event is queued; by the time it arrives the dialog may be open again.
+      onClose={() => {
+        if (!ref.current?.open) onClose();
+      }}
       onCancel={(e) => {
         e.preventDefault();
         if (!busy) onClose();

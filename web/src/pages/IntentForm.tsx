@@ -140,6 +140,14 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<IntentDraft>(() => (intent ? draftFromIntent(intent) : emptyDraft()));
   const summaryRef = useRef<HTMLDivElement>(null);
+  const addRingRef = useRef<HTMLButtonElement>(null);
+  // After adding or removing a ring step, put focus where the person continues.
+  const [focusAfter, setFocusAfter] = useState<{ step: number } | "add" | null>(null);
+  useEffect(() => {
+    if (focusAfter === "add") addRingRef.current?.focus();
+    else if (focusAfter) document.getElementById(fieldId(`ring_plan[${focusAfter.step}].ring`))?.focus();
+    setFocusAfter(null);
+  }, [focusAfter]);
   const scopes = publisherScopes(user);
 
   const apps = useQuery({ queryKey: ["applications", {}], queryFn: () => api.applications.list() });
@@ -426,7 +434,10 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
                     <button
                       type="button"
                       className="btn btn-ghost"
-                      onClick={() => setDraft((d) => ({ ...d, ring_plan: d.ring_plan.filter((_, j) => j !== i) }))}
+                      onClick={() => {
+                        setDraft((d) => ({ ...d, ring_plan: d.ring_plan.filter((_, j) => j !== i) }));
+                        setFocusAfter("add");
+                      }}
                     >
                       Remove step {i + 1} ({humanize(step.ring)})
                     </button>
@@ -437,9 +448,13 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
           </ol>
           {draft.ring_plan.length < rings.length ? (
             <button
+              ref={addRingRef}
               type="button"
               className="btn"
-              onClick={() => setDraft((d) => ({ ...d, ring_plan: [...d.ring_plan, newStep(nextRing())] }))}
+              onClick={() => {
+                setDraft((d) => ({ ...d, ring_plan: [...d.ring_plan, newStep(nextRing())] }));
+                setFocusAfter({ step: draft.ring_plan.length });
+              }}
             >
               Add ring ({humanize(nextRing())})
             </button>

@@ -12,8 +12,9 @@ import { DEFAULT_RINGS, INTENT_STATES, ringPlanOf, stateInfo } from "../lib/inte
 import { canPublish } from "../lib/permissions";
 import { useUrlState } from "../lib/useUrlState";
 
-const KEYS = ["state", "application", "ring", "business_unit", "q"] as const;
+const KEYS = ["state", "application", "ring", "business_unit", "q", "page_size"] as const;
 const PAGE_SIZE = 50;
+const pageSizeOf = (v: string) => Math.min(500, Math.max(1, Number.parseInt(v, 10) || PAGE_SIZE));
 
 export function Intents() {
   const user = useUser();
@@ -27,7 +28,7 @@ export function Intents() {
     business_unit: values.business_unit,
     q: values.q,
     cursor: cursor || undefined,
-    page_size: PAGE_SIZE,
+    page_size: pageSizeOf(values.page_size),
   };
   const intents = useQuery({
     queryKey: ["intents", query],
@@ -158,6 +159,8 @@ export function Intents() {
           hasPrevious={!!intents.data?.previous}
           hasNext={!!intents.data?.next}
           onPrevious={() => setCursor(cursorOf(intents.data?.previous))}
+          pageSize={pageSizeOf(values.page_size)}
+          onPageSize={(n) => setFilters({ ...values, page_size: String(n) })}
           onNext={() => setCursor(cursorOf(intents.data?.next))}
         />
       </DataState>

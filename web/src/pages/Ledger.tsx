@@ -12,8 +12,9 @@ import { formatDateTime, isoToLocalInput, localInputToIso } from "../lib/format"
 import { canExportLedger, canVerifyLedger } from "../lib/permissions";
 import { useUrlState } from "../lib/useUrlState";
 
-const KEYS = ["action", "actor", "subject_type", "subject_id", "correlation_id", "since", "until"] as const;
+const KEYS = ["action", "actor", "subject_type", "subject_id", "correlation_id", "since", "until", "page_size"] as const;
 const PAGE_SIZE = 50;
+const pageSizeOf = (v: string) => Math.min(500, Math.max(1, Number.parseInt(v, 10) || PAGE_SIZE));
 
 function VerifyPanel() {
   const verify = useMutation({ mutationFn: api.ledger.verify });
@@ -91,7 +92,7 @@ export function Ledger() {
   const user = useUser();
   const { values, cursor, setFilters, setCursor } = useUrlState(KEYS);
   const [draft, setDraft] = useState({ ...values, since: isoToLocalInput(values.since), until: isoToLocalInput(values.until) });
-  const query: LedgerQuery = { ...values, cursor: cursor || undefined, page_size: PAGE_SIZE };
+  const query: LedgerQuery = { ...values, cursor: cursor || undefined, page_size: pageSizeOf(values.page_size) };
   const events = useQuery({
     queryKey: ["ledger", query],
     queryFn: () => api.ledger.list(query),
@@ -213,6 +214,8 @@ export function Ledger() {
           hasPrevious={!!events.data?.previous}
           hasNext={!!events.data?.next}
           onPrevious={() => setCursor(cursorOf(events.data?.previous))}
+          pageSize={pageSizeOf(values.page_size)}
+          onPageSize={(n) => setFilters({ ...values, page_size: String(n) })}
           onNext={() => setCursor(cursorOf(events.data?.next))}
         />
       </DataState>
