@@ -143,7 +143,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"PlatformEnum": "fleetgate.catalog.models.Platform"},
+    "ENUM_NAME_OVERRIDES": {
+        "PlatformEnum": "fleetgate.catalog.models.Platform",
+        "EvidenceKindEnum": "fleetgate.evidence.documents.Kind",
+    },
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

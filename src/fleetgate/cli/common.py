@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fleetgate.cli.client import ApiError
 from fleetgate.core.errors import DomainError
@@ -40,12 +41,12 @@ def handles_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ApiError as exc:
-            err.print(f"[red]{exc.render()}[/red]", highlight=False)
+            err.print(f"[red]{escape(exc.render())}[/red]", highlight=False)
             raise typer.Exit(1) from None
         except DomainError as exc:
-            err.print(f"[red]Error ({exc.code}): {exc.detail}[/red]", highlight=False)
+            err.print(f"[red]Error ({exc.code}): {escape(exc.detail)}[/red]", highlight=False)
             for issue in exc.errors:
-                err.print(f"  - {issue.field}: {issue.message} [{issue.rule}]", highlight=False)
+                err.print(escape(f"  - {issue.field}: {issue.message} [{issue.rule}]"), highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -14,6 +14,8 @@ import typer
 from fleetgate.cli import audit, intents, seed
 from fleetgate.cli.admin import token_app, user_app
 from fleetgate.cli.common import console, handles_errors, setup_django
+from fleetgate.cli.evidence import evidence_app
+from fleetgate.cli.risk import risk_app
 
 app = typer.Typer(
     help="Fleetgate: governance control plane for endpoint software deployment.",
@@ -24,6 +26,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(intents.intent_app, name="intent")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(risk_app, name="risk")
 app.command("apply")(intents.apply)
 
 

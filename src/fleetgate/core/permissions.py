@@ -48,7 +48,7 @@ RULES: dict[str, frozenset[Role]] = {
     # risk: declared factors come from the people who know the package; the rubric is governed
     "risk.view": EVERY_ROLE,
     "risk.assess": frozenset({R.PACKAGING_ENGINEER, R.SECURITY_REVIEWER}),
-    "risk.replay": frozenset({R.AUDITOR, R.SECURITY_REVIEWER, R.CAB_APPROVER, R.PLATFORM_ADMIN}),
+    "risk.verify": frozenset({R.AUDITOR, R.SECURITY_REVIEWER, R.CAB_APPROVER, R.PLATFORM_ADMIN}),
     "rubric.propose": frozenset({R.SECURITY_REVIEWER}),
     "rubric.approve": frozenset({R.CAB_APPROVER}),
 }

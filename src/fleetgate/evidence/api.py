@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fleetgate.api.base import ResourceViewSet, StrictSerializer
+from fleetgate.api.pagination import CursorPagination
 from fleetgate.catalog.store import HashedTempFile, HashingUploadHandler, UploadedHashedFile
 from fleetgate.core import permissions
 from fleetgate.core.errors import ValidationFailed
@@ -114,9 +115,14 @@ class ComponentFilter(django_filters.FilterSet):
         fields = ["name", "version", "purl", "artifact"]
 
 
+class ComponentPagination(CursorPagination):
+    ordering = ("name", "version", "id")  # type: ignore[assignment]
+
+
 class ComponentViewSet(mixins.ListModelMixin, ResourceViewSet):
     """Which artifacts contain component X version Y? `GET /components/?name=X&version=Y`."""
 
+    pagination_class = ComponentPagination
     serializer_class = ComponentSerializer
     view_permission = "evidence.view"
     filterset_class = ComponentFilter
@@ -229,7 +235,12 @@ class VerifyReportSerializer(serializers.Serializer):  # type: ignore[type-arg]
     checks = CheckSerializer(many=True)
 
 
+class PackPagination(CursorPagination):
+    ordering = "-sealed_at"
+
+
 class EvidencePackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    pagination_class = PackPagination
     serializer_class = PackSerializer
     view_permission = "evidence.view"
     filterset_fields = ["intent", "artifact", "version", "sha256"]

@@ -69,7 +69,7 @@ class RiskAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Re
     @extend_schema(request=None, responses=ReplaySerializer)
     @action(detail=True, methods=["post"])
     def replay(self, request: Request, pk: str) -> Response:
-        permissions.require(self.actor, "risk.replay")
+        permissions.require(self.actor, "risk.verify")
         row = self.get_object()
         again = explain.replay(row)  # raises replay-mismatch (409) when the result differs
         return Response({"assessment": row.pk, "score": again["score"], "raw": again["raw"], "matches": True})

@@ -1,8 +1,8 @@
 """Derived factors: computed from recorded facts (verified evidence, the intent, past outcomes), never typed in.
 
 `Facts` is exactly what an assessment stores as its input snapshot, so replay re-derives from it.
-Critical infrastructure: Application.category in {"infrastructure", "security"} (no blast-radius
-class field exists yet); those applications get blast_radius x 1.2, capped at 1.0.
+Critical infrastructure: the application's blast-radius class is critical_infrastructure (which
+defaults from category infrastructure / security); those get blast_radius x 1.2, capped at 1.0.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Facts:
     privileged_tooling: bool
     outcomes: dict[str, int] = field(default_factory=dict)  # this application's past intents by final state
     security_incidents: int = 0
+    blast_radius_class: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,6 +42,8 @@ class Facts:
 
     @property
     def critical_infrastructure(self) -> bool:
+        if self.blast_radius_class:
+            return self.blast_radius_class == "critical_infrastructure"
         return self.category in CRITICAL_INFRASTRUCTURE_CATEGORIES
 
 
@@ -129,7 +132,7 @@ def derive(rubric: Rubric, facts: Facts) -> dict[str, FactorValue]:
         value = spec.options[option]
         if name == "blast_radius" and spec.multiplier is not None and facts.critical_infrastructure:
             value = min(spec.cap, value * spec.multiplier)
-            rationale += f"; critical infrastructure ({facts.category}) x {spec.multiplier}, capped at {spec.cap}"
+            rationale += f"; critical infrastructure x {spec.multiplier}, capped at {spec.cap}"
         values[name] = FactorValue(name, option, value, "derived", rationale)
     return values
 

@@ -51,6 +51,7 @@ def facts(intent: DeploymentIntent, artifact: Artifact, at: datetime) -> Facts:
         largest_ring_devices=max((int(step["device_count"]) for step in intent.ring_plan), default=0),
         category=intent.application.category,
         privileged_tooling=intent.application.privileged_tooling,
+        blast_radius_class=intent.application.blast_radius_class,
         outcomes={str(k): int(v) for k, v in outcomes.items()},
     )
 
