@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, type DemoUser, jsProblems, launch, newPage, RUN, settled, signIn } from "./support";
+import { check, type DemoUser, jsProblems, launch, newPage, RESULTS, RUN, settled, signIn } from "./support";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -18,6 +19,9 @@ async function as(user: DemoUser, body: (page: Page, context: BrowserContext) =>
     await settled(page);
     await body(page, context);
     expect(jsProblems(page)).toEqual([]);
+  } catch (error) {
+    await page.screenshot({ path: join(RESULTS, `FAILED-${user}-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
+    throw error;
   } finally {
     await context.close();
   }

@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     sequence: { concurrent: false },
+    // The server answers in milliseconds, but a loaded 2-core CI machine can take seconds.
+    expect: { poll: { timeout: 10_000, interval: 100 } },
   },
 });

@@ -20,13 +20,14 @@ export type Intent = Schemas["Intent"];
 export type IntentWrite = Schemas["IntentWriteRequest"];
 export type IntentUpdate = Schemas["PatchedIntentUpdateRequest"];
 export type IntentBrief = Schemas["IntentBrief"];
-export type IntentState = Schemas["StateEnum"];
+// Derived from fields, not enum component names (drf-spectacular renames those on collisions).
+export type IntentState = NonNullable<Intent["state"]>;
 export type LedgerEvent = Schemas["LedgerEvent"];
 export type VerifyResult = Schemas["VerifyResult"];
 export type Session = Schemas["Session"];
 export type Me = Schemas["Me"];
 export type RoleGrant = Schemas["RoleGrant"];
-export type RoleName = Schemas["RoleEnum"];
+export type RoleName = RoleGrant["role"];
 export type User = Schemas["User"];
 export type Token = Schemas["Token"];
 export type TokenCreated = Schemas["TokenCreated"];

@@ -36,6 +36,22 @@ export interface paths {
         patch: operations["applications_partial_update"];
         trace?: never;
     };
+    "/api/v1/applications/{id}/classify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["applications_classify_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/artifacts/": {
         parameters: {
             query?: never;
@@ -116,6 +132,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/components/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Which artifacts contain component X version Y? `GET /components/?name=X&version=Y`. */
+        get: operations["components_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard/": {
         parameters: {
             query?: never;
@@ -124,6 +157,136 @@ export interface paths {
             cookie?: never;
         };
         get: operations["dashboard_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["evidence_list"];
+        put?: never;
+        post: operations["evidence_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence-keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The installation's sealing public keys, current and retired: what `evidence verify --public-key` needs. */
+        get: operations["evidence_keys_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence-keys/rotate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The installation's sealing public keys, current and retired: what `evidence verify --public-key` needs. */
+        post: operations["evidence_keys_rotate_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence-packs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["evidence_packs_list"];
+        put?: never;
+        post: operations["evidence_packs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence-packs/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["evidence_packs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence-packs/{id}/download/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["evidence_packs_download_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence-packs/{id}/verify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["evidence_packs_verify_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["evidence_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -324,6 +487,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk-assessments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["risk_assessments_list"];
+        put?: never;
+        post: operations["risk_assessments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-assessments/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["risk_assessments_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-assessments/{id}/replay/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["risk_assessments_replay_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-models/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["risk_models_list"];
+        put?: never;
+        post: operations["risk_models_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-models/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["risk_models_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-models/{id}/activate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["risk_models_activate_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-models/{id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["risk_models_approve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tokens/": {
         parameters: {
             query?: never;
@@ -350,6 +625,54 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["tokens_revoke_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trusted-keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["trusted_keys_list"];
+        put?: never;
+        post: operations["trusted_keys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trusted-keys/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["trusted_keys_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trusted-keys/{id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["trusted_keys_revoke_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -474,6 +797,7 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         ApplicationWriteRequest: {
             name: string;
             vendor: string;
@@ -500,6 +824,7 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         ArtifactUploadRequest: {
             /** Format: uuid */
             version: string;
@@ -510,6 +835,56 @@ export interface components {
             /** @description Optional: Fleetgate recomputes it and refuses a mismatch. */
             sha256?: string;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        AssessRequest: {
+            /** Format: uuid */
+            intent: string;
+            /** Format: uuid */
+            artifact?: string | null;
+            /** @description {factor: {option, justification}} */
+            declared: {
+                [key: string]: components["schemas"]["DeclaredFactorRequest"];
+            };
+        };
+        Assessment: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            intent: string;
+            /** Format: uuid */
+            artifact: string;
+            readonly rubric_version: string;
+            role?: components["schemas"]["AssessmentRoleEnum"];
+            /** Format: uuid */
+            primary?: string | null;
+            /** Format: int64 */
+            score: number;
+            raw: string;
+            cab_required: boolean;
+            reasons?: unknown;
+            factors: unknown;
+            inputs: unknown;
+            inputs_sha256: string;
+            readonly explanation: string[];
+            readonly created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /**
+         * @description * `primary` - Primary
+         *     * `parallel` - Parallel
+         * @enum {string}
+         */
+        AssessmentRoleEnum: "primary" | "parallel";
+        /**
+         * @description * `critical_infrastructure` - Critical infrastructure
+         *     * `business_critical` - Business critical
+         *     * `productivity` - Productivity
+         *     * `non_critical` - Non-critical
+         * @enum {string}
+         */
+        BlastRadiusClassEnum: "critical_infrastructure" | "business_critical" | "productivity" | "non_critical";
+        /** @description Refuses unknown fields, reported together with every other field error. */
         CancelRequest: {
             /** @default  */
             reason: string;
@@ -524,6 +899,30 @@ export interface components {
          * @enum {string}
          */
         CategoryEnum: "productivity" | "business" | "security" | "infrastructure" | "developer" | "utility";
+        Check: {
+            name: string;
+            ok: boolean;
+            message: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ClassifyRequest: {
+            blast_radius_class: components["schemas"]["BlastRadiusClassEnum"];
+            reason: string;
+        };
+        Component: {
+            name: string;
+            version?: string;
+            purl?: string;
+            licenses?: unknown;
+            hashes?: unknown;
+            /** Format: uuid */
+            artifact: string;
+            readonly artifact_sha256: string;
+            readonly application: string;
+            readonly application_version: string;
+            /** Format: uuid */
+            evidence: string;
+        };
         Dashboard: {
             intents_by_state: {
                 [key: string]: number;
@@ -531,6 +930,45 @@ export interface components {
             in_progress: components["schemas"]["IntentBrief"][];
             awaiting_my_action: components["schemas"]["IntentBrief"][];
             recent_events: components["schemas"]["RecentEvent"][];
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        DecisionRequest: {
+            /** @default  */
+            reason: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        DeclaredFactorRequest: {
+            option: string;
+            justification: string;
+        };
+        Evidence: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            artifact: string;
+            kind: components["schemas"]["KindEnum"];
+            slot?: string;
+            format: string;
+            status: components["schemas"]["StatusEnum"];
+            /** @description verified: Fleetgate checked it; declared: it could not */
+            readonly verified: boolean;
+            filename: string;
+            sha256: string;
+            /** Format: int64 */
+            size: number;
+            current?: boolean;
+            summary: unknown;
+            readonly created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        EvidenceUploadRequest: {
+            /** Format: uuid */
+            artifact: string;
+            kind: components["schemas"]["KindEnum"];
+            /** Format: binary */
+            file: string;
         };
         /**
          * @description * `msi` - MSI
@@ -560,7 +998,7 @@ export interface components {
             ring_plan?: unknown;
             rollback_plan?: unknown;
             readonly ring_policy: string;
-            state?: components["schemas"]["StateEnum"];
+            state?: components["schemas"]["IntentStateEnum"];
             readonly publisher: string;
             /** Format: int64 */
             revision?: number;
@@ -585,6 +1023,24 @@ export interface components {
             rings: string[];
             action?: string;
         };
+        /**
+         * @description * `draft` - draft
+         *     * `submitted` - submitted
+         *     * `awaiting_cab` - awaiting_cab
+         *     * `approved` - approved
+         *     * `in_progress` - in_progress
+         *     * `completed` - completed
+         *     * `paused` - paused
+         *     * `halted` - halted
+         *     * `rolling_back` - rolling_back
+         *     * `rolled_back` - rolled_back
+         *     * `rejected` - rejected
+         *     * `cancelled` - cancelled
+         *     * `failed` - failed
+         * @enum {string}
+         */
+        IntentStateEnum: "draft" | "submitted" | "awaiting_cab" | "approved" | "in_progress" | "completed" | "paused" | "halted" | "rolling_back" | "rolled_back" | "rejected" | "cancelled" | "failed";
+        /** @description Refuses unknown fields, reported together with every other field error. */
         IntentWriteRequest: {
             name: string;
             title: string;
@@ -599,6 +1055,23 @@ export interface components {
             ring_plan: components["schemas"]["RingStepRequest"][];
             rollback_plan: components["schemas"]["RollbackPlanRequest"];
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        KeyReasonRequest: {
+            /** @default  */
+            reason: string;
+        };
+        /**
+         * @description * `sbom` - sbom
+         *     * `vulnerability_scan` - vulnerability_scan
+         *     * `malware_scan` - malware_scan
+         *     * `signature` - signature
+         *     * `provenance` - provenance
+         *     * `install_facts` - install_facts
+         *     * `rollback_plan` - rollback_plan
+         *     * `test_evidence` - test_evidence
+         * @enum {string}
+         */
+        KindEnum: "sbom" | "vulnerability_scan" | "malware_scan" | "signature" | "provenance" | "install_facts" | "rollback_plan" | "test_evidence";
         LedgerEvent: {
             /** Format: int64 */
             sequence: number;
@@ -619,6 +1092,7 @@ export interface components {
             prev_hash: string;
             hash: string;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         LoginRequest: {
             username: string;
             password: string;
@@ -628,6 +1102,24 @@ export interface components {
             username: string;
             kind: string;
             roles: components["schemas"]["RoleGrant"][];
+        };
+        Pack: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            intent: string;
+            readonly intent_name: string;
+            /** Format: uuid */
+            artifact: string;
+            /** Format: int64 */
+            version: number;
+            sha256: string;
+            key_id: string;
+            /** Format: uuid */
+            supersedes?: string | null;
+            readonly sealed_by: string;
+            /** Format: date-time */
+            sealed_at?: string;
         };
         PaginatedArtifactList: {
             /**
@@ -641,6 +1133,45 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Artifact"][];
+        };
+        PaginatedAssessmentList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Assessment"][];
+        };
+        PaginatedComponentList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Component"][];
+        };
+        PaginatedEvidenceList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Evidence"][];
         };
         PaginatedIntentList: {
             /**
@@ -668,6 +1199,19 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["LedgerEvent"][];
         };
+        PaginatedPackList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Pack"][];
+        };
         PaginatedVersionList: {
             /**
              * Format: uri
@@ -681,6 +1225,7 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Version"][];
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         PatchedApplicationWriteRequest: {
             name?: string;
             vendor?: string;
@@ -692,6 +1237,7 @@ export interface components {
             /** @default false */
             privileged_tooling: boolean;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         PatchedIntentUpdateRequest: {
             title?: string;
             /** @default  */
@@ -712,6 +1258,12 @@ export interface components {
          * @enum {string}
          */
         PlatformEnum: "windows" | "macos" | "linux" | "ios" | "android";
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ProposeRequest: {
+            document: unknown;
+            reason: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         ReasonRequest: {
             /** @default  */
             reason: string;
@@ -725,6 +1277,13 @@ export interface components {
             subject_type: string;
             subject_id: string;
         };
+        Replay: {
+            /** Format: uuid */
+            assessment: string;
+            score: number;
+            raw: string;
+            matches: boolean;
+        };
         RingPolicy: {
             version: string;
             document: unknown;
@@ -733,12 +1292,63 @@ export interface components {
             /** Format: date-time */
             loaded_at?: string;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         RingStepRequest: {
             ring: string;
             target_group: string;
             device_count: number;
             /** Format: date-time */
             not_before?: string | null;
+        };
+        RiskModel: {
+            version: string;
+            document: unknown;
+            sha256: string;
+            state: components["schemas"]["RiskModelStateEnum"];
+            reason?: string;
+            readonly proposed_by: string | null;
+            readonly approved_by: string | null;
+            /** Format: date-time */
+            loaded_at?: string;
+            /** Format: date-time */
+            parallel_since?: string | null;
+            /** Format: date-time */
+            activated_at?: string | null;
+            /** Format: date-time */
+            retired_at?: string | null;
+        };
+        /**
+         * @description * `proposed` - Proposed
+         *     * `parallel` - Parallel
+         *     * `active` - Active
+         *     * `retired` - Retired
+         *     * `rejected` - Rejected
+         * @enum {string}
+         */
+        RiskModelStateEnum: "proposed" | "parallel" | "active" | "retired" | "rejected";
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        RoleGrant: {
+            role: components["schemas"]["RoleGrantRoleEnum"];
+            /** @default * */
+            boundary: string;
+            /**
+             * @default [
+             *       "*"
+             *     ]
+             */
+            business_units: string[];
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        RoleGrantRequest: {
+            role: components["schemas"]["RoleGrantRoleEnum"];
+            /** @default * */
+            boundary: string;
+            /**
+             * @default [
+             *       "*"
+             *     ]
+             */
+            business_units: string[];
         };
         /**
          * @description * `platform_admin` - Platform Admin
@@ -750,57 +1360,42 @@ export interface components {
          *     * `auditor` - Auditor
          * @enum {string}
          */
-        RoleEnum: "platform_admin" | "packaging_engineer" | "publisher" | "cab_approver" | "security_reviewer" | "endpoint_ops" | "auditor";
-        RoleGrant: {
-            role: components["schemas"]["RoleEnum"];
-            /** @default * */
-            boundary: string;
-            /**
-             * @default [
-             *       "*"
-             *     ]
-             */
-            business_units: string[];
-        };
-        RoleGrantRequest: {
-            role: components["schemas"]["RoleEnum"];
-            /** @default * */
-            boundary: string;
-            /**
-             * @default [
-             *       "*"
-             *     ]
-             */
-            business_units: string[];
-        };
+        RoleGrantRoleEnum: "platform_admin" | "packaging_engineer" | "publisher" | "cab_approver" | "security_reviewer" | "endpoint_ops" | "auditor";
+        /** @description Refuses unknown fields, reported together with every other field error. */
         RolesRequest: {
             roles: components["schemas"]["RoleGrantRequest"][];
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         RollbackPlanRequest: {
             strategy: string;
             rollback_version?: string | null;
+        };
+        SealKey: {
+            key_id: string;
+            public_pem: string;
+            /** Format: date-time */
+            activated_at?: string;
+            /** Format: date-time */
+            retired_at?: string | null;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        SealRequestRequest: {
+            /** Format: uuid */
+            intent: string;
+            /** Format: uuid */
+            artifact: string;
         };
         Session: {
             authenticated: boolean;
             user: components["schemas"]["Me"] | null;
         };
         /**
-         * @description * `draft` - draft
-         *     * `submitted` - submitted
-         *     * `awaiting_cab` - awaiting_cab
-         *     * `approved` - approved
-         *     * `in_progress` - in_progress
-         *     * `completed` - completed
-         *     * `paused` - paused
-         *     * `halted` - halted
-         *     * `rolling_back` - rolling_back
-         *     * `rolled_back` - rolled_back
-         *     * `rejected` - rejected
-         *     * `cancelled` - cancelled
-         *     * `failed` - failed
+         * @description * `verified` - verified
+         *     * `declared` - declared
+         *     * `recorded` - recorded
          * @enum {string}
          */
-        StateEnum: "draft" | "submitted" | "awaiting_cab" | "approved" | "in_progress" | "completed" | "paused" | "halted" | "rolling_back" | "rolled_back" | "rejected" | "cancelled" | "failed";
+        StatusEnum: "verified" | "declared" | "recorded";
         /**
          * @description * `tier1` - Tier 1 (vendor + internal 24x7)
          *     * `tier2` - Tier 2 (business hours)
@@ -830,6 +1425,7 @@ export interface components {
             last_used_at?: string | null;
             readonly is_active: boolean;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         TokenCreateRequest: {
             name: string;
             days?: number;
@@ -853,6 +1449,35 @@ export interface components {
             /** @description The secret. Shown once; store it now. */
             readonly token: string;
         };
+        TrustedKey: {
+            key_id: string;
+            name: string;
+            publisher: string;
+            /** @description public_key or x509_root */
+            readonly kind: string;
+            algorithm: string;
+            pem: string;
+            /** Format: date-time */
+            not_before?: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            readonly created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        TrustedKeyWriteRequest: {
+            name: string;
+            publisher: string;
+            /** @description PEM public key (Ed25519, P-256, RSA >= 3072) or X.509 root */
+            pem: string;
+            /** Format: date-time */
+            not_before?: string | null;
+            /** Format: date-time */
+            expires_at?: string | null;
+        };
         User: {
             readonly id: number;
             readonly username: string;
@@ -862,6 +1487,7 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         UserCreateRequest: {
             username: string;
             password: string;
@@ -871,6 +1497,14 @@ export interface components {
              */
             email: string;
             roles?: components["schemas"]["RoleGrantRequest"][];
+        };
+        VerifyReport: {
+            ok: boolean;
+            sha256: string;
+            key_id: string;
+            pinned: boolean;
+            failed_check: string | null;
+            checks: components["schemas"]["Check"][];
         };
         VerifyResult: {
             ok: boolean;
@@ -892,6 +1526,7 @@ export interface components {
             created_at?: string;
             readonly artifacts: components["schemas"]["Artifact"][];
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         VersionCreateRequest: {
             /** Format: uuid */
             application: string;
@@ -926,6 +1561,13 @@ export interface operations {
     applications_list: {
         parameters: {
             query?: {
+                /**
+                 * @description * `critical_infrastructure` - Critical infrastructure
+                 *     * `business_critical` - Business critical
+                 *     * `productivity` - Productivity
+                 *     * `non_critical` - Non-critical
+                 */
+                blast_radius_class?: "business_critical" | "critical_infrastructure" | "non_critical" | "productivity";
                 boundary?: string;
                 business_unit?: string;
                 /**
@@ -1050,6 +1692,41 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedApplicationWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    applications_classify_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this application. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClassifyRequest"];
             };
         };
         responses: {
@@ -1276,6 +1953,43 @@ export interface operations {
             };
         };
     };
+    components_list: {
+        parameters: {
+            query?: {
+                artifact?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                name?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                purl?: string;
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedComponentList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     dashboard_read: {
         parameters: {
             query?: never;
@@ -1291,6 +2005,346 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_list: {
+        parameters: {
+            query?: {
+                artifact?: string;
+                current?: boolean;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /**
+                 * @description * `sbom` - sbom
+                 *     * `vulnerability_scan` - vulnerability_scan
+                 *     * `malware_scan` - malware_scan
+                 *     * `signature` - signature
+                 *     * `provenance` - provenance
+                 *     * `install_facts` - install_facts
+                 *     * `rollback_plan` - rollback_plan
+                 *     * `test_evidence` - test_evidence
+                 */
+                kind?: "install_facts" | "malware_scan" | "provenance" | "rollback_plan" | "sbom" | "signature" | "test_evidence" | "vulnerability_scan";
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `verified` - verified
+                 *     * `declared` - declared
+                 *     * `recorded` - recorded
+                 */
+                status?: "declared" | "recorded" | "verified";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedEvidenceList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["EvidenceUploadRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evidence"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_keys_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SealKey"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_keys_rotate_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["KeyReasonRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SealKey"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_packs_list: {
+        parameters: {
+            query?: {
+                artifact?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                intent?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                sha256?: string;
+                version?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPackList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_packs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SealRequestRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pack"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_packs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this evidence pack. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pack"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_packs_download_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this evidence pack. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sealed pack */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_packs_verify_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this evidence pack. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyReport"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this evidence item. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evidence"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -1805,6 +2859,299 @@ export interface operations {
             };
         };
     };
+    risk_assessments_list: {
+        parameters: {
+            query?: {
+                artifact?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                intent?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                risk_model?: string;
+                /**
+                 * @description * `primary` - Primary
+                 *     * `parallel` - Parallel
+                 */
+                role?: "parallel" | "primary";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAssessmentList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_assessments_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Assessment"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_assessments_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this risk assessment. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Assessment"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_assessments_replay_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this risk assessment. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replay"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_models_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskModel"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_models_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposeRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskModel"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_models_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskModel"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_models_activate_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DecisionRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskModel"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_models_approve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DecisionRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskModel"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     tokens_list: {
         parameters: {
             query?: never;
@@ -1900,9 +3247,136 @@ export interface operations {
             };
         };
     };
-    users_list: {
+    trusted_keys_list: {
         parameters: {
             query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrustedKey"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trusted_keys_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrustedKeyWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrustedKey"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trusted_keys_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrustedKey"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trusted_keys_revoke_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["KeyReasonRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrustedKey"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    users_list: {
+        parameters: {
+            query?: {
+                is_active?: boolean;
+                username?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
