@@ -59,13 +59,14 @@ schema-check: install
 
 ## The web UI: build when its sources changed (see web/README.md for the dev server)
 ui:
-	@if [ -f web/package.json ]; then $(MAKE) -C web build; else echo "no web UI yet"; fi
+	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory -C web build; else echo "no web UI yet"; fi
 
+# The browser tests' summary ("e2e: N passed, N failed") stays the last line of the run.
 ui-test:
-	@if [ -f web/package.json ]; then $(MAKE) -C web test; else echo "no web UI tests yet"; fi
+	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory -C web test; else echo "no web UI tests yet"; fi
 
 ui-types:
-	$(MAKE) -C web types
+	$(MAKE) --no-print-directory -C web types
 
 bench: install
 	$(BIN)/python bench/run.py
