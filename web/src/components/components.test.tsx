@@ -61,3 +61,44 @@ describe("ProblemAlert", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("boom");
   });
 });
+
+describe("DataState", () => {
+  const base = { isPending: false, isError: false, error: null, refetch: () => undefined };
+  it("announces loading", async () => {
+    const { DataState } = await import("./DataState");
+    render(
+      <DataState query={{ ...base, isPending: true }} label="intents">
+        <p>rows</p>
+      </DataState>,
+    );
+    expect(screen.getByRole("status")).toHaveTextContent("Loading intents…");
+    expect(screen.queryByText("rows")).toBeNull();
+  });
+  it("shows the error with a retry", async () => {
+    const { DataState } = await import("./DataState");
+    const problem = new ApiProblem({
+      type: "about:blank",
+      title: "Cannot reach Fleetgate",
+      status: 0,
+      detail: "The request did not reach the server.",
+      code: "network-error",
+      correlation_id: "",
+    });
+    render(
+      <DataState query={{ ...base, isError: true, error: problem }} label="intents">
+        <p>rows</p>
+      </DataState>,
+    );
+    expect(screen.getByRole("alert")).toHaveTextContent("Could not load intents");
+    expect(screen.getByRole("button", { name: "Retry" })).toBeInTheDocument();
+  });
+  it("says when there is nothing", async () => {
+    const { DataState } = await import("./DataState");
+    render(
+      <DataState query={base} label="intents" isEmpty empty="No intent matches these filters.">
+        <p>rows</p>
+      </DataState>,
+    );
+    expect(screen.getByRole("status")).toHaveTextContent("No intent matches these filters.");
+  });
+});
