@@ -807,7 +807,7 @@ export interface components {
             boundary: string;
             business_units: string[];
             /** @default false */
-            privileged_tooling: boolean;
+            privileged_tooling?: boolean;
         };
         Artifact: {
             /** Format: uuid */
@@ -887,7 +887,7 @@ export interface components {
         /** @description Refuses unknown fields, reported together with every other field error. */
         CancelRequest: {
             /** @default  */
-            reason: string;
+            reason?: string;
         };
         /**
          * @description * `productivity` - Productivity
@@ -934,7 +934,7 @@ export interface components {
         /** @description Refuses unknown fields, reported together with every other field error. */
         DecisionRequest: {
             /** @default  */
-            reason: string;
+            reason?: string;
         };
         /** @description Refuses unknown fields, reported together with every other field error. */
         DeclaredFactorRequest: {
@@ -1045,7 +1045,7 @@ export interface components {
             name: string;
             title: string;
             /** @default  */
-            change_reason: string;
+            change_reason?: string;
             /** Format: uuid */
             application: string;
             version: string;
@@ -1058,7 +1058,7 @@ export interface components {
         /** @description Refuses unknown fields, reported together with every other field error. */
         KeyReasonRequest: {
             /** @default  */
-            reason: string;
+            reason?: string;
         };
         /**
          * @description * `sbom` - sbom
@@ -1235,13 +1235,13 @@ export interface components {
             boundary?: string;
             business_units?: string[];
             /** @default false */
-            privileged_tooling: boolean;
+            privileged_tooling?: boolean;
         };
         /** @description Refuses unknown fields, reported together with every other field error. */
         PatchedIntentUpdateRequest: {
             title?: string;
             /** @default  */
-            change_reason: string;
+            change_reason?: string;
             version?: string;
             target_boundary?: string;
             target_business_unit?: string;
@@ -1266,7 +1266,7 @@ export interface components {
         /** @description Refuses unknown fields, reported together with every other field error. */
         ReasonRequest: {
             /** @default  */
-            reason: string;
+            reason?: string;
         };
         RecentEvent: {
             sequence: number;
@@ -1330,25 +1330,25 @@ export interface components {
         RoleGrant: {
             role: components["schemas"]["RoleGrantRoleEnum"];
             /** @default * */
-            boundary: string;
+            boundary?: string;
             /**
              * @default [
              *       "*"
              *     ]
              */
-            business_units: string[];
+            business_units?: string[];
         };
         /** @description Refuses unknown fields, reported together with every other field error. */
         RoleGrantRequest: {
             role: components["schemas"]["RoleGrantRoleEnum"];
             /** @default * */
-            boundary: string;
+            boundary?: string;
             /**
              * @default [
              *       "*"
              *     ]
              */
-            business_units: string[];
+            business_units?: string[];
         };
         /**
          * @description * `platform_admin` - Platform Admin
@@ -1495,7 +1495,7 @@ export interface components {
              * Format: email
              * @default
              */
-            email: string;
+            email?: string;
             roles?: components["schemas"]["RoleGrantRequest"][];
         };
         VerifyReport: {
@@ -1532,7 +1532,7 @@ export interface components {
             application: string;
             version: string;
             /** @default  */
-            release_notes: string;
+            release_notes?: string;
         };
         /** @description RFC 9457 problem details. `code` is stable; `errors` names each bad field and the rule. */
         Problem: {
