@@ -10,5 +10,7 @@ export default defineConfig({
     setupFiles: ["src/test/setup.ts"],
     css: false,
     restoreMocks: true,
+    // Component tests type into forms; a loaded 2-core CI machine needs more than the 5 s default.
+    testTimeout: 20_000,
   },
 });

@@ -71,7 +71,7 @@ describe("the intent form", () => {
         ],
       }),
     );
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     renderAt("/intents/new");
     await screen.findByRole("heading", { level: 1, name: "New intent" });
     await user.type(screen.getByLabelText("Name (unique slug)"), "sap-finance");
@@ -145,7 +145,7 @@ describe("the intent form", () => {
         correlation_id: "c2",
       }),
     );
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     renderAt("/intents/i1/edit");
     const title = await screen.findByLabelText("Title");
     expect(title).toHaveValue("SAP for finance");
