@@ -119,3 +119,67 @@ class World:
 
 def user_model() -> Any:
     return get_user_model()
+
+
+def make_connector(admin: Actor, **overrides: Any) -> Any:
+    """A connector instance (Jamf kind) through the real service; the base URL reaches nothing."""
+    from fleetgate.connectors import services as connectors
+
+    data = {
+        "name": unique("jamf"),
+        "kind": "jamf",
+        "base_url": "http://127.0.0.1:9",
+        "settings": {"client_id": "fleetgate"},
+        "secrets": {"client_secret": "s3cret-value"},
+        **overrides,
+    }
+    return connectors.create(actor=admin, data=data)
+
+
+# --- submittable intents (approvals): sealed evidence + risk, so submission can proceed -------------
+
+HIGH_RISK = {
+    "privilege_impact": {"option": "admin_or_service_elevated", "justification": "Installs a SYSTEM service."},
+    "exploitability": {
+        "option": "privileged_listener_or_elevated_service",
+        "justification": "The service listens on a local port.",
+    },
+    "data_access": {"option": "wide_filesystem_and_credentials", "justification": "Reads the whole profile."},
+    "operational_complexity": {
+        "option": "offline_import_reboot_and_sequencing",
+        "justification": "Needs a reboot and ordering.",
+    },
+}
+CAB_SUBMISSION = {
+    "summary": "Upgrade the agent to 1.0.0 for finance.",
+    "justification": "Fixes two vendor advisories.",
+    "impact": "Service restart, about 90 seconds.",
+    "test_summary": "Eight lab devices passed install and rollback.",
+    "backout_plan": "Reinstall 0.9.0 through the supersedence chain.",
+}
+
+
+@dataclass
+class Sealed:
+    """An intent ready to submit: artifact, complete evidence, a risk assessment and a sealed pack."""
+
+    world: World
+    intent: DeploymentIntent
+    artifact: Any
+    pack: Any
+    assessment: Any
+    evidence: Any  # tests.fixtures.evidence.world.EvidenceWorld
+
+
+def sealed_intent(world: World, *, high_risk: bool = False, **intent: Any) -> Sealed:
+    from fleetgate.approvals import services as approvals
+    from fleetgate.evidence import services as evidence
+    from tests.fixtures.evidence.world import build
+
+    ew = build(world, **intent)
+    ew.add_all()
+    assessment = ew.assess(HIGH_RISK if high_risk else None)
+    if assessment.cab_required:
+        approvals.create_submission(actor=ew.packager, intent_id=ew.intent.pk, data=CAB_SUBMISSION)
+    pack = evidence.seal_pack(actor=ew.packager, intent_id=ew.intent.pk, artifact_id=ew.artifact.pk)
+    return Sealed(world=world, intent=ew.intent, artifact=ew.artifact, pack=pack, assessment=assessment, evidence=ew)

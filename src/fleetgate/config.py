@@ -48,6 +48,7 @@ class Config:
     server_url: str
     token: str
     metrics_multiproc_dir: str
+    secret_key_file: str = ""  # Fernet key for connector secrets; default keys/connectors.fernet in the data dir
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -92,6 +93,7 @@ def load() -> Config:
         token=_env("TOKEN"),
         # Set by `fleetgate up` for its gunicorn workers so /metrics aggregates every process.
         metrics_multiproc_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""),
+        secret_key_file=_env("SECRET_KEY_FILE"),
     )
 
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "fleetgate.audit",
     "fleetgate.catalog",
     "fleetgate.intents",
+    "fleetgate.connectors",
     "fleetgate.evidence",
     "fleetgate.risk",
     "fleetgate.worker",

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from fleetgate.audit.api import LedgerViewSet
 from fleetgate.catalog.api import ApplicationViewSet, ArtifactViewSet, VersionViewSet
+from fleetgate.connectors.api import ConnectorViewSet
 from fleetgate.core.api import LoginView, LogoutView, MeView, SessionView, TokenViewSet, UserViewSet
 from fleetgate.evidence.api import (
     ComponentViewSet,
@@ -28,6 +29,7 @@ router.register("ring-policies", RingPolicyViewSet, basename="ring-policy")
 router.register("ledger", LedgerViewSet, basename="ledger")
 router.register("users", UserViewSet, basename="user")
 router.register("tokens", TokenViewSet, basename="token")
+router.register("connectors", ConnectorViewSet, basename="connector")
 router.register("evidence", EvidenceViewSet, basename="evidence")
 router.register("components", ComponentViewSet, basename="component")
 router.register("trusted-keys", TrustedKeyViewSet, basename="trusted-key")

@@ -11,7 +11,7 @@ import time
 
 import typer
 
-from fleetgate.cli import audit, intents, seed
+from fleetgate.cli import audit, connectors, intents, seed
 from fleetgate.cli.admin import token_app, user_app
 from fleetgate.cli.common import console, handles_errors, setup_django
 from fleetgate.cli.evidence import evidence_app
@@ -26,6 +26,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(intents.intent_app, name="intent")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(connectors.connector_app, name="connector")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(risk_app, name="risk")
 app.command("apply")(intents.apply)
@@ -105,6 +106,8 @@ def up(
     ]
     worker = [sys.executable, "-m", "django", "run_huey", "--quiet"]
     children = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]  # noqa: S603 (our own argv)
+    if demo:
+        children.append(connectors.start_demo_simulators(cfg.data_dir))
     console.print(f"Fleetgate on [bold]http://{host}:{port}[/bold] (API docs /api/docs/). Ctrl-C stops it.")
     _supervise(children)
 

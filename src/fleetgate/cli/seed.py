@@ -210,3 +210,25 @@ def save_credentials(creds: dict[str, str]) -> Path:
 def load_credentials() -> dict[str, str]:
     path = cfg.data_dir / CREDENTIALS_FILE
     return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def seed_connectors(connections: list[dict[str, Any]]) -> list[str]:
+    """One connector instance per simulated plane (`fleetgate up --demo`); updated when the URL changed."""
+    from django.contrib.auth import get_user_model
+
+    from fleetgate.connectors import services as connectors
+    from fleetgate.connectors.models import ConnectorInstance
+    from fleetgate.core.actors import from_user
+
+    admin = from_user(get_user_model().objects.get(username="admin"))
+    names = []
+    for conn in connections:
+        name = f"demo-{conn['kind']}"
+        existing = ConnectorInstance.objects.filter(name=name).first()
+        if existing is None:
+            connectors.create(actor=admin, data={**conn, "name": name})
+        elif existing.base_url != conn["base_url"] or existing.settings != conn["settings"]:
+            changes = {k: conn[k] for k in ("base_url", "settings", "secrets")}
+            connectors.update(actor=admin, connector_id=existing.pk, changes=changes, expected_etag=existing.etag)
+        names.append(name)
+    return names

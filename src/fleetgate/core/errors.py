@@ -99,3 +99,19 @@ class PackVerificationFailed(DomainError):
 
 class ReplayMismatch(DomainError):
     status, code, title = 409, "replay-mismatch", "Recomputing the assessment gave a different result"
+
+
+class PlaneUnavailable(DomainError):
+    status, code, title = 503, "plane-unavailable", "The execution plane is unavailable; retry later"
+
+
+class PlaneRejected(DomainError):
+    status, code, title = 502, "plane-rejected", "The execution plane refused the request"
+
+
+class PlanePolicyViolation(Forbidden):
+    code, title = "plane-policy-violation", "The execution plane refused on policy or scope"
+
+
+class SecretsUnreadable(DomainError):
+    status, code, title = 409, "secrets-unreadable", "Stored secrets cannot be decrypted with the configured key"

@@ -51,6 +51,13 @@ RULES: dict[str, frozenset[Role]] = {
     "risk.verify": frozenset({R.AUDITOR, R.SECURITY_REVIEWER, R.CAB_APPROVER, R.PLATFORM_ADMIN}),
     "rubric.propose": frozenset({R.SECURITY_REVIEWER}),
     "rubric.approve": frozenset({R.CAB_APPROVER}),
+    # execution-plane connectors: only a Platform Admin configures; plane actions are for the
+    # rollout engine's service identity (fixed rights), never for people directly
+    "connector.view": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS, R.AUDITOR, R.SECURITY_REVIEWER}),
+    "connector.configure": frozenset({R.PLATFORM_ADMIN}),
+    "connector.check": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS}),
+    "connector.exercise": frozenset({R.PLATFORM_ADMIN}),
+    "connector.execute": frozenset(),
 }
 
 

@@ -18,7 +18,6 @@ from fleetgate.core.actors import Actor
 from fleetgate.core.errors import (
     Conflict,
     EvidenceIncomplete,
-    EvidenceMismatch,
     FieldIssue,
     NotFound,
     PayloadTooLarge,
@@ -28,15 +27,10 @@ from fleetgate.core.errors import (
 from fleetgate.core.lookups import locked, user_of
 from fleetgate.evidence import (
     assemble,
+    binding,
     completeness,
     crypto,
-    facts,
     keyring,
-    provenance,
-    queries,
-    sbom,
-    scans,
-    signatures,
 )
 from fleetgate.evidence import seal as sealing
 from fleetgate.evidence import verify as verifier
@@ -66,76 +60,6 @@ def _read(upload: HashedTempFile) -> bytes:
     return upload.path.read_bytes()
 
 
-def _parse_offline(kind: Kind, raw: bytes, filename: str) -> Any:
-    """The part of parsing that needs neither the artifact nor the keys (schema, shape)."""
-    if kind == Kind.SBOM:
-        return sbom.parse(raw, filename)
-    if kind == Kind.VULNERABILITY_SCAN:
-        return scans.parse(raw, filename)
-    if kind == Kind.MALWARE_SCAN:
-        return scans.parse_malware(raw, filename)
-    if kind == Kind.SIGNATURE:
-        return signatures.parse(raw, filename)
-    if kind == Kind.PROVENANCE:
-        return provenance.parse(raw, filename)
-    return facts.parse(kind, raw, filename)
-
-
-def _mismatch(filename: str, path: str, rule: str, message: str) -> EvidenceMismatch:
-    return EvidenceMismatch(message, errors=[FieldIssue(f"{filename}:{path}", rule, message)], file=filename)
-
-
-def _bind(kind: Kind, parsed: Any, artifact: Artifact, filename: str, at: datetime) -> Parsed:
-    """Tie the document to this artifact; verify signatures. Raises EvidenceMismatch or CheckFailed."""
-    digest = artifact.sha256
-    if kind == Kind.SBOM and parsed.digests and digest not in parsed.digests:
-        raise _mismatch(
-            filename,
-            "$.metadata.component.hashes",
-            "subject-digest",
-            f"The SBOM describes {', '.join(sorted(parsed.digests))}, not this artifact ({digest}).",
-        )
-    if kind == Kind.VULNERABILITY_SCAN:
-        allowed = {digest} | {i.sha256 for i in queries.current_of(artifact.pk, Kind.SBOM)}
-        if not parsed.digests:
-            raise _mismatch(
-                filename,
-                "$",
-                "target-digest-missing",
-                "The report names no target digest; scan the artifact (or its registered SBOM) by digest.",
-            )
-        if not parsed.digests & allowed:
-            raise _mismatch(
-                filename,
-                "$",
-                "target-digest",
-                f"The report scanned {', '.join(sorted(parsed.digests))}: "
-                f"neither this artifact ({digest}) nor its current SBOM.",
-            )
-    if kind == Kind.MALWARE_SCAN and digest not in parsed.digests:
-        raise _mismatch(
-            filename,
-            "$.target_sha256",
-            "target-digest",
-            f"The malware scan is for {next(iter(parsed.digests))}, not this artifact ({digest}).",
-        )
-    if kind == Kind.SIGNATURE:
-        if isinstance(parsed, signatures.Detached):
-            return signatures.verify_detached(parsed, digest, queries.trusted_values(), at)
-        return signatures.declared(parsed)
-    if kind == Kind.PROVENANCE:
-        envelope, statement, body = parsed
-        if digest not in provenance.subject_digests(statement):
-            raise _mismatch(
-                filename,
-                "$.payload.subject",
-                "subject-digest",
-                f"The provenance subject is not this artifact ({digest}).",
-            )
-        return provenance.verify(envelope, statement, body, queries.trusted_values(), at)
-    return parsed  # type: ignore[no-any-return]
-
-
 def add_evidence(
     *, actor: Actor, artifact_id: UUID | str, kind: str, filename: str, upload: HashedTempFile
 ) -> EvidenceItem:
@@ -155,7 +79,7 @@ def add_evidence(
     try:
         permissions.require(actor, "evidence.add", artifact)  # before the (possibly long) parse
         raw = _read(upload)
-        parsed = _parse_offline(kind_, raw, filename)
+        parsed = binding.parse_offline(kind_, raw, filename)
     except Exception:
         upload.discard()
         raise
@@ -166,7 +90,7 @@ def add_evidence(
             permissions.require(actor, "evidence.add", artifact)
             now = timezone.now()
             try:
-                result = _bind(kind_, parsed, artifact, filename, now)
+                result = binding.bind(kind_, parsed, artifact, filename, now)
             except CheckFailed as exc:
                 failure = _record_failure(actor, artifact, kind_, filename, upload.hexdigest, exc)
             else:

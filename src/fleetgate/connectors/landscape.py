@@ -1,0 +1,174 @@
+"""Canonical Landscape.
+
+Targets the Landscape **legacy API** (`/api/`, `version=2011-08-01`), signed with
+HMAC-SHA256 (`signature_method=HmacSHA256`, `signature_version=2`, over method, host, path and the
+sorted, percent-encoded query), the API the `landscape-api` client uses. Actions used:
+GetComputers, AddPackagesToPocket (publish into an upload pocket), InstallPackages /
+RemovePackages on a tag query (assign / retire), GetActivities (status of the parent activity's
+per-computer children), GetPackages (inventory). Paging with `limit` / `offset`.
+
+Reference used: Landscape documentation, "API" reference (legacy API: Computers, Packages,
+Activities, Repositories sections; "Make a request" for the signature).
+
+Correlation: Landscape activities have no free-text field, so a crashed assign is found again by
+its summary (`Install package <name>`) among the recent ChangePackagesRequest activities with a
+child on the ring's tag. AddPackagesToPocket is idempotent, so a crashed publish is simply redone.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fleetgate.connectors.base import (
+    AppRef,
+    Artifact,
+    CheckResult,
+    Connector,
+    DeviceStatus,
+    IntentRef,
+    InventoryItem,
+    ObserveResult,
+    OperationResult,
+    RingGroup,
+    Tally,
+)
+
+STATUS = {"succeeded": "installed", "failed": "failed", "canceled": "not_applicable"}
+
+
+def sign(secret: str, method: str, host: str, path: str, params: dict[str, str]) -> str:
+    query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(params.items()))
+    text = "\n".join([method.upper(), host.lower(), path, query])
+    return base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()).decode()
+
+
+class LandscapeConnector(Connector):
+    kind = "landscape"
+    label = "Canonical Landscape"
+    api_version = "Landscape legacy API 2011-08-01 (HMAC-SHA256 v2)"
+    required_settings = ("access_key_id",)
+    required_secrets = ("secret_key",)
+
+    def authenticate(self) -> dict[str, str]:
+        return {}
+
+    def call(self, action: str, params: dict[str, str] | None = None, *, safe: bool = False, dry: Any = None) -> Any:
+        base = urlsplit(self.config.base_url)
+        path = (base.path.rstrip("/") or "") + "/api/"
+        signed = {
+            "action": action,
+            "version": "2011-08-01",
+            "access_key_id": str(self.config.settings["access_key_id"]),
+            "signature_method": "HmacSHA256",
+            "signature_version": "2",
+            "timestamp": datetime.fromtimestamp(self.runtime.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            **(params or {}),
+        }
+        signed["signature"] = sign(self.config.secrets.get("secret_key", ""), "GET", base.netloc, path, signed)
+        return self.json(self.request("GET", "/api/", params=signed, auth=False, safe=safe, dry=dry))
+
+    def _pages(self, action: str, params: dict[str, str], tally: Tally | None = None) -> Iterator[dict[str, Any]]:
+        offset, limit = 0, max(1, self.config.page_size)
+        while True:
+            rows = self.call(action, {**params, "limit": str(limit), "offset": str(offset)}, safe=True)
+            if tally is not None:
+                tally.pages_read += 1
+            yield from rows
+            if len(rows) < limit:
+                return
+            offset += limit
+
+    def check(self) -> CheckResult:
+        return self.timed_check(
+            lambda: f"{len(self.call('GetComputers', {'limit': '1'}, safe=True))} computer(s) visible"
+        )
+
+    def _package(self, artifact: Artifact) -> str:
+        return artifact.package_name or artifact.name.lower().replace(" ", "-")
+
+    def publish(self, artifact: Artifact, key: str) -> AppRef:
+        s = self.config.settings
+        series, distribution, pocket = (
+            str(s.get("series", "jammy")),
+            str(s.get("distribution", "ubuntu")),
+            str(s.get("pocket", "fleetgate")),
+        )
+        package = self._package(artifact)
+        self.call(
+            "AddPackagesToPocket",
+            {"series": series, "distribution": distribution, "pocket": pocket, "packages.1": package},
+            dry={"name": pocket},
+        )
+        return AppRef(
+            self.kind,
+            f"{distribution}/{series}/{pocket}/{package}",
+            artifact.name,
+            artifact.version,
+            {"package": package},
+        )
+
+    def find_published(self, artifact: Artifact, key: str) -> AppRef | None:
+        return None  # AddPackagesToPocket is idempotent: redo it
+
+    def _tag(self, group: RingGroup) -> str:
+        return f"tag:{group.external_id or group.name}"
+
+    def _activities(self, summary: str, group: RingGroup) -> Iterator[dict[str, Any]]:
+        for activity in self.call("GetActivities", {"query": "type:ChangePackagesRequest", "limit": "100"}, safe=True):
+            if activity.get("summary") != summary:
+                continue
+            children = self.call("GetActivities", {"query": f"parent-id:{activity['id']}", "limit": "1"}, safe=True)
+            computers = {
+                c["id"] for c in self.call("GetComputers", {"query": self._tag(group), "limit": "100000"}, safe=True)
+            }
+            if children and children[0].get("computer_id") in computers:
+                yield activity
+
+    def _change(self, app: AppRef, group: RingGroup, action: str, op: str, key: str) -> OperationResult:
+        package = app.attributes.get("package", app.external_id.rsplit("/", 1)[-1])
+        activity = self.call(action, {"query": self._tag(group), "packages.1": package}, dry={"id": 0})
+        return OperationResult(op, str(self.field(activity, "id")), status="accepted", correlation=self.marker(key))
+
+    def assign(self, app: AppRef, group: RingGroup, intent: IntentRef, key: str) -> OperationResult:
+        action = "RemovePackages" if intent.action == "uninstall" else "InstallPackages"
+        return self._change(app, group, action, "assign", key)
+
+    def find_assignment(self, app: AppRef, group: RingGroup, intent: IntentRef, key: str) -> OperationResult | None:
+        verb = "Remove" if intent.action == "uninstall" else "Install"
+        summary = f"{verb} package {app.attributes.get('package', '')}"
+        found = next(self._activities(summary, group), None)
+        return OperationResult("assign", str(found["id"]), "accepted", self.marker(key)) if found else None
+
+    def retire(self, app: AppRef, group: RingGroup, key: str) -> OperationResult:
+        return self._change(app, group, "RemovePackages", "retire", key)
+
+    def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
+        tally = Tally(page_size=self.config.page_size)
+        parent = next(self._activities(f"Install package {app.attributes.get('package', '')}", group), None)
+        if parent is None:
+            return tally.result()
+        for child in self._pages("GetActivities", {"query": f"parent-id:{parent['id']}"}, tally):
+            status = str(child.get("activity_status", ""))
+            tally.add(
+                DeviceStatus(
+                    str(child.get("computer_id")),
+                    str(child.get("computer_id")),
+                    STATUS.get(status, "pending"),
+                    status + (f": {child['result_text']}" if child.get("result_text") else ""),
+                )
+            )
+        return tally.result()
+
+    def inventory(self, group: RingGroup) -> list[InventoryItem]:
+        return [
+            InventoryItem(
+                str(row.get("name")), str(row.get("name")), str(row.get("version", "")), "install", group.name
+            )
+            for row in self._pages("GetPackages", {"query": self._tag(group), "installed": "true"})
+        ]

@@ -1,0 +1,319 @@
+"""Jamf Pro, simulated: the subset the Jamf connector uses.
+
+Jamf Pro API: `POST /api/oauth/token` (client credentials), `GET /api/v1/jamf-pro-version`,
+`GET|POST /api/v1/packages` (page / page-size / RSQL filter), `POST /api/v1/packages/{id}/upload`;
+errors as `{"httpStatus", "errors": [{"code", "field", "description", "id"}]}`.
+Classic API (XML): `computergroups/name/{name}`, `policies` (list, `id/0` create, `id/{id}`,
+`name/{name}`, PUT), `computerhistory/id/{id}/subset/PolicyLogs`; Classic errors are HTML pages
+(e.g. 409 "Error: Duplicate name").
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+from urllib.parse import unquote
+from xml.sax.saxutils import escape
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from fleetsim.fleet import Deployment
+from fleetsim.server import Fault, SimApp, json_response, xml_response
+
+
+def jamf_error(status: int, code: str, description: str, field: str | None = None) -> Response:
+    return json_response(
+        {"httpStatus": status, "errors": [{"code": code, "field": field, "description": description, "id": "0"}]},
+        status,
+    )
+
+
+def classic_error(status: int, text: str) -> Response:
+    body = f"<html><head><title>Status page</title></head><body><p>{escape(text)}</p></body></html>"
+    return Response(body, status=status, mimetype="text/html")
+
+
+class JamfSim(SimApp):
+    plane = "jamf"
+    token_lifetime = 1199
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.packages: dict[int, dict[str, Any]] = {}
+        self.policies: dict[int, dict[str, Any]] = {}
+        self.group_ids = {name: i + 1 for i, name in enumerate(self.fleet.group_names())}
+        self.deployments: dict[int, Deployment] = {}
+        self.uploads: dict[int, int] = {}
+
+    def rules(self) -> list[Rule]:
+        return [
+            Rule("/api/oauth/token", methods=["POST"], endpoint="token"),
+            Rule("/api/v1/jamf-pro-version", methods=["GET"], endpoint="version"),
+            Rule("/api/v1/packages", methods=["GET"], endpoint="list_packages"),
+            Rule("/api/v1/packages", methods=["POST"], endpoint="create_package"),
+            Rule("/api/v1/packages/<int:pid>/upload", methods=["POST"], endpoint="upload"),
+            Rule("/JSSResource/computergroups/name/<path:name>", methods=["GET"], endpoint="group_by_name"),
+            Rule("/JSSResource/policies", methods=["GET"], endpoint="list_policies"),
+            Rule("/JSSResource/policies/id/<int:pid>", methods=["GET"], endpoint="get_policy"),
+            Rule("/JSSResource/policies/id/<int:pid>", methods=["POST"], endpoint="create_policy"),
+            Rule("/JSSResource/policies/id/<int:pid>", methods=["PUT"], endpoint="update_policy"),
+            Rule("/JSSResource/policies/name/<path:name>", methods=["GET"], endpoint="policy_by_name"),
+            Rule("/JSSResource/computerhistory/id/<int:cid>/subset/PolicyLogs", methods=["GET"], endpoint="history"),
+        ]
+
+    def throttled(self, fault: Fault) -> Response:
+        response = jamf_error(429, "TOO_MANY_REQUESTS", "Rate limit exceeded")
+        response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+
+    def unavailable(self) -> Response:
+        return classic_error(503, "The server is temporarily unable to service your request.")
+
+    def not_found(self, request: Request) -> Response:
+        if request.path.startswith("/JSSResource"):
+            return classic_error(404, "The server has not found anything matching the request URI")
+        return jamf_error(404, "NOT_FOUND", "Resource not found")
+
+    def _auth(self, request: Request) -> Response | None:
+        if self.bearer_ok(request):
+            return None
+        if request.path.startswith("/JSSResource"):
+            return classic_error(401, "The request requires user authentication")
+        return jamf_error(401, "INVALID_TOKEN", "Unauthorized")
+
+    def token(self, request: Request) -> Response:
+        form = request.form
+        if form.get("grant_type") != "client_credentials":
+            return json_response({"error": "unsupported_grant_type"}, 400)
+        if (form.get("client_id"), form.get("client_secret")) != (
+            self.credentials.client_id,
+            self.credentials.client_secret,
+        ):
+            return json_response({"error": "invalid_client"}, 401)
+        return json_response(
+            {
+                "access_token": self.issue_token(),
+                "scope": "api-role:1",
+                "token_type": "Bearer",
+                "expires_in": self.token_lifetime,
+            }
+        )
+
+    def version(self, request: Request) -> Response:
+        return self._auth(request) or json_response({"version": "11.13.1-t1731341521"})
+
+    # ---- packages (Jamf Pro API) --------------------------------------------------------
+
+    def list_packages(self, request: Request) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        items = [p for pid, p in self.packages.items() if self.visibility.visible(f"pkg:{pid}")]
+        flt = request.args.get("filter", "")
+        if flt:
+            m = re.fullmatch(r'(\w+)=="(.*)"', flt)
+            if not m:
+                return jamf_error(400, "INVALID_RSQL_FILTER", f"Invalid filter: {flt}", "filter")
+            field, pattern = m.group(1), re.escape(m.group(2)).replace(r"\*", ".*")
+            items = [p for p in items if re.fullmatch(pattern, str(p.get(field, "")))]
+        try:
+            page, size = int(request.args.get("page", 0)), int(request.args.get("page-size", 100))
+        except ValueError:
+            return jamf_error(400, "INVALID_FIELD", "page and page-size are integers")
+        return json_response({"totalCount": len(items), "results": items[page * size : (page + 1) * size]})
+
+    def create_package(self, request: Request) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        body = request.get_json(silent=True) or {}
+        for required in ("packageName", "fileName", "categoryId", "priority"):
+            if body.get(required) in (None, ""):
+                return jamf_error(400, "INVALID_FIELD", f"{required} is required", required)
+        if self.conflict_armed("POST", request.path) or any(
+            p["packageName"] == body["packageName"] for p in self.packages.values()
+        ):
+            return jamf_error(409, "DUPLICATE_FIELD", "duplicate name", "packageName")
+        pid = self.next_id()
+        self.packages[pid] = {**body, "id": str(pid)}
+        self.created(f"pkg:{pid}", "POST", request.path)
+        return json_response({"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"}, 201)
+
+    def upload(self, request: Request, pid: int) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        if pid not in self.packages:
+            return self.not_found(request)
+        upload = request.files.get("file")
+        if upload is None:
+            return jamf_error(400, "INVALID_FIELD", "multipart field 'file' is required", "file")
+        self.uploads[pid] = len(upload.read())
+        return json_response({"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"}, 201)
+
+    # ---- Classic API --------------------------------------------------------------------
+
+    def group_by_name(self, request: Request, name: str) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        name = unquote(name)
+        if name not in self.group_ids:
+            return self.not_found(request)
+        devices = self.fleet.devices(name)
+        computers = "".join(
+            f"<computer><id>{self._cid(name, d.index)}</id><name>{d.name}</name>"
+            f"<serial_number>{d.serial}</serial_number></computer>"
+            for d in devices
+        )
+        return xml_response(
+            f"<computer_group><id>{self.group_ids[name]}</id><name>{escape(name)}</name><is_smart>false</is_smart>"
+            f"<computers><size>{len(devices)}</size>{computers}</computers></computer_group>"
+        )
+
+    def _cid(self, group: str, index: int) -> int:
+        return self.group_ids[group] * 100000 + index
+
+    def _device(self, cid: int) -> Any:
+        group = next((g for g, i in self.group_ids.items() if i == cid // 100000), None)
+        devices = self.fleet.devices(group) if group else []
+        index = cid % 100000
+        return devices[index] if index < len(devices) else None
+
+    def _policy_xml(self, pid: int) -> str:
+        p = self.policies[pid]
+        groups = "".join(
+            f"<computer_group><id>{g}</id><name>{escape(n)}</name></computer_group>" for g, n in p["groups"]
+        )
+        packages = "".join(f"<package><id>{k}</id><action>{a}</action></package>" for k, a in p["packages"])
+        return (
+            f"<policy><general><id>{pid}</id><name>{escape(p['name'])}</name><enabled>{str(p['enabled']).lower()}</enabled>"
+            f"<trigger_checkin>true</trigger_checkin><frequency>Once per computer</frequency></general>"
+            f"<scope><all_computers>false</all_computers><computer_groups>{groups}</computer_groups></scope>"
+            f"<package_configuration><packages><size>{len(p['packages'])}</size>{packages}</packages></package_configuration></policy>"
+        )
+
+    def list_policies(self, request: Request) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        rows = "".join(
+            f"<policy><id>{pid}</id><name>{escape(p['name'])}</name></policy>"
+            for pid, p in self.policies.items()
+            if self.visibility.visible(f"policy:{pid}")
+        )
+        return xml_response(f"<policies><size>{len(self.policies)}</size>{rows}</policies>")
+
+    def get_policy(self, request: Request, pid: int) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        if pid not in self.policies or not self.visibility.visible(f"policy:{pid}"):
+            return self.not_found(request)
+        return xml_response(self._policy_xml(pid))
+
+    def policy_by_name(self, request: Request, name: str) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        name = unquote(name)
+        pid = next((i for i, p in self.policies.items() if p["name"] == name), None)
+        if pid is None or not self.visibility.visible(f"policy:{pid}"):
+            return self.not_found(request)
+        return xml_response(self._policy_xml(pid))
+
+    def _parse_policy(self, request: Request) -> dict[str, Any] | Response:
+        try:
+            root = ET.fromstring(request.get_data())  # noqa: S314 (the simulator parses its own client's XML)
+        except ET.ParseError:
+            return classic_error(400, "Bad Request: XML is not well-formed")
+        if root.tag != "policy":
+            return classic_error(400, "Bad Request: root element must be <policy>")
+        out: dict[str, Any] = {}
+        if (name := root.findtext("general/name")) is not None:
+            out["name"] = name
+        if (enabled := root.findtext("general/enabled")) is not None:
+            out["enabled"] = enabled == "true"
+        if root.find("scope/computer_groups") is not None:
+            groups = []
+            for g in root.findall("scope/computer_groups/computer_group"):
+                gid = int(g.findtext("id") or 0)
+                gname = next((n for n, i in self.group_ids.items() if i == gid), None)
+                if gname is None:
+                    return classic_error(409, "Error: Problem with computer group in scope")
+                groups.append((gid, gname))
+            out["groups"] = groups
+        if root.find("package_configuration/packages") is not None:
+            packages = []
+            for pkg in root.findall("package_configuration/packages/package"):
+                pkid = int(pkg.findtext("id") or 0)
+                if pkid not in self.packages:
+                    return classic_error(409, "Error: Problem with package in package configuration")
+                packages.append((pkid, pkg.findtext("action") or "Install"))
+            out["packages"] = packages
+        return out
+
+    def create_policy(self, request: Request, pid: int) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        parsed = self._parse_policy(request)
+        if isinstance(parsed, Response):
+            return parsed
+        if not parsed.get("name"):
+            return classic_error(409, "Error: Policy name is required")
+        if self.conflict_armed("POST", request.path) or any(
+            p["name"] == parsed["name"] for p in self.policies.values()
+        ):
+            return classic_error(409, "Error: Duplicate name")
+        new_id = self.next_id()
+        self.policies[new_id] = {
+            "name": parsed["name"],
+            "enabled": parsed.get("enabled", True),
+            "groups": parsed.get("groups", []),
+            "packages": parsed.get("packages", []),
+        }
+        self._deploy(new_id)
+        self.created(f"policy:{new_id}", "POST", request.path)
+        return xml_response(f"<policy><id>{new_id}</id></policy>", 201)
+
+    def update_policy(self, request: Request, pid: int) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        if pid not in self.policies:
+            return self.not_found(request)
+        parsed = self._parse_policy(request)
+        if isinstance(parsed, Response):
+            return parsed
+        self.policies[pid].update(parsed)
+        self._deploy(pid)
+        return xml_response(f"<policy><id>{pid}</id></policy>", 201)
+
+    def _deploy(self, pid: int) -> None:
+        policy = self.policies[pid]
+        if policy["enabled"] and policy["groups"] and pid not in self.deployments:
+            self.deployments[pid] = Deployment(
+                f"jamf-policy-{pid}", policy["groups"][0][1], "install", self.fleet.now()
+            )
+        self.changed()
+
+    def history(self, request: Request, cid: int) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        device = self._device(cid)
+        if device is None:
+            return self.not_found(request)
+        logs = []
+        for pid, deployment in self.deployments.items():
+            policy = self.policies[pid]
+            if not any(name == device.group for _, name in policy["groups"]):
+                continue
+            state = self.fleet.state(deployment, device)
+            if state in ("installed", "failed"):
+                when = int(self.fleet.reported_at(deployment, device))
+                logs.append(
+                    f"<policy_log><policy_id>{pid}</policy_id><policy_name>{escape(policy['name'])}</policy_name>"
+                    f"<username>root</username><date_completed_epoch>{when}</date_completed_epoch>"
+                    f"<status>{'Completed' if state == 'installed' else 'Failed'}</status></policy_log>"
+                )
+        return xml_response(
+            f"<computer_history><general><id>{cid}</id><name>{device.name}</name></general>"
+            f"<policy_logs>{''.join(logs)}</policy_logs></computer_history>"
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {"packages": len(self.packages), "policies": len(self.policies)}

@@ -1,0 +1,258 @@
+"""Canonical Landscape, simulated: the legacy query API (`/api/`, version 2011-08-01) subset the
+Landscape connector uses, with its HMAC-SHA256 signature (signature_version 2) checked exactly.
+
+Actions: GetComputers, AddPackagesToPocket, InstallPackages, RemovePackages, GetActivities,
+GetPackages; `limit`/`offset` paging; errors as `{"error": code, "message": text}`.
+Computers carry their ring group as a tag; each InstallPackages/RemovePackages creates a parent
+activity with one child activity per computer whose status follows the device-fleet model.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from fleetsim.fleet import Deployment, Device
+from fleetsim.server import Fault, SimApp, json_response
+
+CHILD_STATUS = {
+    "installed": "succeeded",
+    "not_installed": "succeeded",
+    "failed": "failed",
+    "not_applicable": "canceled",
+}
+
+
+def landscape_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return json_response({"error": code, "message": message}, status, headers)
+
+
+def canonical_query(params: dict[str, str]) -> str:
+    return "&".join(
+        f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(params.items()) if k != "signature"
+    )
+
+
+def signature(secret: str, method: str, host: str, path: str, params: dict[str, str]) -> str:
+    text = "\n".join([method.upper(), host.lower(), path, canonical_query(params)])
+    return base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()).decode()
+
+
+class LandscapeSim(SimApp):
+    plane = "landscape"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pockets: dict[str, set[str]] = {}
+        self.activities: dict[int, dict[str, Any]] = {}
+        self.deployments: dict[int, Deployment] = {}
+        self.computer_ids: dict[str, Device] = {}
+
+    def rules(self) -> list[Rule]:
+        return [Rule("/api/", methods=["GET", "POST"], endpoint="api")]
+
+    def throttled(self, fault: Fault) -> Response:
+        return landscape_error(429, "Throttled", "Too many requests.", {"Retry-After": str(fault.retry_after)})
+
+    def unavailable(self) -> Response:
+        return landscape_error(503, "Unavailable", "Landscape is temporarily unavailable.")
+
+    def not_found(self, request: Request) -> Response:
+        return landscape_error(404, "NotFound", "No such resource.")
+
+    def _computers(self, query: str) -> list[Device] | None:
+        if not query:
+            return [d for g in self.fleet.group_names() for d in self.fleet.devices(g)]
+        if not query.startswith("tag:"):
+            return None
+        return self.fleet.devices(query.removeprefix("tag:"))
+
+    @staticmethod
+    def _cid(device: Device) -> int:
+        return int(device.id.replace("-", "")[:7], 16)
+
+    @staticmethod
+    def _numbered(params: dict[str, str], name: str) -> list[str]:
+        return [
+            params[k]
+            for k in sorted((k for k in params if k.startswith(f"{name}.")), key=lambda k: int(k.split(".")[1]))
+        ]
+
+    def api(self, request: Request) -> Response:
+        params = {**request.args.to_dict(), **request.form.to_dict()}
+        if params.get("version") != "2011-08-01":
+            return landscape_error(400, "InvalidVersion", f"Unsupported API version {params.get('version')!r}.")
+        if params.get("access_key_id") != self.credentials.client_id:
+            return landscape_error(401, "UnknownAccessKeyId", "The access key id is not known.")
+        if params.get("signature_method") != "HmacSHA256" or params.get("signature_version") != "2":
+            return landscape_error(
+                400, "InvalidSignatureMethod", "Use signature_method=HmacSHA256, signature_version=2."
+            )
+        expected = signature(self.credentials.client_secret, request.method, request.host, request.path, params)
+        if not hmac.compare_digest(expected, params.get("signature", "")):
+            return landscape_error(401, "AuthFailure", "The request signature does not match.")
+        action = params.get("action", "")
+        handler = getattr(self, f"do_{action}", None)
+        if handler is None:
+            return landscape_error(400, "UnknownAction", f"Unknown action {action!r}.")
+        try:
+            limit, offset = int(params.get("limit", 1000)), int(params.get("offset", 0))
+        except ValueError:
+            return landscape_error(400, "InvalidParameter", "limit and offset are integers.")
+        return handler(request, params, limit, offset)  # type: ignore[no-any-return]
+
+    # ---- actions --------------------------------------------------------------------------
+
+    def do_GetComputers(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
+        devices = self._computers(p.get("query", ""))
+        if devices is None:
+            return landscape_error(400, "InvalidQuery", f"Invalid query {p.get('query')!r}.")
+        rows = [
+            {
+                "id": self._cid(d),
+                "title": d.name,
+                "hostname": d.name.lower(),
+                "tags": [d.group],
+                "access_group": "global",
+                "last_ping_time": "2026-01-01T00:00:00Z",
+            }
+            for d in devices[offset : offset + limit]
+        ]
+        return json_response(rows)
+
+    def do_AddPackagesToPocket(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
+        missing = [k for k in ("series", "distribution", "pocket") if not p.get(k)]
+        packages = self._numbered(p, "packages")
+        if missing or not packages:
+            return landscape_error(400, "InvalidParameter", f"Missing: {', '.join(missing or ['packages.1'])}.")
+        key = f"{p['distribution']}/{p['series']}/{p['pocket']}"
+        self.pockets.setdefault(key, set()).update(packages)
+        return json_response(
+            {
+                "name": p["pocket"],
+                "series": p["series"],
+                "distribution": p["distribution"],
+                "mode": "upload",
+                "packages": sorted(self.pockets[key]),
+            }
+        )
+
+    def _change(self, request: Request, p: dict[str, str], action: str) -> Response:
+        packages = self._numbered(p, "packages")
+        devices = self._computers(p.get("query", ""))
+        if not packages:
+            return landscape_error(400, "InvalidParameter", "packages.1 is required.")
+        if devices is None or not p.get("query"):
+            return landscape_error(400, "InvalidQuery", "A computer query (tag:...) is required.")
+        known = set().union(*self.pockets.values()) if self.pockets else set()
+        if action == "install" and not set(packages) <= known:
+            return landscape_error(
+                400, "UnknownPackages", f"Unknown packages: {', '.join(sorted(set(packages) - known))}."
+            )
+        aid = self.next_id()
+        verb = "Install" if action == "install" else "Remove"
+        activity = {
+            "id": aid,
+            "type": "ChangePackagesRequest",
+            "summary": f"{verb} package {' '.join(packages)}",
+            "creation_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "parent_id": None,
+            "computer_id": None,
+            "activity_status": "delivered",
+            "query": p["query"],
+            "packages": packages,
+        }
+        self.activities[aid] = activity
+        self.deployments[aid] = Deployment(
+            f"landscape-{aid}", p["query"].removeprefix("tag:"), action, self.fleet.now()
+        )
+        self.created(f"act:{aid}", request.method, request.path)
+        self.changed()
+        return json_response({k: v for k, v in activity.items() if k not in ("query", "packages")})
+
+    def do_InstallPackages(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
+        return self._change(request, p, "install")
+
+    def do_RemovePackages(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
+        return self._change(request, p, "remove")
+
+    def _children(self, aid: int) -> list[dict[str, Any]]:
+        parent, deployment = self.activities[aid], self.deployments[aid]
+        rows = []
+        for device in self.fleet.devices(deployment.group):
+            state = self.fleet.state(deployment, device)
+            status = CHILD_STATUS.get(state) or ("undelivered" if device.site_class == "air_gapped" else "delivered")
+            rows.append(
+                {
+                    "id": aid * 100000 + device.index + 1,
+                    "parent_id": aid,
+                    "computer_id": self._cid(device),
+                    "type": "ChangePackagesRequest",
+                    "summary": parent["summary"],
+                    "activity_status": status,
+                    "result_text": ""
+                    if status != "failed"
+                    else "E: Sub-process /usr/bin/dpkg returned an error code (1)",
+                }
+            )
+        return rows
+
+    def do_GetActivities(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
+        query = p.get("query", "")
+        if query.startswith("parent-id:"):
+            aid = int(query.removeprefix("parent-id:") or 0)
+            if aid not in self.activities:
+                return json_response([])
+            rows = self.cached(("children", aid), lambda: self._children(aid))
+        elif query.startswith("id:"):
+            rows = [self.activities[int(query[3:])]] if int(query[3:] or 0) in self.activities else []
+        elif query in ("", "type:ChangePackagesRequest"):
+            rows = sorted(
+                (a for aid, a in self.activities.items() if self.visibility.visible(f"act:{aid}")),
+                key=lambda a: -int(a["id"]),
+            )
+        else:
+            return landscape_error(400, "InvalidQuery", f"Invalid query {query!r}.")
+        return json_response(
+            [{k: v for k, v in r.items() if k not in ("query", "packages")} for r in rows[offset : offset + limit]]
+        )
+
+    def do_GetPackages(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
+        devices = self._computers(p.get("query", ""))
+        if devices is None:
+            return landscape_error(400, "InvalidQuery", f"Invalid query {p.get('query')!r}.")
+        names = set(self._numbered(p, "names"))
+        group_ids = {self._cid(d): d for d in devices}
+        rows = []
+        for aid, activity in sorted(self.activities.items()):
+            if activity["query"] != p.get("query") or (names and not names & set(activity["packages"])):
+                continue
+            installed = [
+                c["computer_id"]
+                for c in self._children(aid)
+                if c["activity_status"] == "succeeded" and c["computer_id"] in group_ids
+            ]
+            for name in activity["packages"]:
+                rows = [r for r in rows if r["name"] != name]
+                if self.deployments[aid].action == "install":
+                    rows.append(
+                        {
+                            "name": name,
+                            "version": "",
+                            "summary": name,
+                            "computers": {"installed": installed, "available": [], "upgrades": [], "held": []},
+                        }
+                    )
+        if p.get("installed") == "true":
+            rows = [r for r in rows if r["computers"]["installed"]]
+        return json_response(rows[offset : offset + limit])
+
+    def state(self) -> dict[str, Any]:
+        return {"activities": len(self.activities), "pockets": {k: sorted(v) for k, v in self.pockets.items()}}

@@ -1,0 +1,41 @@
+"""Every simulated plane, and the connector settings that reach it (tests, `fleetsim serve`, demo)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleetsim.awx import AwxSim
+from fleetsim.intune import IntuneSim
+from fleetsim.jamf import JamfSim
+from fleetsim.landscape import LandscapeSim
+from fleetsim.sccm import SccmSim
+from fleetsim.server import SimApp
+
+SIMULATORS: dict[str, type[SimApp]] = {
+    "intune": IntuneSim,
+    "jamf": JamfSim,
+    "sccm": SccmSim,
+    "landscape": LandscapeSim,
+    "ansible": AwxSim,
+}
+
+
+def connection(sim: SimApp) -> dict[str, Any]:
+    """What a Fleetgate connector instance needs to talk to `sim`: base URL, settings, secrets."""
+    creds = sim.credentials
+    if isinstance(sim, IntuneSim):
+        settings = {"tenant_id": sim.tenant, "client_id": creds.client_id, "authority": sim.base_url}
+        secrets = {"client_secret": creds.client_secret}
+    elif isinstance(sim, JamfSim):
+        settings, secrets = {"client_id": creds.client_id}, {"client_secret": creds.client_secret}
+    elif isinstance(sim, SccmSim):
+        settings, secrets = {"username": creds.client_id}, {"password": creds.client_secret}
+    elif isinstance(sim, LandscapeSim):
+        settings, secrets = {"access_key_id": creds.client_id}, {"secret_key": creds.client_secret}
+    else:
+        settings, secrets = {"inventory_id": 1}, {"token": creds.client_secret}
+    return {"kind": _kind(sim), "base_url": sim.base_url, "settings": settings, "secrets": secrets}
+
+
+def _kind(sim: SimApp) -> str:
+    return next(kind for kind, cls in SIMULATORS.items() if isinstance(sim, cls))
