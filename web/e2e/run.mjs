@@ -182,7 +182,14 @@ try {
       env: { ...process.env, FLEETGATE_E2E_URL: url, FLEETGATE_E2E_DATA_DIR: dataDir },
     },
   );
+  // A hung browser must not hang CI: stop the whole run after a bound.
+  const limit = Number(process.env.FLEETGATE_E2E_TIMEOUT_S || 600);
+  const watchdog = setTimeout(() => {
+    console.error(`e2e: still running after ${limit} s; stopping it`);
+    vitest.kill("SIGKILL");
+  }, limit * 1000);
   code = await new Promise((resolve) => vitest.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
+  clearTimeout(watchdog);
 } catch (error) {
   console.error(`e2e: ${error instanceof Error ? error.message : error}`);
   code = 1;
