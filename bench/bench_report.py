@@ -42,7 +42,8 @@ def endpoint_stats(csv_prefix: Path) -> dict[str, dict[str, float]]:
 def failures(csv_prefix: Path) -> list[dict[str, str]]:
     with Path(f"{csv_prefix}_failures.csv").open(newline="") as handle:
         return [
-            {"endpoint": r["Name"], "error": r["Error"], "occurrences": r["Occurrences"]} for r in csv.DictReader(handle)
+            {"endpoint": r["Name"], "error": r["Error"], "occurrences": r["Occurrences"]}
+            for r in csv.DictReader(handle)
         ]
 
 
@@ -66,8 +67,8 @@ class Monitor:
                     procs += [root, *root.children(recursive=True)]
                 except psutil.Error:
                     continue
-            if name == "postgres":
-                procs = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+            if name == "postgres":  # the server's own processes and the backends of our database
+                procs = [p for p in psutil.process_iter(["name", "cmdline"]) if self._ours(p.info)]
             times[name] = {}
             for proc in procs:
                 try:
@@ -76,6 +77,10 @@ class Monitor:
                 except psutil.Error:
                     continue
         return times
+
+    def _ours(self, info: dict[str, Any]) -> bool:
+        line = " ".join(info["cmdline"] or [])
+        return (info["name"] or "").startswith("postgres") and (self.dbname in line or "(" not in line)
 
     def _run(self) -> None:
         query = (
@@ -91,8 +96,11 @@ class Monitor:
                 for name, pids in now.items():
                     used = sum(t - before[name][pid] for pid, t in pids.items() if pid in before[name])
                     sample[f"{name}_cpu_pct"] = 100.0 * used / (t1 - t0)
+                # Whatever else ran on the machine meanwhile (other jobs, the kernel, this monitor).
+                ours = sum(sample[f"{name}_cpu_pct"] for name in now)
+                sample["other_cpu_pct"] = max(0.0, sample["system_cpu_pct"] * (psutil.cpu_count() or 1) - ours)
                 row = conn.execute(query, (self.dbname,)).fetchone() or (0, 0, 0)
-                sample.update(db_sessions=row[0], db_active=row[1] - 1, db_lock_waits=row[2])  # minus our own
+                sample.update(db_sessions=row[0], db_active=row[1], db_lock_waits=row[2])
                 self.samples.append(sample)
                 before, t0 = now, t1
 
@@ -141,8 +149,9 @@ def print_stage(name: str, result: dict[str, Any]) -> None:
         print(
             f"  CPU (% of one core, avg/max): gunicorn {res['avg_gunicorn_cpu_pct']}/{res['max_gunicorn_cpu_pct']}, "
             f"postgres {res['avg_postgres_cpu_pct']}/{res['max_postgres_cpu_pct']}, "
-            f"locust {res['avg_locust_cpu_pct']}/{res['max_locust_cpu_pct']}; "
-            f"machine {res['avg_system_cpu_pct']}% of all cores"
+            f"locust {res['avg_locust_cpu_pct']}/{res['max_locust_cpu_pct']}, "
+            f"other {res['avg_other_cpu_pct']}/{res['max_other_cpu_pct']}; "
+            f"machine {res['avg_system_cpu_pct']}% of all {psutil.cpu_count()} cores"
         )
         print(
             f"  DB sessions max {res['max_db_sessions']:.0f}, active avg/max {res['avg_db_active']}/"

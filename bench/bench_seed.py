@@ -18,7 +18,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 PARALLEL = 16
 # Demo applications (fleetgate seed-demo) and a business unit each is owned for.
-READ_TARGETS = [("7-Zip", "24.9.0", "finance"), ("7-Zip", "24.8.0", "engineering"), ("Zoom Workplace", "6.2.11", "sales")]
+READ_TARGETS = [
+    ("7-Zip", "24.9.0", "finance"),
+    ("7-Zip", "24.8.0", "engineering"),
+    ("Zoom Workplace", "6.2.11", "sales"),
+]
 
 
 def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:

@@ -56,7 +56,12 @@ class Publisher(FastHttpUser):
             raise RuntimeError("Run the benchmark through bench/run.py, which prepares tokens and fixtures.")
         number = next(_user_numbers)
         self.app = APPS[(APP_OFFSET + number) % len(APPS)]
-        self.auth = {"Authorization": f"Bearer {TOKENS[number % len(TOKENS)]}"}
+        self.token = TOKENS[number % len(TOKENS)]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        # A fresh dict per request: locust adds Content-Type/Accept to the dict it is given.
+        return {"Authorization": f"Bearer {self.token}"}
 
     @task(5)
     def list_intents(self) -> None:
@@ -85,7 +90,7 @@ class Publisher(FastHttpUser):
             f"{API}/intents/", json=body, headers=self.auth, name="POST /intents/", catch_response=True
         ) as created:
             if created.status_code != 201:
-                created.failure(f"create: HTTP {created.status_code} {_code(created)}")
+                created.failure(f"create: HTTP {created.status_code} {_describe(created)}")
                 return
             intent_id = created.json()["id"]
         INTENT_IDS.append(intent_id)
@@ -99,7 +104,7 @@ class Publisher(FastHttpUser):
                 submitted.request_meta["name"] = "POST /intents/{id}/submit/ (409 active-change-conflict)"
                 submitted.success()
             elif submitted.status_code != 200:
-                submitted.failure(f"submit: HTTP {submitted.status_code} {_code(submitted)}")
+                submitted.failure(f"submit: HTTP {submitted.status_code} {_describe(submitted)}")
         self.client.post(
             f"{API}/intents/{intent_id}/cancel/",
             json={"reason": "bench: withdrawn"},
@@ -108,8 +113,16 @@ class Publisher(FastHttpUser):
         )
 
 
-def _code(response: Any) -> str:
+def _describe(response: Any) -> str:
+    """The problem code and detail for an HTTP error; the exception for a connection error (status 0)."""
+    if response.status_code == 0:
+        return repr(getattr(response, "error", None))
+    return _code(response, detail=True)
+
+
+def _code(response: Any, detail: bool = False) -> str:
     try:
-        return str(response.json().get("code", ""))
+        problem = response.json()
     except Exception:
         return ""
+    return f"{problem.get('code', '')}: {problem.get('detail', '')}" if detail else str(problem.get("code", ""))
