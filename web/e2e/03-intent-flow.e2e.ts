@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { check, jsProblems, launch, newPage, RUN, settled, signIn } from "./support";
 
+
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -205,5 +206,46 @@ describe("refusals render as clear messages", () => {
     const history = page.getByRole("region", { name: "State history" });
     await expect.poll(() => history.textContent()).toContain("Conflicts with the engineering rollout");
     expect(jsProblems(page)).toEqual([]);
+  });
+});
+
+describe("two people editing the same draft", () => {
+  it("412: a save over someone else's newer edit is refused and offers a reload", async () => {
+    await openNewIntentForm();
+    await page.getByLabel("Name (unique slug)").fill(`firefox-sales-${RUN}`);
+    await page.getByLabel("Title", { exact: true }).fill("Firefox for sales");
+    await chooseApplication("Mozilla Firefox ESR", "128.6.0");
+    await page.getByLabel("Boundary", { exact: true }).fill("acme");
+    await page.getByLabel("Business unit", { exact: true }).fill("sales");
+    await fillStep(0, "FG-LAB-SALES", "4");
+    await page.getByLabel("Roll back to version").fill("128.5.0");
+    await page.getByRole("button", { name: "Create draft" }).click();
+    await page.waitForURL(/\/intents\/[0-9a-f-]{36}$/);
+    const editUrl = `${new URL(page.url()).pathname}/edit`;
+    await page.goto(editUrl);
+    await settled(page);
+
+    // Someone else (same role, another browser) saves first.
+    const other = await newPage(browser);
+    try {
+      await signIn(other.page, "publisher");
+      await other.page.goto(editUrl);
+      await settled(other.page);
+      await other.page.getByLabel("Title", { exact: true }).fill("Firefox for sales, their edit");
+      await other.page.getByRole("button", { name: "Save draft" }).click();
+      await other.page.waitForURL((u) => !u.pathname.endsWith("/edit"));
+    } finally {
+      await other.context.close();
+    }
+
+    await page.getByLabel("Title", { exact: true }).fill("Firefox for sales, my edit");
+    await page.getByRole("button", { name: "Save draft" }).click();
+    const alert = page.locator('[role="alert"][data-code="stale-etag"]');
+    await expect.poll(() => alert.count()).toBe(1);
+    expect(await alert.textContent()).toContain("412");
+    expect(await alert.textContent()).toContain("changed since you read it");
+    await check(page, "31-intent-412-stale");
+    await page.getByRole("button", { name: /Reload the latest version/ }).click();
+    await expect.poll(() => page.getByLabel("Title", { exact: true }).inputValue()).toBe("Firefox for sales, their edit");
   });
 });

@@ -128,7 +128,10 @@ export function IntentForm() {
   if (!editing) return <IntentFormBody />;
   return (
     <DataState query={existing} label="the intent">
-      {existing.data ? <IntentFormBody intent={existing.data} onReload={() => existing.refetch()} /> : null}
+      {/* A new ETag (after "reload the latest version") starts the form afresh from the server's copy. */}
+      {existing.data ? (
+        <IntentFormBody key={existing.data.etag} intent={existing.data} onReload={() => existing.refetch()} />
+      ) : null}
     </DataState>
   );
 }
