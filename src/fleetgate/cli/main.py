@@ -11,7 +11,7 @@ import time
 
 import typer
 
-from fleetgate.cli import audit, connectors, intents, seed
+from fleetgate.cli import audit, cab, connectors, intents, seed
 from fleetgate.cli.admin import token_app, user_app
 from fleetgate.cli.common import console, handles_errors, setup_django
 from fleetgate.cli.evidence import evidence_app
@@ -26,9 +26,10 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(intents.intent_app, name="intent")
 app.add_typer(audit.audit_app, name="audit")
-app.add_typer(connectors.connector_app, name="connector")
+app.add_typer(cab.cab_app, name="cab")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(risk_app, name="risk")
+app.add_typer(connectors.connector_app, name="connector")
 app.command("apply")(intents.apply)
 
 
