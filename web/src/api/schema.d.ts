@@ -149,6 +149,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connectors/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["connectors_list"];
+        put?: never;
+        post: operations["connectors_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["connectors_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["connectors_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/connectors/{id}/check/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["connectors_check_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{id}/operations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["connectors_operations_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard/": {
         parameters: {
             query?: never;
@@ -905,6 +969,40 @@ export interface components {
             message: string;
         };
         /** @description Refuses unknown fields, reported together with every other field error. */
+        CheckRequestRequest: {
+            /**
+             * @description Also publish, assign, observe, inventory and retire an inert self-test package (Platform Admin).
+             * @default false
+             */
+            exercise?: boolean;
+            /** @default FG-LAB */
+            ring_group?: string;
+        };
+        CheckResult: {
+            connector: components["schemas"]["Connector"];
+            ok: boolean;
+            health: string;
+            detail: string;
+            /** Format: double */
+            latency_ms: number | null;
+            api_version: string;
+            dry_run: boolean;
+            steps: components["schemas"]["CheckStep"][];
+            /** @description In dry-run mode: every request, exactly as it would be sent. */
+            requests: components["schemas"]["RecordedRequest"][];
+        };
+        CheckStep: {
+            step: string;
+            ok: boolean;
+            detail: unknown;
+        };
+        Circuit: {
+            state: string;
+            consecutive_failures: number;
+            /** Format: double */
+            opened_at: number | null;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         ClassifyRequest: {
             blast_radius_class: components["schemas"]["BlastRadiusClassEnum"];
             reason: string;
@@ -922,6 +1020,50 @@ export interface components {
             readonly application_version: string;
             /** Format: uuid */
             evidence: string;
+        };
+        Connector: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            /** @description intune, jamf, sccm, landscape or ansible */
+            readonly kind: string;
+            /** Format: uri */
+            base_url: string;
+            settings?: unknown;
+            secret_names?: unknown;
+            enabled?: boolean;
+            dry_run?: boolean;
+            health?: components["schemas"]["HealthEnum"];
+            health_detail?: string;
+            /** Format: date-time */
+            last_checked_at?: string | null;
+            readonly circuit: components["schemas"]["Circuit"];
+            readonly api_version: string;
+            /** Format: int64 */
+            revision?: number;
+            readonly etag: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ConnectorWriteRequest: {
+            name: string;
+            /** @description intune, jamf, sccm, landscape or ansible */
+            kind: string;
+            /** Format: uri */
+            base_url: string;
+            settings?: {
+                [key: string]: unknown;
+            };
+            secrets?: {
+                [key: string]: string;
+            };
+            /** @default true */
+            enabled?: boolean;
+            /** @default false */
+            dry_run?: boolean;
         };
         Dashboard: {
             intents_by_state: {
@@ -982,6 +1124,14 @@ export interface components {
          * @enum {string}
          */
         FormatEnum: "msi" | "msix" | "exe" | "intunewin" | "pkg" | "dmg" | "deb" | "rpm";
+        /**
+         * @description * `unknown` - Unknown
+         *     * `healthy` - Healthy
+         *     * `degraded` - Degraded
+         *     * `down` - Down
+         * @enum {string}
+         */
+        HealthEnum: "unknown" | "healthy" | "degraded" | "down";
         Intent: {
             /** Format: uuid */
             readonly id: string;
@@ -1102,6 +1252,23 @@ export interface components {
             username: string;
             kind: string;
             roles: components["schemas"]["RoleGrant"][];
+        };
+        Operation: {
+            readonly id: number;
+            operation: string;
+            key: string;
+            /** @description pending, succeeded or failed */
+            readonly status: string;
+            correlation: string;
+            external_id?: string;
+            result?: unknown;
+            error?: string;
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
         };
         Pack: {
             /** Format: uuid */
@@ -1238,6 +1405,19 @@ export interface components {
             privileged_tooling?: boolean;
         };
         /** @description Refuses unknown fields, reported together with every other field error. */
+        PatchedConnectorUpdateRequest: {
+            /** Format: uri */
+            base_url?: string;
+            settings?: {
+                [key: string]: unknown;
+            };
+            secrets?: {
+                [key: string]: string;
+            };
+            enabled?: boolean;
+            dry_run?: boolean;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
         PatchedIntentUpdateRequest: {
             title?: string;
             /** @default  */
@@ -1276,6 +1456,15 @@ export interface components {
             action: string;
             subject_type: string;
             subject_id: string;
+        };
+        RecordedRequest: {
+            method: string;
+            url: string;
+            headers: {
+                [key: string]: string;
+            };
+            body: string;
+            sent: boolean;
         };
         Replay: {
             /** Format: uuid */
@@ -1977,6 +2166,201 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedComponentList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectors_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connector"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectors_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectorWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connector"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectors_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this connector instance. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connector"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectors_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A UUID string identifying this connector instance. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedConnectorUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connector"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectors_check_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this connector instance. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CheckRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckResult"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectors_operations_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this connector instance. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"][];
                 };
             };
             /** @description Problem details (RFC 9457) */
