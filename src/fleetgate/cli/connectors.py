@@ -109,6 +109,8 @@ def start_demo_simulators(data_dir: Any, seed: int = 7) -> Any:
             str(seed),
             "--speed",
             "600",
+            "--port-base",
+            "0",
             "--connections-file",
             str(path),
         ],
@@ -117,11 +119,14 @@ def start_demo_simulators(data_dir: Any, seed: int = 7) -> Any:
     deadline = time.monotonic() + 20
     while not path.exists():
         if child.poll() is not None or time.monotonic() > deadline:
-            err.print("The simulators did not start (is a port 9100-9104 taken?); continuing without them.")
-            return child
+            err.print("The simulators did not start; continuing without them.")
+            if child.poll() is None:
+                child.terminate()
+            return None
         time.sleep(0.1)
     from fleetgate.cli import seed as demo_seed
 
     names = demo_seed.seed_connectors(json.loads(path.read_text()))
-    console.print(f"Simulators on 127.0.0.1:9100-9104; connectors: {', '.join(names)}")
+    urls = ", ".join(c["base_url"] for c in json.loads(path.read_text()))
+    console.print(f"Simulators on {urls}; connectors: {', '.join(names)}")
     return child

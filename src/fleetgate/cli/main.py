@@ -107,8 +107,8 @@ def up(
     ]
     worker = [sys.executable, "-m", "django", "run_huey", "--quiet"]
     children = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]  # noqa: S603 (our own argv)
-    if demo:
-        children.append(connectors.start_demo_simulators(cfg.data_dir))
+    if demo and (simulators := connectors.start_demo_simulators(cfg.data_dir)) is not None:
+        children.append(simulators)
     console.print(f"Fleetgate on [bold]http://{host}:{port}[/bold] (API docs /api/docs/). Ctrl-C stops it.")
     _supervise(children)
 
