@@ -178,7 +178,11 @@ def sealed_intent(world: World, *, high_risk: bool = False, **intent: Any) -> Se
 
     ew = build(world, **intent)
     ew.add_all()
-    assessment = ew.assess(HIGH_RISK if high_risk else None)
+    from fleetgate.risk import services as risk
+    from tests.fixtures.evidence.world import LOW_RISK
+
+    declared = HIGH_RISK if high_risk else LOW_RISK
+    assessment = risk.assess(actor=ew.packager, intent_id=ew.intent.pk, declared=declared, artifact_id=ew.artifact.pk)
     if assessment.cab_required:
         approvals.create_submission(actor=ew.packager, intent_id=ew.intent.pk, data=CAB_SUBMISSION)
     pack = evidence.seal_pack(actor=ew.packager, intent_id=ew.intent.pk, artifact_id=ew.artifact.pk)

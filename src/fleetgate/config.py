@@ -43,6 +43,7 @@ class Config:
     throttle_anon: str
     throttle_login: str
     token_default_days: int
+    notify_email: bool  # also e-mail notifications through Django's mail backend
     db_pool_max: int
     log_level: str
     server_url: str
@@ -87,6 +88,7 @@ def load() -> Config:
         throttle_anon=_env("THROTTLE_ANON", "60/min"),
         throttle_login=_env("THROTTLE_LOGIN", "20/min"),
         token_default_days=_env_int("TOKEN_DEFAULT_DAYS", 90),
+        notify_email=_env_bool("NOTIFY_EMAIL", False),
         db_pool_max=_env_int("DB_POOL_MAX", 10),
         log_level=_env("LOG_LEVEL", "INFO"),
         server_url=_env("SERVER", "http://127.0.0.1:8000"),

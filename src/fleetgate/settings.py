@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "fleetgate.connectors",
     "fleetgate.evidence",
     "fleetgate.risk",
+    "fleetgate.notifications",
+    "fleetgate.approvals",
     "fleetgate.worker",
 ]
 
@@ -147,6 +149,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PlatformEnum": "fleetgate.catalog.models.Platform",
         "EvidenceKindEnum": "fleetgate.evidence.documents.Kind",
+        "CabDecisionKindEnum": "fleetgate.approvals.models.DecisionKind",
+        "ExceptionKindEnum": "fleetgate.approvals.models.ExceptionKind",
+        # evidence items store Kind values as their own labels; keep the contract's existing name
+        "KindEnum": [(k, k) for k in ("sbom", "vulnerability_scan", "malware_scan", "signature", "provenance")]
+        + [(k, k) for k in ("install_facts", "rollback_plan", "test_evidence")],
     },
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [

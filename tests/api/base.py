@@ -28,6 +28,7 @@ class Endpoint:
     body: Callable[[World], Any] | None = None
     headers: Callable[[World], dict[str, str]] = field(default=lambda w: {})
     ledger_action: str | None = None  # None: a read, no ledger row may appear
+    ledger_actions: tuple[str, ...] = ()  # a write that leaves several rows (e.g. a transition it causes), in order
     multipart: bool = False
     label: str = ""
 
@@ -76,6 +77,12 @@ class ResourceAccessTests:
                     str(user.pk),
                     CORRELATION,
                 )
+            elif endpoint.ledger_actions:
+                assert after == before + len(endpoint.ledger_actions)
+                events = LedgerEvent.objects.order_by("sequence")[before:]
+                assert [(e.action, e.actor_id, e.correlation_id) for e in events] == [
+                    (action, str(user.pk), CORRELATION) for action in endpoint.ledger_actions
+                ]
             else:
                 assert after == before, "a read must not write to the ledger"
         else:

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fleetgate.core.roles import Role
 from tests.api.base import ALL_ROLES, Endpoint, ResourceAccessTests
-from tests.factories import World, intent_data
+from tests.factories import World, intent_data, sealed_intent
 
 R = Role
 ADMIN_OR_PACKAGER = frozenset({R.PLATFORM_ADMIN, R.PACKAGING_ENGINEER})
@@ -135,9 +135,9 @@ class TestIntentAccess(ResourceAccessTests):
         ),
         Endpoint(
             "POST",
-            lambda w: _intent_url(w, "submit/"),
+            lambda w: f"/api/v1/intents/{sealed_intent(w).intent.pk}/submit/",
             PUBLISHER,
-            ledger_action="intent.submitted",
+            ledger_actions=("intent.submitted", "intent.cab_not_required"),
             label="submit-intent",
         ),
         Endpoint(

@@ -16,7 +16,7 @@ from fleetgate.core.models import ApiToken
 from fleetgate.core.roles import Role
 from fleetgate.intents.models import DeploymentIntent
 from tests.api.base import client_for
-from tests.factories import World, intent_data, make_actor
+from tests.factories import World, intent_data, make_actor, sealed_intent
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,7 @@ def test_transition_not_allowed(world: World, publisher: APIClient) -> None:
 
 
 def test_active_change_conflict(world: World, publisher: APIClient) -> None:
-    first, second = world.intent(), world.intent()
+    first, second = sealed_intent(world).intent, world.intent()  # submitting needs sealed evidence
     assert publisher.post(f"/api/v1/intents/{first.pk}/submit/").status_code == 200
     body = _problem(publisher.post(f"/api/v1/intents/{second.pk}/submit/"), 409, "active-change-conflict")
     assert body["conflicting_intent"] == str(first.pk)

@@ -13,7 +13,7 @@ from fleetgate.audit.models import LedgerEvent
 from fleetgate.cli.main import app
 from fleetgate.core.roles import Role
 from fleetgate.intents.models import DeploymentIntent
-from tests.factories import World, make_token
+from tests.factories import World, make_token, sealed_intent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 runner = CliRunner()
@@ -89,7 +89,7 @@ def test_apply_reports_bad_manifests(setup: tuple[World, str, Any], tmp_path: Pa
 
 def test_intent_list_show_submit_cancel(setup: tuple[World, str, Any]) -> None:
     world, token, server = setup
-    intent = world.intent(name="cli-intent")
+    intent = sealed_intent(world, name="cli-intent").intent  # submitting needs sealed evidence and risk
     listed = run("intent", "list", "--json", server=server, token=token)
     assert [row["name"] for row in json.loads(listed.output)] == ["cli-intent"]
     table = run("intent", "list", "--state", "draft", server=server, token=token)
@@ -97,7 +97,7 @@ def test_intent_list_show_submit_cancel(setup: tuple[World, str, Any]) -> None:
     assert "state" in table.output
     shown = run("intent", "show", "cli-intent", server=server, token=token)
     assert json.loads(shown.output)["id"] == str(intent.pk)
-    assert "submitted" in run("intent", "submit", "cli-intent", server=server, token=token).output
+    assert "state approved" in run("intent", "submit", "cli-intent", server=server, token=token).output
     again = run("intent", "submit", str(intent.pk), server=server, token=token)
     assert again.exit_code == 1
     assert "invalid-transition" in again.output
@@ -175,7 +175,9 @@ def test_seed_demo_is_idempotent(live_server: Any) -> None:
     assert "publisher" in first.output
     intents = DeploymentIntent.objects.count()
     assert intents >= 5
-    assert {"draft", "submitted", "cancelled"} <= set(DeploymentIntent.objects.values_list("state", flat=True))
+    assert {"draft", "awaiting_cab", "approved", "cancelled"} <= set(
+        DeploymentIntent.objects.values_list("state", flat=True)
+    )
     second = run("seed-demo")
     assert second.exit_code == 0
     assert DeploymentIntent.objects.count() == intents

@@ -61,7 +61,7 @@ def test_up_serves_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         )
         assert login.status_code == 200
         intents = client.get("/api/v1/intents/").json()["results"]
-        assert {i["state"] for i in intents} >= {"draft", "submitted", "cancelled"}
+        assert {i["state"] for i in intents} >= {"draft", "awaiting_cab", "approved", "cancelled"}
         assert client.get("/api/v1/ledger/").json()["results"][0]["sequence"] > 10
         metrics = client.get("/metrics").text
         assert 'fleetgate_http_requests_total{method="GET",route="intent-list",status="200"}' in metrics

@@ -5,6 +5,14 @@ from __future__ import annotations
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from fleetgate.approvals.api import (
+    BreakGlassViewSet,
+    CabDecisionViewSet,
+    CabRequestViewSet,
+    CabSubmissionViewSet,
+    ExceptionViewSet,
+    PromotionCheckView,
+)
 from fleetgate.audit.api import LedgerViewSet
 from fleetgate.catalog.api import ApplicationViewSet, ArtifactViewSet, VersionViewSet
 from fleetgate.connectors.api import ConnectorViewSet
@@ -17,6 +25,7 @@ from fleetgate.evidence.api import (
     TrustedKeyViewSet,
 )
 from fleetgate.intents.api import DashboardView, IntentViewSet, RingPolicyViewSet
+from fleetgate.notifications.api import NotificationViewSet, WebhookTargetViewSet
 from fleetgate.risk.api import RiskAssessmentViewSet, RiskModelViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -37,6 +46,13 @@ router.register("evidence-keys", SealKeyViewSet, basename="evidence-key")
 router.register("evidence-packs", EvidencePackViewSet, basename="evidence-pack")
 router.register("risk-assessments", RiskAssessmentViewSet, basename="risk-assessment")
 router.register("risk-models", RiskModelViewSet, basename="risk-model")
+router.register("cab-submissions", CabSubmissionViewSet, basename="cab-submission")
+router.register("cab-requests", CabRequestViewSet, basename="cab-request")
+router.register("cab-decisions", CabDecisionViewSet, basename="cab-decision")
+router.register("exceptions", ExceptionViewSet, basename="exception")
+router.register("break-glass", BreakGlassViewSet, basename="break-glass")
+router.register("webhooks", WebhookTargetViewSet, basename="webhook")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/session/", SessionView.as_view(), name="session"),
@@ -44,5 +60,6 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("me/", MeView.as_view(), name="me"),
     path("dashboard/", DashboardView.as_view(), name="dashboard"),
+    path("promotion-check/", PromotionCheckView.as_view(), name="promotion-check"),
     path("", include(router.urls)),
 ]

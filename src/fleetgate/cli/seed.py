@@ -84,6 +84,19 @@ DEMO_APPS: list[dict[str, Any]] = [
 ]
 
 FORMATS = {"windows": "msi", "macos": "pkg", "linux": "deb"}
+LOW_RISK = {
+    "privilege_impact": {"option": "user_context", "justification": "Runs as the signed-in user."},
+    "exploitability": {"option": "no_listener_no_scripting", "justification": "No listener, no scripting."},
+    "data_access": {"option": "own_data_directory", "justification": "Writes only its own folder."},
+    "operational_complexity": {"option": "online_no_reboot_under_5_min", "justification": "Two minutes, no reboot."},
+}
+CAB_SUBMISSION = {
+    "summary": "Falcon sensor 7.18 for sales laptops.",
+    "justification": "Vendor end-of-support for 7.1x line; detection updates.",
+    "impact": "Kernel extension reload; no reboot; 2 minutes of reduced protection.",
+    "test_summary": "Lab: 10 devices, install/uninstall/rollback passed.",
+    "backout_plan": "Supersede back to 7.16 through Intune; sensor keeps policy.",
+}
 
 
 def _plan(devices: list[int]) -> list[dict[str, Any]]:
@@ -118,7 +131,7 @@ def seed(password_for: dict[str, str] | None = None) -> dict[str, str] | None:
             )
         packager, publisher = from_user(users["packager"]), from_user(users["publisher"])
         apps = _seed_catalog(from_user(users["admin"]), packager, from_user(users["globex-publisher"]))
-        _seed_intents(publisher, from_user(users["globex-publisher"]), apps)
+        _seed_intents(publisher, from_user(users["globex-publisher"]), apps, packager, from_user(users["security"]))
     return creds
 
 
@@ -148,8 +161,24 @@ def _seed_catalog(admin: Any, packager: Any, globex: Any) -> dict[str, Any]:
     return apps
 
 
-def _seed_intents(publisher: Any, globex: Any, apps: dict[str, Any]) -> None:
+def _seed_intents(publisher: Any, globex: Any, apps: dict[str, Any], packager: Any, security: Any) -> None:
+    from fleetgate.approvals import services as approvals
+    from fleetgate.evidence import demo
+    from fleetgate.evidence import services as evidence
     from fleetgate.intents import services as intents
+    from fleetgate.risk import services as risk
+
+    key = demo.publisher_key(security)
+
+    def ready(intent: Any, declared: dict[str, Any], findings: list[Any] | None = None) -> Any:
+        """Real evidence through the services, a risk assessment, a CAB submission when needed, a seal."""
+        artifact = intent.version.artifacts.get()
+        demo.attach(packager, artifact, key, findings)
+        assessment = risk.assess(actor=packager, intent_id=intent.pk, declared=declared)
+        if assessment.cab_required:
+            approvals.create_submission(actor=packager, intent_id=intent.pk, data=CAB_SUBMISSION)
+        evidence.seal_pack(actor=packager, intent_id=intent.pk, artifact_id=artifact.pk)
+        return artifact
 
     def make(
         actor: Any,
@@ -192,12 +221,28 @@ def _seed_intents(publisher: Any, globex: Any, apps: dict[str, Any]) -> None:
     submitted = make(
         publisher, "7zip-24-9-engineering", "7-Zip", "24.9.0", "engineering", [5, 60, 400], previous="24.8.0"
     )
-    intents.submit(actor=publisher, intent_id=submitted.pk)
+    ready(submitted, LOW_RISK)
+    approvals.submit(actor=publisher, intent_id=submitted.pk)  # approved: cab_not_required, with the assessment
     falcon = make(publisher, "falcon-7-18-sales", "CrowdStrike Falcon Sensor", "7.18.0", "sales", [10, 100, 900, 9000])
-    intents.submit(actor=publisher, intent_id=falcon.pk)
+    ready(falcon, LOW_RISK)  # privileged tooling: CAB whatever the score
+    approvals.submit(actor=publisher, intent_id=falcon.pk)  # awaiting_cab, with an open CAB request
     cancelled = make(publisher, "zoom-6-2-sales", "Zoom Workplace", "6.2.11", "sales", [6, 50])
     intents.cancel(actor=publisher, intent_id=cancelled.pk, reason="Vendor pulled the release")
     make(globex, "vscode-1-95-globex", "Visual Studio Code", "1.95.3", "engineering", [5, 40, 300], boundary="globex")
+    firefox = apps["Mozilla Firefox ESR"].versions.get(version="128.6.0").artifacts.get()
+    demo.attach(packager, firefox, key, [("CVE-2026-31337", 8.1, "HIGH")])
+    approvals.request_exception(
+        actor=packager,
+        data={
+            "kind": "vulnerability",
+            "artifact": firefox.pk,
+            "subject": "CVE-2026-31337",
+            "justification": "Only reachable with the legacy PDF plugin, which finance does not deploy.",
+            "compensating_controls": "Plugin blocked by policy FF-PDF-01; EDR rule for the exploit chain.",
+            "owner": "publisher",
+            "expires_in_days": 30,
+        },
+    )  # pending: a Security Reviewer decides
 
 
 def save_credentials(creds: dict[str, str]) -> Path:

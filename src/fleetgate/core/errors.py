@@ -115,3 +115,23 @@ class PlanePolicyViolation(Forbidden):
 
 class SecretsUnreadable(DomainError):
     status, code, title = 409, "secrets-unreadable", "Stored secrets cannot be decrypted with the configured key"
+
+
+class RiskNotAssessed(DomainError):
+    status, code, title = 409, "risk-not-assessed", "The intent has no usable risk assessment"
+
+
+class RequestClosed(Conflict):
+    code, title = "request-closed", "The request is closed; no further decisions are accepted"
+
+
+class AlreadyRevoked(Conflict):
+    code, title = "already-revoked", "The approval was revoked already"
+
+
+class ApprovalExpired(Conflict):
+    code, title = "approval-expired", "The approval has expired"
+
+
+class MalwareNotExceptable(DomainError):
+    status, code, title = 422, "malware-not-exceptable", "Malware findings can never be excepted"

@@ -51,6 +51,26 @@ RULES: dict[str, frozenset[Role]] = {
     "risk.verify": frozenset({R.AUDITOR, R.SECURITY_REVIEWER, R.CAB_APPROVER, R.PLATFORM_ADMIN}),
     "rubric.propose": frozenset({R.SECURITY_REVIEWER}),
     "rubric.approve": frozenset({R.CAB_APPROVER}),
+    # CAB: packaging engineers write the change request; approvers decide (never on their own
+    # change: separation of duties is checked in approvals services on top of these rules)
+    "cab.view": EVERY_ROLE,
+    "cab.submission.create": frozenset({R.PACKAGING_ENGINEER}),
+    "cab.decide": frozenset({R.CAB_APPROVER}),
+    "cab.revoke": frozenset({R.PLATFORM_ADMIN}),
+    # exceptions: requested by the people who ship, approved by security (+ CAB for scope/gates)
+    "exception.view": EVERY_ROLE,
+    "exception.request": frozenset({R.PACKAGING_ENGINEER, R.PUBLISHER}),
+    "exception.approve": frozenset({R.SECURITY_REVIEWER}),
+    "exception.cab_approve": frozenset({R.CAB_APPROVER}),
+    "exception.extend": frozenset({R.SECURITY_REVIEWER}),
+    # break-glass: dual control, then a CAB member reviews
+    "breakglass.view": EVERY_ROLE,
+    "breakglass.request": frozenset({R.PUBLISHER, R.SECURITY_REVIEWER, R.ENDPOINT_OPS}),
+    "breakglass.confirm": frozenset({R.SECURITY_REVIEWER, R.CAB_APPROVER}),
+    "breakglass.review": frozenset({R.CAB_APPROVER}),
+    # outbound notifications
+    "notification.view": EVERY_ROLE,
+    "webhook.manage": frozenset({R.PLATFORM_ADMIN}),
     # execution-plane connectors: only a Platform Admin configures; plane actions are for the
     # rollout engine's service identity (fixed rights), never for people directly
     "connector.view": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS, R.AUDITOR, R.SECURITY_REVIEWER}),

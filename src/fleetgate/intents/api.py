@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fleetgate.api.base import ResourceViewSet, StrictSerializer, actor_of
+from fleetgate.approvals import services as approvals
 from fleetgate.audit import queries as ledger
 from fleetgate.audit.api import LedgerEventSerializer
 from fleetgate.core import permissions
@@ -176,7 +177,8 @@ class IntentViewSet(mixins.ListModelMixin, ResourceViewSet):
     @extend_schema(request=None, responses=IntentSerializer, parameters=[IF_MATCH])
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
-        intent = services.submit(
+        # Needs a sealed evidence pack and a risk assessment, then opens CAB or records cab_not_required.
+        intent = approvals.submit(
             actor=self.actor,
             intent_id=pk,
             expected_etag=request.headers.get("If-Match"),

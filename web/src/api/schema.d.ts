@@ -132,6 +132,246 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/break-glass/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["break_glass_list"];
+        put?: never;
+        post: operations["break_glass_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/break-glass/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["break_glass_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/break-glass/{id}/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["break_glass_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/break-glass/{id}/review/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["break_glass_review_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-decisions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["cab_decisions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-decisions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["cab_decisions_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-decisions/{id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["cab_decisions_revoke_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-requests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["cab_requests_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-requests/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["cab_requests_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-requests/{id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["cab_requests_approve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-requests/{id}/conditional/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["cab_requests_conditional_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-requests/{id}/reject/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["cab_requests_reject_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-requests/{id}/review/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["cab_requests_review_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-submissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["cab_submissions_list"];
+        put?: never;
+        post: operations["cab_submissions_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-submissions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["cab_submissions_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/components/": {
         parameters: {
             query?: never;
@@ -359,6 +599,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exceptions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["exceptions_list"];
+        put?: never;
+        post: operations["exceptions_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exceptions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["exceptions_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exceptions/{id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["exceptions_approve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exceptions/{id}/extend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["exceptions_extend_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exceptions/{id}/reject/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["exceptions_reject_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/intents/": {
         parameters: {
             query?: never;
@@ -511,6 +831,39 @@ export interface paths {
             cookie?: never;
         };
         get: operations["me_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["notifications_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotion-check/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What the rollout engine will ask before a ring: may this intent enter it now, and on what terms. */
+        get: operations["promotion_check"];
         put?: never;
         post?: never;
         delete?: never;
@@ -839,10 +1192,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["webhooks_list"];
+        put?: never;
+        post: operations["webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/activation/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["webhooks_activation_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["webhooks_deliveries_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ActiveRequest: {
+            active: boolean;
+        };
         Application: {
             /** Format: uuid */
             readonly id: string;
@@ -872,6 +1277,12 @@ export interface components {
             business_units: string[];
             /** @default false */
             privileged_tooling?: boolean;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ApproveRequest: {
+            /** @default  */
+            reason?: string;
+            expires_in_days?: number | null;
         };
         Artifact: {
             /** Format: uuid */
@@ -948,6 +1359,120 @@ export interface components {
          * @enum {string}
          */
         BlastRadiusClassEnum: "critical_infrastructure" | "business_critical" | "productivity" | "non_critical";
+        BreakGlass: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            intent: string;
+            readonly intent_name: string;
+            priority: components["schemas"]["PriorityEnum"];
+            reason: string;
+            /** Format: int64 */
+            duration_hours: number;
+            state?: components["schemas"]["BreakGlassStateEnum"];
+            readonly requested_by: string;
+            readonly confirmed_by: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            confirmed_at?: string | null;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: date-time */
+            review_due_at?: string | null;
+            readonly reviewed_by: string | null;
+            /** Format: date-time */
+            reviewed_at?: string | null;
+            review_notes?: string;
+        };
+        /**
+         * @description * `pending` - pending
+         *     * `active` - active
+         *     * `reviewed` - reviewed
+         * @enum {string}
+         */
+        BreakGlassStateEnum: "pending" | "active" | "reviewed";
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        BreakGlassWriteRequest: {
+            /** Format: uuid */
+            intent: string;
+            priority: string;
+            reason: string;
+            duration_hours: number;
+        };
+        /**
+         * @description * `approve` - Approve
+         *     * `reject` - Reject
+         *     * `conditional` - Conditional
+         * @enum {string}
+         */
+        CabDecisionKindEnum: "approve" | "reject" | "conditional";
+        CabRequest: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            intent: string;
+            readonly intent_name: string;
+            readonly intent_state: string;
+            readonly application_name: string;
+            readonly version: string;
+            state?: components["schemas"]["CabStateEnum"];
+            /** Format: uuid */
+            evidence_pack: string;
+            /** Format: int64 */
+            pack_version: number;
+            /** Format: uuid */
+            assessment: string;
+            readonly score: number;
+            /** Format: uuid */
+            submission?: string | null;
+            blast_radius_class: string;
+            /** Format: int64 */
+            quorum: number;
+            readonly opened_by: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            closed_at?: string | null;
+            close_reason?: string;
+            readonly decisions: components["schemas"]["Decision"][];
+        };
+        /**
+         * @description * `open` - open
+         *     * `approved` - approved
+         *     * `rejected` - rejected
+         *     * `voided` - voided
+         * @enum {string}
+         */
+        CabStateEnum: "open" | "approved" | "rejected" | "voided";
+        CabSubmission: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            intent: string;
+            /** Format: int64 */
+            version: number;
+            summary: string;
+            justification: string;
+            impact: string;
+            test_summary: string;
+            backout_plan: string;
+            /** Format: uuid */
+            supersedes?: string | null;
+            readonly created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        CabSubmissionWriteRequest: {
+            /** Format: uuid */
+            intent: string;
+            summary: string;
+            justification: string;
+            impact: string;
+            test_summary: string;
+            backout_plan: string;
+        };
         /** @description Refuses unknown fields, reported together with every other field error. */
         CancelRequest: {
             /** @default  */
@@ -1021,6 +1546,21 @@ export interface components {
             /** Format: uuid */
             evidence: string;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ConditionalRequest: {
+            /** @default  */
+            reason?: string;
+            expires_in_days?: number | null;
+            conditions: components["schemas"]["ConditionsRequest"];
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ConditionsRequest: {
+            max_ring?: string;
+            /** Format: double */
+            min_success_threshold?: number;
+            min_soak_hours?: number;
+            monitoring_window_hours?: number;
+        };
         Connector: {
             /** Format: uuid */
             readonly id: string;
@@ -1073,6 +1613,23 @@ export interface components {
             awaiting_my_action: components["schemas"]["IntentBrief"][];
             recent_events: components["schemas"]["RecentEvent"][];
         };
+        Decision: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            request: string;
+            readonly approver: string;
+            kind: components["schemas"]["CabDecisionKindEnum"];
+            reason?: string;
+            conditions?: unknown;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            readonly revoked: boolean;
+            readonly revoked_by: string | null;
+            readonly revoke_reason: string | null;
+        };
         /** @description Refuses unknown fields, reported together with every other field error. */
         DecisionRequest: {
             /** @default  */
@@ -1083,6 +1640,41 @@ export interface components {
             option: string;
             justification: string;
         };
+        Delivery: {
+            readonly id: number;
+            notification: number;
+            readonly event: string;
+            status?: components["schemas"]["DeliveryStatusEnum"];
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            /** Format: date-time */
+            last_attempt_at?: string | null;
+            /** Format: int64 */
+            response_code?: number | null;
+            last_error?: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `delivered` - Delivered
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        DeliveryStatusEnum: "pending" | "delivered" | "failed";
+        /**
+         * @description * `cab_request.opened` - cab_request.opened
+         *     * `cab.decision_made` - cab.decision_made
+         *     * `exception.expiring` - exception.expiring
+         *     * `exception.expired` - exception.expired
+         *     * `breakglass.used` - breakglass.used
+         * @enum {string}
+         */
+        EventsEnum: "cab_request.opened" | "cab.decision_made" | "exception.expiring" | "exception.expired" | "breakglass.used";
         Evidence: {
             /** Format: uuid */
             readonly id: string;
@@ -1091,7 +1683,7 @@ export interface components {
             kind: components["schemas"]["KindEnum"];
             slot?: string;
             format: string;
-            status: components["schemas"]["StatusEnum"];
+            status: components["schemas"]["EvidenceStatusEnum"];
             /** @description verified: Fleetgate checked it; declared: it could not */
             readonly verified: boolean;
             filename: string;
@@ -1104,6 +1696,13 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
         };
+        /**
+         * @description * `verified` - verified
+         *     * `declared` - declared
+         *     * `recorded` - recorded
+         * @enum {string}
+         */
+        EvidenceStatusEnum: "verified" | "declared" | "recorded";
         /** @description Refuses unknown fields, reported together with every other field error. */
         EvidenceUploadRequest: {
             /** Format: uuid */
@@ -1111,6 +1710,80 @@ export interface components {
             kind: components["schemas"]["KindEnum"];
             /** Format: binary */
             file: string;
+        };
+        Exception: {
+            /** Format: uuid */
+            readonly id: string;
+            kind: components["schemas"]["ExceptionKindEnum"];
+            /** Format: uuid */
+            intent?: string | null;
+            /** Format: uuid */
+            artifact?: string | null;
+            subject: string;
+            justification: string;
+            compensating_controls: string;
+            readonly owner: string;
+            readonly requested_by: string;
+            state?: components["schemas"]["ExceptionStateEnum"];
+            /** Format: int64 */
+            quorum?: number;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            original_expires_at: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decision_reason?: string;
+            /** Format: date-time */
+            reminder_sent_at?: string | null;
+            /** Format: date-time */
+            lapsed_at?: string | null;
+            readonly approvals: components["schemas"]["ExceptionApproval"][];
+        };
+        ExceptionApproval: {
+            approver: string;
+            capacity: string;
+            reason: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description * `vulnerability` - Vulnerability
+         *     * `unsigned_package` - Unsigned Package
+         *     * `scope` - Scope
+         *     * `gate_override` - Gate Override
+         * @enum {string}
+         */
+        ExceptionKindEnum: "vulnerability" | "unsigned_package" | "scope" | "gate_override";
+        /**
+         * @description * `requested` - requested
+         *     * `approved` - approved
+         *     * `rejected` - rejected
+         *     * `expired` - expired
+         * @enum {string}
+         */
+        ExceptionStateEnum: "requested" | "approved" | "rejected" | "expired";
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ExceptionWriteRequest: {
+            kind: string;
+            /** Format: uuid */
+            intent?: string | null;
+            /** Format: uuid */
+            artifact?: string | null;
+            /** @default  */
+            subject?: string;
+            justification: string;
+            compensating_controls: string;
+            /** @description username */
+            owner: string;
+            expires_in_days: number;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ExtendRequest: {
+            days: number;
+            reason: string;
         };
         /**
          * @description * `msi` - MSI
@@ -1253,6 +1926,17 @@ export interface components {
             kind: string;
             roles: components["schemas"]["RoleGrant"][];
         };
+        Notification: {
+            readonly id: number;
+            event: string;
+            subject_type: string;
+            subject_id: string;
+            payload: unknown;
+            recipients?: unknown;
+            correlation_id?: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
         Operation: {
             readonly id: number;
             operation: string;
@@ -1269,6 +1953,11 @@ export interface components {
             created_at?: string;
             /** Format: date-time */
             updated_at?: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        OptionalReasonRequest: {
+            /** @default  */
+            reason?: string;
         };
         Pack: {
             /** Format: uuid */
@@ -1314,6 +2003,45 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Assessment"][];
         };
+        PaginatedBreakGlassList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["BreakGlass"][];
+        };
+        PaginatedCabRequestList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["CabRequest"][];
+        };
+        PaginatedCabSubmissionList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["CabSubmission"][];
+        };
         PaginatedComponentList: {
             /**
              * Format: uri
@@ -1327,6 +2055,19 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Component"][];
         };
+        PaginatedDecisionList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Decision"][];
+        };
         PaginatedEvidenceList: {
             /**
              * Format: uri
@@ -1339,6 +2080,19 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Evidence"][];
+        };
+        PaginatedExceptionList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Exception"][];
         };
         PaginatedIntentList: {
             /**
@@ -1365,6 +2119,19 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["LedgerEvent"][];
+        };
+        PaginatedNotificationList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Notification"][];
         };
         PaginatedPackList: {
             /**
@@ -1438,6 +2205,20 @@ export interface components {
          * @enum {string}
          */
         PlatformEnum: "windows" | "macos" | "linux" | "ios" | "android";
+        /**
+         * @description * `P0` - P0
+         *     * `P1` - P1
+         * @enum {string}
+         */
+        PriorityEnum: "P0" | "P1";
+        PromotionDecision: {
+            ok: boolean;
+            reasons: string[];
+            conditions: {
+                [key: string]: unknown;
+            };
+            skip_soak: boolean;
+        };
         /** @description Refuses unknown fields, reported together with every other field error. */
         ProposeRequest: {
             document: unknown;
@@ -1466,12 +2247,41 @@ export interface components {
             body: string;
             sent: boolean;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        RejectRequest: {
+            reason: string;
+        };
         Replay: {
             /** Format: uuid */
             assessment: string;
             score: number;
             raw: string;
             matches: boolean;
+        };
+        Review: {
+            request: components["schemas"]["CabRequest"];
+            evidence: {
+                [key: string]: unknown;
+            };
+            risk: {
+                [key: string]: unknown;
+            };
+            scope: {
+                [key: string]: unknown;
+            };
+            diff: {
+                [key: string]: unknown;
+            };
+            approvals_in_force: number;
+            submission: components["schemas"]["CabSubmission"] | null;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ReviewNotesRequest: {
+            notes: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        RevokeRequest: {
+            reason: string;
         };
         RingPolicy: {
             version: string;
@@ -1579,19 +2389,36 @@ export interface components {
             user: components["schemas"]["Me"] | null;
         };
         /**
-         * @description * `verified` - verified
-         *     * `declared` - declared
-         *     * `recorded` - recorded
-         * @enum {string}
-         */
-        StatusEnum: "verified" | "declared" | "recorded";
-        /**
          * @description * `tier1` - Tier 1 (vendor + internal 24x7)
          *     * `tier2` - Tier 2 (business hours)
          *     * `tier3` - Tier 3 (best effort)
          * @enum {string}
          */
         SupportTierEnum: "tier1" | "tier2" | "tier3";
+        Target: {
+            readonly id: number;
+            name: string;
+            /** Format: uri */
+            url: string;
+            events?: unknown;
+            active?: boolean;
+            readonly created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        TargetCreated: {
+            readonly id: number;
+            name: string;
+            /** Format: uri */
+            url: string;
+            events?: unknown;
+            active?: boolean;
+            readonly created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** @description shown once: verify X-Fleetgate-Signature with it */
+            readonly secret: string;
+        };
         /**
          * @description * `online` - Online
          *     * `intermittent` - Intermittent
@@ -1599,6 +2426,15 @@ export interface components {
          * @enum {string}
          */
         TargetSiteClassesEnum: "online" | "intermittent" | "air_gapped";
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        TargetWriteRequest: {
+            name: string;
+            /** Format: uri */
+            url: string;
+            events?: components["schemas"]["EventsEnum"][];
+            /** @default  */
+            secret?: string;
+        };
         Token: {
             readonly id: number;
             name: string;
@@ -2129,6 +2965,600 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    break_glass_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                intent?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `P0` - P0
+                 *     * `P1` - P1
+                 */
+                priority?: "P0" | "P1";
+                /**
+                 * @description * `pending` - pending
+                 *     * `active` - active
+                 *     * `reviewed` - reviewed
+                 */
+                state?: "active" | "pending" | "reviewed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedBreakGlassList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    break_glass_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BreakGlassWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakGlass"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    break_glass_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this break glass. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakGlass"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    break_glass_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this break glass. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakGlass"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    break_glass_review_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this break glass. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewNotesRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakGlass"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_decisions_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /**
+                 * @description * `approve` - Approve
+                 *     * `reject` - Reject
+                 *     * `conditional` - Conditional
+                 */
+                kind?: "approve" | "conditional" | "reject";
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                request?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDecisionList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_decisions_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this cab decision. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Decision"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_decisions_revoke_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this cab decision. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Decision"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_requests_list: {
+        parameters: {
+            query?: {
+                application?: string;
+                blast_radius_class?: string;
+                business_unit?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                intent?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `pending` - pending for me
+                 *     * `mine` - my requests
+                 */
+                queue?: "mine" | "pending";
+                /**
+                 * @description * `open` - open
+                 *     * `approved` - approved
+                 *     * `rejected` - rejected
+                 *     * `voided` - voided
+                 */
+                state?: ("approved" | "open" | "rejected" | "voided")[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCabRequestList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_requests_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this cab request. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CabRequest"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_requests_approve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this cab request. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApproveRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CabRequest"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_requests_conditional_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this cab request. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConditionalRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CabRequest"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_requests_reject_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this cab request. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CabRequest"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_requests_review_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this cab request. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_submissions_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                intent?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                version?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCabSubmissionList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_submissions_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CabSubmissionWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CabSubmission"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_submissions_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this cab submission. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CabSubmission"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -2742,6 +4172,223 @@ export interface operations {
             };
         };
     };
+    exceptions_list: {
+        parameters: {
+            query?: {
+                artifact?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                intent?: string;
+                /**
+                 * @description * `vulnerability` - Vulnerability
+                 *     * `unsigned_package` - Unsigned Package
+                 *     * `scope` - Scope
+                 *     * `gate_override` - Gate Override
+                 */
+                kind?: "gate_override" | "scope" | "unsigned_package" | "vulnerability";
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `requested` - requested
+                 *     * `approved` - approved
+                 *     * `rejected` - rejected
+                 *     * `expired` - expired
+                 */
+                state?: "approved" | "expired" | "rejected" | "requested";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedExceptionList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exceptions_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExceptionWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exception"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exceptions_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this policy exception. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exception"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exceptions_approve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this policy exception. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OptionalReasonRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exception"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exceptions_extend_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this policy exception. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exception"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exceptions_reject_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this policy exception. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exception"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     intents_list: {
         parameters: {
             query?: {
@@ -3172,6 +4819,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notifications_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                event?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                subject_id?: string;
+                subject_type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedNotificationList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    promotion_check: {
+        parameters: {
+            query: {
+                /** @description intent id */
+                intent: string;
+                /** @description ring name, e.g. pilot */
+                ring: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionDecision"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -4004,6 +5720,132 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Version"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    webhooks_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetCreated"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    webhooks_activation_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this webhook target. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActiveRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    webhooks_deliveries_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this webhook target. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"][];
                 };
             };
             /** @description Problem details (RFC 9457) */

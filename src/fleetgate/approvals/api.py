@@ -1,0 +1,406 @@
+"""CAB requests and decisions, CAB submissions, exceptions, break-glass, promotion check: thin views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fleetgate.api.base import ResourceViewSet, StrictSerializer, actor_of
+from fleetgate.approvals import policy, queries, services
+from fleetgate.approvals.models import BreakGlass, CabDecision, CabRequest, CabSubmission, PolicyException
+from fleetgate.approvals.states import RequestState
+from fleetgate.core import permissions
+from fleetgate.core.errors import NotFound, ValidationFailed
+from fleetgate.core.validation import Issues
+from fleetgate.intents.models import DeploymentIntent
+
+# --- CAB submissions --------------------------------------------------------------------------------
+
+
+class CabSubmissionWriteSerializer(StrictSerializer):
+    intent = serializers.UUIDField()
+    summary = serializers.CharField(max_length=10000)
+    justification = serializers.CharField(max_length=10000)
+    impact = serializers.CharField(max_length=10000)
+    test_summary = serializers.CharField(max_length=10000)
+    backout_plan = serializers.CharField(max_length=10000)
+
+
+class CabSubmissionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = CabSubmission
+        fields = ["id", "intent", "version", "summary", "justification", "impact", "test_summary", "backout_plan"]
+        fields += ["supersedes", "created_by", "created_at"]
+
+
+class CabSubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    serializer_class = CabSubmissionSerializer
+    view_permission = "cab.view"
+    filterset_fields = ["intent", "version"]
+
+    def get_queryset(self) -> Any:
+        return queries.submissions()
+
+    @extend_schema(request=CabSubmissionWriteSerializer, responses={201: CabSubmissionSerializer})
+    def create(self, request: Request) -> Response:
+        body = CabSubmissionWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        row = services.create_submission(actor=self.actor, intent_id=data.pop("intent"), data=data)
+        return Response(CabSubmissionSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+# --- CAB requests and decisions -------------------------------------------------------------------
+
+
+class DecisionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    approver = serializers.CharField(source="approver.username", read_only=True)
+    revoked = serializers.SerializerMethodField()
+    revoked_by = serializers.SerializerMethodField()
+    revoke_reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CabDecision
+        fields = ["id", "request", "approver", "kind", "reason", "conditions", "expires_at", "created_at"]
+        fields += ["revoked", "revoked_by", "revoke_reason"]
+
+    def _revocation(self, row: CabDecision) -> Any:
+        return getattr(row, "revocation", None)
+
+    def get_revoked(self, row: CabDecision) -> bool:
+        return self._revocation(row) is not None
+
+    def get_revoked_by(self, row: CabDecision) -> str | None:
+        rev = self._revocation(row)
+        return rev.revoked_by.username if rev else None
+
+    def get_revoke_reason(self, row: CabDecision) -> str | None:
+        rev = self._revocation(row)
+        return rev.reason if rev else None
+
+
+class CabRequestSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    intent_name = serializers.CharField(source="intent.name", read_only=True)
+    intent_state = serializers.CharField(source="intent.state", read_only=True)
+    application_name = serializers.CharField(source="intent.application.name", read_only=True)
+    version = serializers.CharField(source="intent.version.version", read_only=True)
+    score = serializers.IntegerField(source="assessment.score", read_only=True)
+    opened_by = serializers.CharField(source="opened_by.username", read_only=True)
+    decisions = DecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CabRequest
+        fields = ["id", "intent", "intent_name", "intent_state", "application_name", "version", "state"]
+        fields += ["evidence_pack", "pack_version", "assessment", "score", "submission", "blast_radius_class"]
+        fields += ["quorum", "opened_by", "created_at", "closed_at", "close_reason", "decisions"]
+
+
+class ReviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    request = CabRequestSerializer()
+    evidence = serializers.DictField()
+    risk = serializers.DictField()
+    scope = serializers.DictField()
+    diff = serializers.DictField()
+    approvals_in_force = serializers.IntegerField()
+    submission = CabSubmissionSerializer(allow_null=True)
+
+
+class ApproveSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
+    expires_in_days = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class RejectSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class ConditionsSerializer(StrictSerializer):
+    max_ring = serializers.CharField(required=False, max_length=32)
+    min_success_threshold = serializers.FloatField(required=False)
+    min_soak_hours = serializers.IntegerField(required=False)
+    monitoring_window_hours = serializers.IntegerField(required=False)
+
+
+class ConditionalSerializer(ApproveSerializer):
+    conditions = ConditionsSerializer()
+
+
+class CabRequestFilter(django_filters.FilterSet):
+    queue = django_filters.ChoiceFilter(
+        choices=[("pending", "pending for me"), ("mine", "my requests")], method="by_queue"
+    )
+    state = django_filters.MultipleChoiceFilter(choices=[(s.value, s.value) for s in RequestState])
+    application = django_filters.UUIDFilter(field_name="intent__application")
+    business_unit = django_filters.CharFilter(field_name="intent__target_business_unit")
+
+    class Meta:
+        model = CabRequest
+        fields = ["intent", "blast_radius_class"]
+
+    def by_queue(self, qs: QuerySet[CabRequest], name: str, value: str) -> QuerySet[CabRequest]:
+        actor = actor_of(self.request)  # type: ignore[arg-type]
+        if value == "pending":
+            return qs.filter(pk__in=[r.pk for r in queries.pending_for(actor)])
+        return qs.filter(pk__in=queries.mine(actor).values("pk"))
+
+
+class CabRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    serializer_class = CabRequestSerializer
+    view_permission = "cab.view"
+    filterset_class = CabRequestFilter
+
+    def get_queryset(self) -> Any:
+        return queries.requests()
+
+    def _decide(self, request: Request, pk: str, kind: str, body: Any) -> Response:
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        services.decide(
+            actor=self.actor,
+            request_id=pk,
+            kind=kind,
+            reason=data.get("reason", ""),
+            conditions=data.get("conditions"),
+            expires_in_days=data.get("expires_in_days"),
+        )
+        return Response(CabRequestSerializer(queries.requests().get(pk=pk)).data)
+
+    @extend_schema(responses=ReviewSerializer)
+    @action(detail=True, methods=["get"])
+    def review(self, request: Request, pk: str) -> Response:
+        return Response(ReviewSerializer(queries.review(self.get_object())).data)
+
+    @extend_schema(request=ApproveSerializer, responses=CabRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._decide(request, pk, "approve", ApproveSerializer(data=request.data))
+
+    @extend_schema(request=RejectSerializer, responses=CabRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._decide(request, pk, "reject", RejectSerializer(data=request.data))
+
+    @extend_schema(request=ConditionalSerializer, responses=CabRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def conditional(self, request: Request, pk: str) -> Response:
+        return self._decide(request, pk, "conditional", ConditionalSerializer(data=request.data))
+
+
+class RevokeSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class CabDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    serializer_class = DecisionSerializer
+    view_permission = "cab.view"
+    filterset_fields = ["request", "kind"]
+
+    def get_queryset(self) -> Any:
+        return queries.decisions()
+
+    @extend_schema(request=RevokeSerializer, responses=DecisionSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        body = RevokeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.revoke(actor=self.actor, decision_id=pk, reason=body.validated_data["reason"])
+        return Response(DecisionSerializer(queries.decisions().get(pk=pk)).data)
+
+
+class PromotionDecisionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    ok = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    conditions = serializers.DictField()
+    skip_soak = serializers.BooleanField()
+
+
+class PromotionCheckView(APIView):
+    """What the rollout engine will ask before a ring: may this intent enter it now, and on what terms."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("intent", str, required=True, description="intent id"),
+            OpenApiParameter("ring", str, required=True, description="ring name, e.g. pilot"),
+        ],
+        responses=PromotionDecisionSerializer,
+        operation_id="promotion_check",
+    )
+    def get(self, request: Request) -> Response:
+        actor = actor_of(request)
+        permissions.require(actor, "cab.view")
+        issues = Issues()
+        for name in ("intent", "ring"):
+            if not request.query_params.get(name):
+                issues.add(name, "required", f"Give ?{name}=.")
+        issues.raise_if_any()
+        intent = DeploymentIntent.objects.filter(pk=_uuid(request.query_params["intent"])).first()
+        if intent is None:
+            raise NotFound("No such intent.")
+        return Response(
+            PromotionDecisionSerializer(queries.promotion_allowed(intent, request.query_params["ring"]).as_dict()).data
+        )
+
+
+def _uuid(value: str) -> Any:
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationFailed("Not an id.", errors=[]) from None
+
+
+# --- exceptions -----------------------------------------------------------------------------------------
+
+
+class ExceptionWriteSerializer(StrictSerializer):
+    kind = serializers.CharField(max_length=32)
+    intent = serializers.UUIDField(required=False, allow_null=True)
+    artifact = serializers.UUIDField(required=False, allow_null=True)
+    subject = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+    justification = serializers.CharField(max_length=10000)
+    compensating_controls = serializers.CharField(max_length=10000)
+    owner = serializers.CharField(max_length=150, help_text="username")
+    expires_in_days = serializers.IntegerField()
+
+
+class ExceptionApprovalSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    approver = serializers.CharField(source="approver.username")
+    capacity = serializers.CharField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ExceptionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    approvals = ExceptionApprovalSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PolicyException
+        fields = ["id", "kind", "intent", "artifact", "subject", "justification", "compensating_controls", "owner"]
+        fields += ["requested_by", "state", "quorum", "expires_at", "original_expires_at", "created_at"]
+        fields += ["decided_at", "decision_reason", "reminder_sent_at", "lapsed_at", "approvals"]
+
+
+class OptionalReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
+
+
+class ExtendSerializer(StrictSerializer):
+    days = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=4000)
+
+
+class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    serializer_class = ExceptionSerializer
+    view_permission = "exception.view"
+    filterset_fields = ["kind", "state", "intent", "artifact"]
+
+    def get_queryset(self) -> Any:
+        return queries.exceptions()
+
+    def _out(self, row: PolicyException, code: int = status.HTTP_200_OK) -> Response:
+        return Response(ExceptionSerializer(queries.exceptions().get(pk=row.pk)).data, status=code)
+
+    @extend_schema(request=ExceptionWriteSerializer, responses={201: ExceptionSerializer})
+    def create(self, request: Request) -> Response:
+        body = ExceptionWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._out(
+            services.request_exception(actor=self.actor, data=body.validated_data), status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=OptionalReasonSerializer, responses=ExceptionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        body = OptionalReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._out(services.approve_exception(actor=self.actor, exception_id=pk, **body.validated_data))
+
+    @extend_schema(request=RevokeSerializer, responses=ExceptionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        body = RevokeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._out(services.reject_exception(actor=self.actor, exception_id=pk, **body.validated_data))
+
+    @extend_schema(request=ExtendSerializer, responses=ExceptionSerializer)
+    @action(detail=True, methods=["post"])
+    def extend(self, request: Request, pk: str) -> Response:
+        body = ExtendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._out(services.extend_exception(actor=self.actor, exception_id=pk, **body.validated_data))
+
+
+# --- break-glass ------------------------------------------------------------------------------------------
+
+
+class BreakGlassWriteSerializer(StrictSerializer):
+    intent = serializers.UUIDField()
+    priority = serializers.CharField(max_length=2)
+    reason = serializers.CharField(max_length=4000)
+    duration_hours = serializers.IntegerField(max_value=policy.BREAKGLASS_MAX_HOURS * 10)
+
+
+class BreakGlassSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    intent_name = serializers.CharField(source="intent.name", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    confirmed_by = serializers.CharField(source="confirmed_by.username", read_only=True, allow_null=True)
+    reviewed_by = serializers.CharField(source="reviewed_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = BreakGlass
+        fields = ["id", "intent", "intent_name", "priority", "reason", "duration_hours", "state", "requested_by"]
+        fields += ["confirmed_by", "created_at", "confirmed_at", "expires_at", "review_due_at", "reviewed_by"]
+        fields += ["reviewed_at", "review_notes"]
+
+
+class ReviewNotesSerializer(StrictSerializer):
+    notes = serializers.CharField(max_length=4000)
+
+
+class BreakGlassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    serializer_class = BreakGlassSerializer
+    view_permission = "breakglass.view"
+    filterset_fields = ["intent", "state", "priority"]
+
+    def get_queryset(self) -> Any:
+        return queries.break_glass()
+
+    @extend_schema(request=BreakGlassWriteSerializer, responses={201: BreakGlassSerializer})
+    def create(self, request: Request) -> Response:
+        body = BreakGlassWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        row = services.request_breakglass(
+            actor=self.actor,
+            intent_id=data["intent"],
+            priority=data["priority"],
+            reason=data["reason"],
+            duration_hours=data["duration_hours"],
+        )
+        return Response(BreakGlassSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=BreakGlassSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        return Response(BreakGlassSerializer(services.confirm_breakglass(actor=self.actor, breakglass_id=pk)).data)
+
+    @extend_schema(request=ReviewNotesSerializer, responses=BreakGlassSerializer)
+    @action(detail=True, methods=["post"], url_path="review")
+    def review_use(self, request: Request, pk: str) -> Response:
+        body = ReviewNotesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.review_breakglass(actor=self.actor, breakglass_id=pk, notes=body.validated_data["notes"])
+        return Response(BreakGlassSerializer(row).data)
