@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, jsProblems, launch, newPage, RUN, settled, signIn } from "./support";
+import { check, jsProblems, launch, newPage, RUN, settled, signIn, submitOutcome } from "./support";
 
 
 let browser: Browser;
@@ -119,33 +119,60 @@ describe("a publisher creates, edits and submits an intent", () => {
   });
 
   it("submits after a confirmation, and the ledger shows the event", async () => {
+    const id = detailUrl.split("/").pop() ?? "";
     await page.getByRole("button", { name: "Submit…" }).click();
     const dialog = page.getByRole("dialog", { name: "Submit this intent?" });
     await expect.poll(() => dialog.isVisible()).toBe(true);
     await check(page, "24-intent-submit-dialog");
     await dialog.getByRole("button", { name: "Submit intent" }).click();
-    await expect.poll(() => page.locator(".page-subtitle [data-state]").getAttribute("data-state")).toBe("submitted");
-    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Submitted");
-    expect(await page.getByRole("button", { name: "Submit…" }).count()).toBe(0);
-    expect(await page.locator('[data-ring="lab"]').textContent()).toContain("Awaiting approval");
-    const history = page.getByRole("region", { name: "State history" });
-    await expect.poll(() => history.textContent()).toContain("intent.submitted");
-    await check(page, "25-intent-detail-submitted");
+    const outcome = await submitOutcome(page);
+    let action = "intent.submitted";
+    if (outcome.state) {
+      // The spine stops at `submitted`; with approvals it moves on to awaiting_cab or approved.
+      expect(["submitted", "awaiting_cab", "approved"]).toContain(outcome.state);
+      await expect.poll(() => page.locator(".alert-success").first().textContent()).toContain("Submitted");
+      expect(await page.getByRole("button", { name: "Submit…" }).count()).toBe(0);
+      expect(await page.locator('[data-ring="lab"]').textContent()).not.toContain("Planned (draft)");
+      const history = page.getByRole("region", { name: "State history" });
+      await expect.poll(() => history.textContent()).toContain("intent.submitted");
+      await check(page, "25-intent-detail-submitted");
+    } else {
+      // Once submitting needs a sealed evidence pack, a bare draft is refused as a whole, plainly.
+      expect(["evidence-incomplete", "risk-not-assessed"]).toContain(outcome.code);
+      const alert = page.locator(`[role="alert"][data-code="${outcome.code}"]`);
+      expect(await alert.textContent()).toContain("409");
+      expect(await page.locator(".page-subtitle [data-state]").getAttribute("data-state")).toBe("draft");
+      await check(page, "25-intent-submit-refused-evidence");
+      action = "intent.updated";
+    }
 
+    // The ledger: this intent's event, found with the stream's filters, and its before/after.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Ledger" }).click();
     await expect.poll(h1).toBe("Ledger");
     await settled(page);
-    const first = page.getByRole("table").locator("tbody tr").first();
-    expect(await first.textContent()).toContain("intent.submitted");
-    expect(await first.textContent()).toContain("publisher");
     await check(page, "26-ledger");
-    await first.getByRole("link", { name: /Event \d+/ }).click();
-    await expect.poll(h1).toMatch(/Event #\d+: intent.submitted/);
+    await page.getByLabel("Action starts with").fill(action);
+    await page.getByLabel("Subject id").fill(id);
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.waitForURL((u) => u.searchParams.get("subject_id") === id);
     await settled(page);
-    const state = page.getByRole("row", { name: /^state\b/ });
-    expect(await state.textContent()).toContain("~ changed");
-    expect(await state.textContent()).toContain("draft");
-    expect(await state.textContent()).toContain("submitted");
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    const row = page.locator("tbody tr").first();
+    expect(await row.textContent()).toContain(action);
+    expect(await row.textContent()).toContain("publisher");
+    await row.getByRole("link", { name: /Event \d+/ }).click();
+    await expect.poll(h1).toMatch(new RegExp(`Event #\\d+: ${action.replace(".", "\\.")}`));
+    await settled(page);
+    if (action === "intent.submitted") {
+      const state = page.getByRole("row", { name: /^state\b/ });
+      expect(await state.textContent()).toContain("~ changed");
+      expect(await state.textContent()).toContain("draft");
+      expect(await state.textContent()).toContain("submitted");
+    } else {
+      const title = page.getByRole("row", { name: /^title\b/ });
+      expect(await title.textContent()).toContain("~ changed");
+      expect(await title.textContent()).toContain("edited (e2e)");
+    }
     await check(page, "27-ledger-event-diff");
   });
 });

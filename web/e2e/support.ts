@@ -146,3 +146,14 @@ export function focused(page: Page) {
 
 /** A unique suffix so reruns against the same database never collide. */
 export const RUN = Date.now().toString(36);
+
+/** After confirming a submit: the new state, or the problem code the server refused it with. */
+export async function submitOutcome(page: Page): Promise<{ state?: string; code?: string }> {
+  const badge = page.locator(".page-subtitle [data-state]");
+  const alert = page.locator('.alert-error[role="alert"][data-code]');
+  await expect
+    .poll(async () => (await alert.count()) > 0 || (await badge.getAttribute("data-state")) !== "draft", { timeout: 15_000 })
+    .toBe(true);
+  if ((await alert.count()) > 0) return { code: (await alert.first().getAttribute("data-code")) ?? "" };
+  return { state: (await badge.getAttribute("data-state")) ?? "" };
+}

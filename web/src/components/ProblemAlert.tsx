@@ -7,6 +7,8 @@ const HINTS: Record<string, string> = {
   "active-change-conflict": "Only one change per application may hold a ring at a time.",
   "invalid-transition": "The intent's current state does not allow this action.",
   "stale-etag": "Someone changed this since you opened it. Reload to see their change, then retry.",
+  "evidence-incomplete": "Submitting needs a sealed, complete evidence pack; close the gaps listed below first.",
+  "risk-not-assessed": "Submitting needs a current risk assessment of this intent.",
   "network-error": "",
 };
 

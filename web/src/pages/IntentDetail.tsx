@@ -10,7 +10,7 @@ import { ProblemAlert } from "../components/ProblemAlert";
 import { RingTrack } from "../components/RingTrack";
 import { StateBadge } from "../components/StateBadge";
 import { formatDateTime, formatNumber, humanize, stringList } from "../lib/format";
-import { ringNames, ringPlanOf, rollbackPlanOf } from "../lib/intents";
+import { ringNames, ringPlanOf, rollbackPlanOf, stateInfo } from "../lib/intents";
 import { canPublishTo } from "../lib/permissions";
 
 type Dialog = "submit" | "cancel" | null;
@@ -42,7 +42,7 @@ export function IntentDetail() {
   const submit = useMutation({
     onMutate: () => setNotice(null),
     mutationFn: (i: Intent) => api.intents.submit(i.id, i.etag),
-    onSuccess: (updated) => done(updated, "Submitted. The intent now waits for approval."),
+    onSuccess: (updated) => done(updated, `Submitted. The intent is now: ${stateInfo(updated.state).label}.`),
     onError: () => setDialog(null),
   });
   const cancel = useMutation({
