@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, jsProblems, launch, newPage, settled, signIn, signOut } from "./support";
+import { check, jsProblems, launch, newPage, settled, signIn, signOut, keepFailures } from "./support";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -9,6 +9,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
+keepFailures();
 
 describe("signing in and out", () => {
   it("shows the sign-in page and refuses a wrong password plainly", async () => {

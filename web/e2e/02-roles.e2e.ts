@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, type DemoUser, jsProblems, launch, newPage, settled, signIn } from "./support";
+import { check, type DemoUser, jsProblems, launch, newPage, settled, signIn, keepFailures } from "./support";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -9,6 +9,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
+keepFailures();
 
 interface Expect {
   roleLabel: string;

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, jsProblems, launch, newPage, RUN, settled, signIn, submitOutcome } from "./support";
+import { check, jsProblems, launch, newPage, RUN, settled, signIn, submitOutcome , keepFailures } from "./support";
 
 
 let browser: Browser;
@@ -11,6 +11,7 @@ beforeAll(async () => {
   ({ context, page } = await newPage(browser));
   await signIn(page, "publisher");
 });
+keepFailures(() => [page]);
 afterAll(async () => {
   await context?.close();
   await browser?.close();

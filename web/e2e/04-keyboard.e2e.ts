@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, focused, launch, newPage, PASSWORDS, RUN, settled, submitOutcome } from "./support";
+import { check, focused, launch, newPage, PASSWORDS, RUN, settled, submitOutcome , keepFailures } from "./support";
 
 let browser: Browser;
 let context: BrowserContext;
@@ -9,6 +9,7 @@ beforeAll(async () => {
   browser = await launch();
   ({ context, page } = await newPage(browser));
 });
+keepFailures(() => [page]);
 afterAll(async () => {
   await context?.close();
   await browser?.close();

@@ -165,6 +165,12 @@ try {
     stdio: ["ignore", fd, fd],
   });
   await waitReady(url, log);
+  // Warm every worker (imports, first queries) so the first test does not pay for a cold start.
+  await Promise.all(
+    Array.from({ length: 6 }, () =>
+      Promise.all([fetch(`${url}/`), fetch(`${url}/api/v1/auth/session/`)]).catch(() => undefined),
+    ),
+  );
   say(`fleetgate up on ${url}`);
   const vitest = spawn(
     join(web, "node_modules", ".bin", "vitest"),

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { beforeEach, expect } from "vitest";
 
 const web = dirname(dirname(fileURLToPath(import.meta.url)));
 export const RESULTS = join(web, "test-results");
@@ -38,6 +38,8 @@ export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
 
+const OPEN = new Set<Page>();
+
 export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     baseURL: BASE,
@@ -47,6 +49,8 @@ export async function newPage(browser: Browser): Promise<{ context: BrowserConte
   });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
+  OPEN.add(page);
+  page.on("close", () => OPEN.delete(page));
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
@@ -156,4 +160,21 @@ export async function submitOutcome(page: Page): Promise<{ state?: string; code?
     .toBe(true);
   if ((await alert.count()) > 0) return { code: (await alert.first().getAttribute("data-code")) ?? "" };
   return { state: (await badge.getAttribute("data-state")) ?? "" };
+}
+
+/**
+ * On a failed test, keep what the browser showed: a screenshot and the URL and page errors of
+ * every page `pages()` returns, as test-results/FAILED-<test>-<n>.png/.txt.
+ */
+export function keepFailures(pages: () => (Page | undefined)[] = () => [...OPEN]): void {
+  beforeEach((ctx) => {
+    ctx.onTestFailed(async () => {
+      const slug = ctx.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+      for (const [i, p] of pages().entries()) {
+        if (!p || p.isClosed()) continue;
+        await p.screenshot({ path: join(RESULTS, `FAILED-${slug}-${i}.png`), fullPage: true }).catch(() => undefined);
+        writeFileSync(join(RESULTS, `FAILED-${slug}-${i}.txt`), `${p.url()}\n${jsProblems(p).join("\n")}\n`);
+      }
+    });
+  });
 }

@@ -1,11 +1,13 @@
-import { NavLink, Outlet } from "react-router";
+import { NavLink, Outlet, useLocation } from "react-router";
 import { useSession, useUser } from "../auth/session";
 import { ROLE_LABELS } from "../lib/permissions";
 import { visibleNav } from "../nav";
+import { ErrorBoundary } from "./ErrorBoundary";
 
 export function Layout() {
   const user = useUser();
   const { signOut } = useSession();
+  const location = useLocation();
   const roles = [...new Set(user.roles.map((g) => ROLE_LABELS[g.role] ?? g.role))].join(", ");
   return (
     <div className="shell">
@@ -49,7 +51,9 @@ export function Layout() {
           ))}
         </nav>
         <main id="main" className="content" tabIndex={-1}>
-          <Outlet />
+          <ErrorBoundary key={location.pathname}>
+            <Outlet />
+          </ErrorBoundary>
         </main>
       </div>
     </div>

@@ -1,5 +1,5 @@
 import { render, screen, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ApiProblem } from "../api/problem";
 import { ProblemAlert } from "./ProblemAlert";
 import { RingTrack } from "./RingTrack";
@@ -100,5 +100,23 @@ describe("DataState", () => {
       </DataState>,
     );
     expect(screen.getByRole("status")).toHaveTextContent("No intent matches these filters.");
+  });
+});
+
+describe("ErrorBoundary", () => {
+  it("shows a message instead of a blank page when a screen throws", async () => {
+    const { ErrorBoundary } = await import("./ErrorBoundary");
+    const Broken = () => {
+      throw new Error("kaput");
+    };
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    render(
+      <ErrorBoundary>
+        <Broken />
+      </ErrorBoundary>,
+    );
+    expect(screen.getByRole("alert")).toHaveTextContent("This screen failed to display.");
+    expect(screen.getByRole("alert")).toHaveTextContent("kaput");
+    quiet.mockRestore();
   });
 });
