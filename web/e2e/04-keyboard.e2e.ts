@@ -50,19 +50,23 @@ describe("keyboard only", () => {
     await page.keyboard.type(PASSWORDS.publisher);
     await page.keyboard.press("Enter");
     await page.waitForURL((u) => u.pathname === "/");
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Dashboard");
     await settled(page);
 
     // From the page heading, back up into the main navigation and open Intents.
     await tabTo(/^Intents$/, { shift: true });
     await page.keyboard.press("Enter");
     await page.waitForURL((u) => u.pathname === "/intents");
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Intents");
     await settled(page);
     await tabTo(/^New intent$/);
     await page.keyboard.press("Enter");
     await page.waitForURL((u) => u.pathname === "/intents/new");
+    // The URL changes first; the new screen commits a moment later (a router transition).
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("New intent");
     await settled(page);
     // Focus moved to the new page's heading.
-    expect((await focused(page))?.tag).toBe("h1");
+    await expect.poll(async () => (await focused(page))?.tag).toBe("h1");
 
     await nextIs(/Back without saving/);
     await nextIs(/^Name/);
@@ -113,8 +117,10 @@ describe("keyboard only", () => {
     await check(page, "40-keyboard-intent-form");
     await page.keyboard.press("Enter");
     await page.waitForURL(/\/intents\/[0-9a-f-]{36}$/);
+    await expect
+      .poll(() => page.getByRole("heading", { level: 1 }).textContent())
+      .toBe("Zoom 6.2.11 for engineering (keyboard)");
     await settled(page);
-    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Zoom 6.2.11 for engineering (keyboard)");
     const lab = await page.locator('[data-ring="lab"]').textContent();
     expect(lab).toContain("6 devices");
   });
