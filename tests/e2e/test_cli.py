@@ -181,3 +181,21 @@ def test_seed_demo_is_idempotent(live_server: Any) -> None:
     second = run("seed-demo")
     assert second.exit_code == 0
     assert DeploymentIntent.objects.count() == intents
+
+
+def test_host_command_on_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FLEETGATE_DATA_DIR": str(tmp_path), "FLEETGATE_DATABASE_URL": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "fleetgate.cli.main", "token", "create", "--user", "x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "fleetgate migrate" in done.stderr

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import typer
+from django.db import DatabaseError
 from rich.console import Console
 from rich.markup import escape
 
@@ -47,6 +48,19 @@ def handles_errors(fn: F) -> F:
             err.print(f"[red]Error ({exc.code}): {escape(exc.detail)}[/red]", highlight=False)
             for issue in exc.errors:
                 err.print(escape(f"  - {issue.field}: {issue.message} [{issue.rule}]"), highlight=False)
+            raise typer.Exit(1) from None
+        except DatabaseError as exc:
+            from fleetgate.config import settings as cfg
+
+            where = cfg.database_url.split("@")[-1] if cfg.database_url else f"{cfg.data_dir}/fleetgate.sqlite3"
+            err.print(
+                escape(
+                    f"Database error at {where}: {exc}. Next: check FLEETGATE_DATA_DIR / "
+                    "FLEETGATE_DATABASE_URL point at your installation, and run `fleetgate migrate`."
+                ),
+                style="red",
+                highlight=False,
+            )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
