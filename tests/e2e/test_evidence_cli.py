@@ -153,3 +153,27 @@ def test_rule_names_survive_rich_markup() -> None:
     assert result.exit_code == 1
     assert "Bad [input]" in result.output
     assert "bom.json:$.components[0]: no [cyclonedx-1.6:enum]" in result.output
+
+
+def test_seal_by_intent_name_finds_the_only_artifact(live_server: Any) -> None:
+    ew = build()
+    ew.add_all()
+    ew.assess()
+    token = make_token(ew.world.users[Role.PACKAGING_ENGINEER])
+    sealed = run("evidence", "seal", ew.intent.name, server=live_server, token=token)
+    assert sealed.exit_code == 0, sealed.output
+    assert EvidencePack.objects.get().artifact_id == ew.artifact.pk
+    from fleetgate.catalog import services as catalog
+    from tests.factories import upload
+
+    catalog.register_artifact(
+        actor=ew.world.actors[Role.PACKAGING_ENGINEER],
+        version_id=ew.artifact.version_id,
+        platform="macos",
+        artifact_format="pkg",
+        filename="second.pkg",
+        upload=upload(b"another platform"),
+    )
+    ambiguous = run("evidence", "seal", ew.intent.name, server=live_server, token=token)
+    assert ambiguous.exit_code == 1
+    assert "name the one to seal" in ambiguous.output

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from fleetgate.cli.client import Client
+from fleetgate.cli.client import ApiError, Client
 from fleetgate.cli.common import SERVER_OPT, TOKEN_OPT, console, err, handles_errors, print_json
+from fleetgate.cli.intents import resolve_intent
 
 evidence_app = typer.Typer(help="Evidence: attach, seal, download and verify packs.", no_args_is_help=True)
 KINDS = "sbom, vulnerability_scan, malware_scan, signature, provenance, install_facts, rollback_plan, test_evidence"
@@ -56,19 +58,39 @@ def list_items(
 @evidence_app.command("seal")
 @handles_errors
 def seal(
-    intent: str = typer.Argument(..., help="intent id"),
-    artifact: str = typer.Argument(..., help="artifact id"),
+    intent: str = typer.Argument(..., help="intent name or id"),
+    artifact: str | None = typer.Argument(None, help="artifact id (needed only when the version has several)"),
     output: Path | None = typer.Option(None, "--output", "-o", help="Also download the sealed JSON here"),
     server: str | None = SERVER_OPT,
     token: str | None = TOKEN_OPT,
 ) -> None:
     """Seal the next pack version, or list every completeness gap."""
     client = Client(server, token)
-    pack = client.post("/api/v1/evidence-packs/", {"intent": intent, "artifact": artifact})
+    row = resolve_intent(client, intent)
+    artifact = artifact or _only_artifact(client, row)
+    pack = client.post("/api/v1/evidence-packs/", {"intent": row["id"], "artifact": artifact})
     console.print(f"Sealed pack {pack['id']} v{pack['version']} sha256 {pack['sha256']} (key {pack['key_id']})")
     if output:
         output.write_bytes(client.request("GET", f"/api/v1/evidence-packs/{pack['id']}/download/").content)
         console.print(f"Wrote {output}")
+
+
+def _only_artifact(client: Client, intent: dict[str, Any]) -> str:
+    versions = client.get("/api/v1/versions/", application=intent["application"], version=intent["version"])
+    artifacts = [a for v in versions["results"] for a in v["artifacts"]]
+    if len(artifacts) != 1:
+        listed = ", ".join(f"{a['id']} ({a['platform']} {a['format']})" for a in artifacts) or "none"
+        raise ApiError(
+            0,
+            {
+                "code": "artifact-required",
+                "detail": (
+                    f"{intent['application_name']} {intent['version']} has {len(artifacts)} artifacts ({listed}); "
+                    "name the one to seal as the second argument."
+                ),
+            },
+        )
+    return str(artifacts[0]["id"])
 
 
 @evidence_app.command("download")
