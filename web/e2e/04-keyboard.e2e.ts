@@ -74,9 +74,12 @@ describe("keyboard only", () => {
     await nextIs(/^Title$/);
     await page.keyboard.type("Zoom 6.2.11 for engineering (keyboard)");
     await nextIs(/^Application$/);
+    await expect.poll(() => page.locator("#f-application option", { hasText: "Zoom Workplace" }).count()).toBe(1);
     await page.keyboard.type("Zoom");
     await expect.poll(() => page.locator("#f-application option:checked").textContent()).toContain("Zoom Workplace");
     await nextIs(/^Version$/);
+    // The application's versions load after it is chosen; a person waits for them too.
+    await expect.poll(() => page.locator('#f-version option[value="6.2.11"]').count()).toBe(1);
     await page.keyboard.press("ArrowDown");
     await expect.poll(() => page.locator("#f-version").inputValue()).toBe("6.2.11");
     await nextIs(/^Change reason$/);
