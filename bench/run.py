@@ -47,7 +47,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, help="seconds per stage (default 180, 20 with --quick)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
-    parser.add_argument("--keep-alive", type=int, default=2, help="gunicorn keep-alive seconds (its default: 2)")
+    parser.add_argument("--keep-alive", type=int, default=75, help="gunicorn keep-alive seconds (as `fleetgate up`)")
     parser.add_argument("--stages", default="100,1000", help="users per stage, comma separated")
     parser.add_argument("--strict", action="store_true", help="exit 3 when a target is missed")
     args = parser.parse_args()
