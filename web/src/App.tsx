@@ -5,7 +5,12 @@ import { RequireAuth, SessionProvider } from "./auth/session";
 import { Layout } from "./components/Layout";
 import { ApplicationDetail } from "./pages/ApplicationDetail";
 import { Applications } from "./pages/Applications";
+import { CabQueue } from "./pages/CabQueue";
+import { CabReview } from "./pages/CabReview";
+import { Components } from "./pages/Components";
+import { ConnectorDetail, Connectors } from "./pages/Connectors";
 import { Dashboard } from "./pages/Dashboard";
+import { Exceptions } from "./pages/Exceptions";
 import { IntentDetail } from "./pages/IntentDetail";
 import { IntentForm } from "./pages/IntentForm";
 import { Intents } from "./pages/Intents";
@@ -52,6 +57,12 @@ export function AppRoutes() {
         <Route path="intents/:id/edit" element={<IntentForm key="edit" />} />
         <Route path="ledger" element={<Ledger />} />
         <Route path="ledger/:sequence" element={<LedgerEvent />} />
+        <Route path="cab" element={<CabQueue />} />
+        <Route path="cab/:id" element={<CabReview />} />
+        <Route path="exceptions" element={<Exceptions />} />
+        <Route path="components" element={<Components />} />
+        <Route path="connectors" element={<Connectors />} />
+        <Route path="connectors/:id" element={<ConnectorDetail />} />
         <Route path="settings/*" element={<Settings />} />
         <Route path="*" element={<NotFound />} />
       </Route>

@@ -4,7 +4,7 @@
  * layout picks them up; a section with no visible item is not shown.
  */
 import type { Me } from "./api/client";
-import { isPlatformAdmin } from "./lib/permissions";
+import { hasRole, isPlatformAdmin } from "./lib/permissions";
 
 export interface NavItem {
   to: string;
@@ -22,9 +22,31 @@ export interface NavSection {
 export const NAV: NavSection[] = [
   { label: "Overview", items: [{ to: "/", label: "Dashboard", end: true }] },
   { label: "Catalog", items: [{ to: "/applications", label: "Applications" }] },
-  { label: "Change", items: [{ to: "/intents", label: "Intents" }] },
-  { label: "Operations", items: [] },
-  { label: "Evidence", items: [{ to: "/ledger", label: "Ledger" }] },
+  {
+    label: "Change",
+    items: [
+      { to: "/intents", label: "Intents" },
+      { to: "/cab", label: "CAB queue" },
+      { to: "/exceptions", label: "Exceptions" },
+    ],
+  },
+  {
+    label: "Operations",
+    items: [
+      {
+        to: "/connectors",
+        label: "Connectors",
+        visible: (u) => hasRole(u, "platform_admin", "endpoint_ops", "auditor", "security_reviewer"),
+      },
+    ],
+  },
+  {
+    label: "Evidence",
+    items: [
+      { to: "/ledger", label: "Ledger" },
+      { to: "/components", label: "Components" },
+    ],
+  },
   { label: "Administration", items: [{ to: "/settings", label: "Settings", visible: isPlatformAdmin }] },
 ];
 

@@ -33,6 +33,22 @@ export type Token = Schemas["Token"];
 export type TokenCreated = Schemas["TokenCreated"];
 export type Dashboard = Schemas["Dashboard"];
 export type RingPolicy = Schemas["RingPolicy"];
+export type CabRequest = Schemas["CabRequest"];
+export type CabDecision = Schemas["Decision"];
+export type CabReview = Schemas["Review"];
+export type Conditions = NonNullable<Schemas["ConditionalRequest"]["conditions"]>;
+export type RiskAssessment = Schemas["Assessment"];
+export type EvidencePack = Schemas["Pack"];
+export type PackVerifyReport = Schemas["VerifyReport"];
+export type SbomComponent = Schemas["Component"];
+export type PolicyException = Schemas["Exception"];
+export type ExceptionWrite = Schemas["ExceptionWriteRequest"];
+export type BreakGlass = Schemas["BreakGlass"];
+export type Connector = Schemas["Connector"];
+export type CheckResult = Schemas["CheckResult"];
+export type CabQuery = NonNullable<operations["cab_requests_list"]["parameters"]["query"]>;
+export type ComponentQuery = NonNullable<operations["components_list"]["parameters"]["query"]>;
+export type ExceptionQuery = NonNullable<operations["exceptions_list"]["parameters"]["query"]>;
 export type Page<T> = { next?: string | null; previous?: string | null; results: T[] };
 
 export type ApplicationQuery = NonNullable<operations["applications_list"]["parameters"]["query"]>;
@@ -178,6 +194,62 @@ export function createApi(options: ApiOptions) {
         (await call(client.GET("/api/v1/ledger/export/", { parseAs: "blob" }))) as unknown as Blob,
     },
 
+    evidencePacks: {
+      list: (query: NonNullable<operations["evidence_packs_list"]["parameters"]["query"]> = {}) =>
+        call(client.GET("/api/v1/evidence-packs/", { params: { query: compact(query) } })),
+      /** The sealed JSON document ({ body, seal }), as auditors download it. */
+      download: (id: string) =>
+        call(client.GET("/api/v1/evidence-packs/{id}/download/", { params: { path: { id } } })),
+      /** The sealed bytes exactly as the server holds them, to save to a file. */
+      downloadBlob: async (id: string): Promise<Blob> =>
+        (await call(
+          client.GET("/api/v1/evidence-packs/{id}/download/", { params: { path: { id } }, parseAs: "blob" }),
+        )) as unknown as Blob,
+      verify: (id: string) => call(client.POST("/api/v1/evidence-packs/{id}/verify/", { params: { path: { id } } })),
+    },
+    components: {
+      list: (query: ComponentQuery = {}) => call(client.GET("/api/v1/components/", { params: { query: compact(query) } })),
+    },
+    riskAssessments: {
+      list: (query: NonNullable<operations["risk_assessments_list"]["parameters"]["query"]> = {}) =>
+        call(client.GET("/api/v1/risk-assessments/", { params: { query: compact(query) } })),
+    },
+    cab: {
+      list: (query: CabQuery = {}) => call(client.GET("/api/v1/cab-requests/", { params: { query: compact(query) } })),
+      review: (id: string) => call(client.GET("/api/v1/cab-requests/{id}/review/", { params: { path: { id } } })),
+      approve: (id: string, body: Schemas["ApproveRequest"]) =>
+        call(client.POST("/api/v1/cab-requests/{id}/approve/", { params: { path: { id } }, body })),
+      reject: (id: string, reason: string) =>
+        call(client.POST("/api/v1/cab-requests/{id}/reject/", { params: { path: { id } }, body: { reason } })),
+      conditional: (id: string, body: Schemas["ConditionalRequest"]) =>
+        call(client.POST("/api/v1/cab-requests/{id}/conditional/", { params: { path: { id } }, body })),
+      revoke: (decisionId: string, reason: string) =>
+        call(client.POST("/api/v1/cab-decisions/{id}/revoke/", { params: { path: { id: decisionId } }, body: { reason } })),
+    },
+    exceptions: {
+      list: (query: ExceptionQuery = {}) => call(client.GET("/api/v1/exceptions/", { params: { query: compact(query) } })),
+      create: (body: ExceptionWrite) => call(client.POST("/api/v1/exceptions/", { body })),
+      approve: (id: string, reason: string) =>
+        call(client.POST("/api/v1/exceptions/{id}/approve/", { params: { path: { id } }, body: { reason } })),
+      reject: (id: string, reason: string) =>
+        call(client.POST("/api/v1/exceptions/{id}/reject/", { params: { path: { id } }, body: { reason } })),
+      extend: (id: string, days: number, reason: string) =>
+        call(client.POST("/api/v1/exceptions/{id}/extend/", { params: { path: { id } }, body: { days, reason } })),
+    },
+    breakGlass: {
+      list: () => call(client.GET("/api/v1/break-glass/")),
+      create: (body: Schemas["BreakGlassWriteRequest"]) => call(client.POST("/api/v1/break-glass/", { body })),
+      confirm: (id: string) => call(client.POST("/api/v1/break-glass/{id}/confirm/", { params: { path: { id } } })),
+      review: (id: string, notes: string) =>
+        call(client.POST("/api/v1/break-glass/{id}/review/", { params: { path: { id } }, body: { notes } })),
+    },
+    connectors: {
+      /** Unpaged on the server. */
+      list: () => call(client.GET("/api/v1/connectors/")),
+      get: (id: string) => call(client.GET("/api/v1/connectors/{id}/", { params: { path: { id } } })),
+      check: (id: string) =>
+        call(client.POST("/api/v1/connectors/{id}/check/", { params: { path: { id } }, body: {} })),
+    },
     users: {
       list: () => call(client.GET("/api/v1/users/")),
       create: (body: Schemas["UserCreateRequest"]) => call(client.POST("/api/v1/users/", { body })),

@@ -7,6 +7,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
+import { IntentGovernance } from "../components/IntentGovernance";
 import { RingTrack } from "../components/RingTrack";
 import { StateBadge } from "../components/StateBadge";
 import { formatDateTime, formatNumber, humanize, stringList } from "../lib/format";
@@ -165,6 +166,7 @@ export function IntentDetail() {
                 </dl>
               </section>
             </div>
+            <IntentGovernance intentId={i.id} />
             <section aria-labelledby="history-h">
               <h2 id="history-h">State history</h2>
               <DataState query={history} label="the history" isEmpty={(history.data ?? []).length === 0} empty="No event recorded yet.">

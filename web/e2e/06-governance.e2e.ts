@@ -1,0 +1,270 @@
+/**
+ * Evidence, risk, CAB, exceptions and connectors screens, against the seeded demo: the falcon
+ * intent awaits CAB (privileged tooling), 7-Zip is approved without CAB, the Firefox artifact has
+ * a pending vulnerability exception. The server runs without simulators, so no connector exists.
+ */
+import { readFileSync } from "node:fs";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { check, type DemoUser, jsProblems, keepFailures, launch, newPage, settled, signIn } from "./support";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+keepFailures();
+
+async function as(user: DemoUser, body: (page: Page, context: BrowserContext) => Promise<void>) {
+  const { page, context } = await newPage(browser);
+  try {
+    await signIn(page, user);
+    await settled(page);
+    await body(page, context);
+    expect(jsProblems(page)).toEqual([]);
+  } finally {
+    await context.close();
+  }
+}
+
+const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
+const nav = (page: Page, name: string) =>
+  page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
+
+async function openFalconReview(page: Page): Promise<string> {
+  await nav(page, "CAB queue").click();
+  await expect.poll(() => h1(page)).toBe("CAB queue");
+  await page.getByRole("link", { name: "All requests" }).click();
+  await settled(page);
+  await page.getByRole("link", { name: /CrowdStrike Falcon Sensor 7\.18\.0/ }).click();
+  await expect.poll(() => h1(page)).toBe("CAB review: CrowdStrike Falcon Sensor 7.18.0");
+  await settled(page);
+  return page.url();
+}
+
+/** Give (or take back) packager's CAB Approver role through Settings, as a Platform Admin would. */
+async function setPackagerCab(grant: boolean) {
+  await as("admin", async (page) => {
+    await page.goto("/settings/users");
+    await settled(page);
+    await page.getByRole("button", { name: "Edit roles of packager" }).click();
+    const editor = page.getByRole("region", { name: "Roles and scopes of packager" });
+    if (grant) {
+      await editor.getByRole("button", { name: "Add a role" }).click();
+      await editor.getByLabel("Role 2").selectOption("cab_approver");
+    } else {
+      await editor.getByRole("button", { name: "Remove role 2" }).click();
+    }
+    await editor.getByRole("button", { name: "Save roles" }).click();
+    const row = page.getByRole("row", { name: /packager/ }).first();
+    if (grant) await expect.poll(() => row.textContent()).toContain("CAB Approver");
+    else await expect.poll(() => row.textContent()).not.toContain("CAB Approver");
+  });
+}
+
+describe("CAB", () => {
+  it("queue and review; barred people are told why; a CAB approver approves", async () => {
+    // Without the CAB Approver role there is nothing to decide with.
+    await as("packager", async (page) => {
+      await openFalconReview(page);
+      expect(await page.getByRole("button", { name: "Approve…" }).count()).toBe(0);
+    });
+
+    // With the role, the packager of the artifact is still barred: separation of duties.
+    await setPackagerCab(true);
+    try {
+      await as("packager", async (page) => {
+        await openFalconReview(page);
+        await page.getByRole("button", { name: "Approve…" }).click();
+        const dialog = page.getByRole("dialog");
+        await dialog.getByRole("button", { name: "Approve", exact: true }).click();
+        const alert = dialog.locator('[role="alert"][data-code="separation-of-duties"]');
+        await expect.poll(() => alert.count()).toBe(1);
+        expect(await alert.textContent()).toContain("Separation of duties: you may not decide this request");
+        expect(await dialog.getByTestId("refusal-detail").textContent()).toContain("you packaged the artifact");
+        expect(await dialog.getByTestId("refusal-rule").textContent()).toBe("conflict-of-interest");
+        await check(page, "90-cab-separation-of-duties");
+        await dialog.getByRole("button", { name: "Go back" }).click();
+      });
+    } finally {
+      await setPackagerCab(false);
+    }
+
+    await as("cab", async (page) => {
+      await nav(page, "CAB queue").click();
+      await expect.poll(() => h1(page)).toBe("CAB queue");
+      await settled(page);
+      // Pending for me: the falcon request.
+      await expect.poll(() => page.locator("tbody").textContent()).toContain("falcon-7-18-sales");
+      expect(await page.locator("tbody").textContent()).toContain("0 of 3 approvals");
+      await check(page, "91-cab-queue-pending");
+      await page.getByRole("link", { name: /CrowdStrike Falcon Sensor 7\.18\.0/ }).click();
+      await expect.poll(() => h1(page)).toBe("CAB review: CrowdStrike Falcon Sensor 7.18.0");
+      await settled(page);
+      // Evidence summary, risk breakdown, scope, diff, decisions.
+      expect(await page.getByTestId("risk-score").textContent()).toBe("30");
+      expect(await page.getByTestId("risk-breakdown").textContent()).toContain("privileged tooling always needs CAB");
+      expect(await page.locator('[data-section="signature"] [data-badge="verified"]').count()).toBe(1);
+      expect(await page.locator('[data-section="sbom"] [data-badge="declared"]').count()).toBe(1);
+      expect(await page.locator('[data-factor="blast_radius"] [data-badge="derived"]').count()).toBe(1);
+      expect(await page.locator('[data-factor="privilege_impact"] [data-badge="declared"]').count()).toBe(1);
+      expect(await page.getByTestId("quorum").textContent()).toContain("0 of 3 approvals");
+      expect(await page.getByText("No previously approved change of this application").count()).toBe(1);
+      await check(page, "92-cab-review");
+
+      // Reject needs a reason (said inline, nothing sent).
+      await page.getByRole("button", { name: "Reject…" }).click();
+      let dialog = page.getByRole("dialog");
+      await dialog.getByRole("button", { name: "Reject", exact: true }).click();
+      await expect.poll(() => dialog.locator(".field-error").textContent()).toContain("A rejection needs a reason");
+      await dialog.getByRole("button", { name: "Go back" }).click();
+
+      // A condition laxer than policy: the 400 sits next to its field.
+      await page.getByRole("button", { name: "Approve with conditions…" }).click();
+      dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Minimum soak (hours)").fill("1");
+      await dialog.getByRole("button", { name: "Approve with conditions" }).click();
+      const soakError = dialog.locator("#f-conditions-min_soak_hours-error");
+      await expect.poll(() => soakError.count()).toBe(1);
+      expect(await soakError.textContent()).toContain("Must exceed the policy soak");
+      expect(await dialog.getByLabel("Minimum soak (hours)").getAttribute("aria-invalid")).toBe("true");
+      await check(page, "93-cab-conditional-field-error");
+      await dialog.getByRole("button", { name: "Go back" }).click();
+
+      // Approve: one of three approvals.
+      await page.getByRole("button", { name: "Approve…" }).click();
+      dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Reason (optional)").fill("Lab and Ring 0 clean; vendor-supported line.");
+      await dialog.getByRole("button", { name: "Approve", exact: true }).click();
+      await expect.poll(() => page.getByRole("status").filter({ hasText: "Approved. The request is now Open (1 of 3 approvals)." }).count()).toBe(1);
+      await expect.poll(() => page.getByTestId("quorum").textContent()).toContain("1 of 3 approvals");
+      expect(await page.getByRole("table", { name: "Decisions" }).textContent()).toContain("cab");
+      await check(page, "94-cab-review-approved-once");
+
+      // Deciding twice is refused by the server and said plainly (one person counts once).
+      await page.getByRole("button", { name: "Approve…" }).click();
+      dialog = page.getByRole("dialog");
+      await dialog.getByRole("button", { name: "Approve", exact: true }).click();
+      await expect.poll(() => dialog.locator('[role="alert"]').count()).toBe(1);
+      expect(await dialog.getByTestId("refusal-detail").textContent()).not.toBe("");
+      await dialog.getByRole("button", { name: "Go back" }).click();
+    });
+  });
+});
+
+describe("evidence and risk", () => {
+  it("shows the risk breakdown and the sealed pack with verified/declared badges; verifies and downloads it", async () => {
+    await as("auditor", async (page) => {
+      await page.goto("/intents?q=7zip-24-9-engineering");
+      await settled(page);
+      await page.getByRole("link", { name: /7-Zip 24.9.0 to engineering/ }).click();
+      await expect.poll(() => h1(page)).toContain("7-Zip");
+      await settled(page);
+      const risk = page.getByTestId("risk-breakdown");
+      expect(await risk.textContent()).toContain("CAB not required");
+      expect(await risk.locator('[data-badge="derived"]').count()).toBeGreaterThan(0);
+      expect(await risk.locator('[data-badge="declared"]').count()).toBeGreaterThan(0);
+      expect(await page.locator('[data-section="signature"] [data-badge="verified"]').count()).toBe(1);
+      expect(await page.locator('[data-section="install_facts"] [data-badge="declared"]').count()).toBe(1);
+      expect(await page.locator('[data-section="vulnerability_scan"]').textContent()).toMatch(/Critical: 0/);
+      expect(await page.getByTestId("pack-gaps").textContent()).toContain("No gaps");
+      await check(page, "95-intent-evidence-and-risk");
+
+      await page.getByRole("button", { name: "Verify pack" }).click();
+      const result = page.locator(".pack-verify-result");
+      await expect.poll(() => result.getAttribute("data-ok")).toBe("true");
+      expect(await result.locator('[data-check="seal-signature"]').getAttribute("data-ok")).toBe("true");
+      expect(await result.locator("[data-check]").count()).toBeGreaterThan(3);
+
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "Download sealed JSON" }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe("evidence-pack-7zip-24-9-engineering-v1.json");
+      const sealed = JSON.parse(readFileSync(await download.path(), "utf8")) as { seal?: { sha256?: string } };
+      expect(sealed.seal?.sha256).toMatch(/^[0-9a-f]{64}$/);
+      await check(page, "96-intent-evidence-verified");
+    });
+  });
+
+  it("finds the artifacts that contain a component", async () => {
+    await as("security", async (page) => {
+      await nav(page, "Components").click();
+      await expect.poll(() => h1(page)).toBe("Components");
+      await page.getByLabel("Component name").fill("zlib");
+      await page.getByLabel("Version").fill("1.3.1");
+      await page.getByRole("button", { name: "Search" }).click();
+      await page.waitForURL(/name=zlib/);
+      await settled(page);
+      await expect.poll(() => page.locator("tbody tr").count()).toBeGreaterThan(1);
+      expect(await page.locator("tbody").textContent()).toContain("CrowdStrike Falcon Sensor");
+      await check(page, "97-components");
+      await page.getByLabel("Component name").fill("no-such-component");
+      await page.getByRole("button", { name: "Search" }).click();
+      await settled(page);
+      await expect.poll(() => page.getByText("No artifact contains this component.").count()).toBe(1);
+    });
+  });
+});
+
+describe("exceptions", () => {
+  it("a Security Reviewer sees the pending exception and approves it", async () => {
+    await as("security", async (page) => {
+      await nav(page, "Exceptions").click();
+      await expect.poll(() => h1(page)).toBe("Exceptions");
+      await settled(page);
+      const row = page.locator('tr[data-exception="CVE-2026-31337"]');
+      await expect.poll(() => row.count()).toBe(1);
+      expect(await row.textContent()).toContain("Requested");
+      expect(await row.textContent()).toContain("publisher");
+      await check(page, "98-exceptions");
+      await row.getByRole("button", { name: "Approve CVE-2026-31337…" }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Reason (optional)").fill("Plugin blocked fleet-wide; EDR rule in place.");
+      await dialog.getByRole("button", { name: "Approve exception" }).click();
+      await expect.poll(() => row.textContent()).toContain("Approved");
+      expect(await page.getByRole("status").filter({ hasText: "Approved the vulnerability exception" }).count()).toBe(1);
+      await check(page, "99-exceptions-approved");
+    });
+  });
+
+  it("a Packaging Engineer's request with bad fields is answered inline", async () => {
+    await as("packager", async (page) => {
+      await page.goto("/exceptions");
+      await settled(page);
+      await page.getByLabel("Subject (finding id, gate or scope)").fill("CVE-2026-0001");
+      await page.getByLabel("Justification").fill("Fixed upstream in the next minor; not reachable in our build.");
+      await page.getByLabel("Compensating controls").fill("Feature disabled by policy; EDR watches the path.");
+      await page.getByLabel("Owner (username)").fill("publisher");
+      await page.getByLabel("Expires in (days, at most 90)").fill("120");
+      await page.getByRole("button", { name: "Request exception" }).click();
+      await expect.poll(() => page.locator("#f-expires_in_days-error").count()).toBe(1);
+      expect(await page.locator("#f-artifact-error").textContent()).toContain("artifact");
+      await check(page, "9a-exceptions-request-invalid");
+    });
+  });
+});
+
+describe("connectors", () => {
+  it("lists the connectors (none without simulators) and checks one when present", async () => {
+    await as("admin", async (page) => {
+      await nav(page, "Connectors").click();
+      await expect.poll(() => h1(page)).toBe("Connectors");
+      await settled(page);
+      const rows = await page.locator("tbody tr").count();
+      if (rows === 0) {
+        expect(await page.getByText("No connector is configured.", { exact: false }).count()).toBe(1);
+        await check(page, "9b-connectors-empty");
+        return;
+      }
+      await check(page, "9b-connectors");
+      await page.locator("tbody tr a").first().click();
+      await settled(page);
+      await page.getByRole("button", { name: "Check connection" }).click();
+      await expect.poll(() => page.locator(".check-result").count(), { timeout: 30_000 }).toBe(1);
+      await check(page, "9c-connector-checked");
+    });
+  });
+});
