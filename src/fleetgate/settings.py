@@ -8,6 +8,7 @@ import dj_database_url
 
 from fleetgate.config import settings as cfg
 from fleetgate.core import logs
+from fleetgate.intents.states import State as IntentState
 from fleetgate.worker.queue import huey_settings
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -148,6 +149,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "PlatformEnum": "fleetgate.catalog.models.Platform",
+        "RoleGrantRoleEnum": "fleetgate.core.roles.Role",
+        "IntentStateEnum": [(s.value, s.value) for s in IntentState],
         "EvidenceKindEnum": "fleetgate.evidence.documents.Kind",
         "CabDecisionKindEnum": "fleetgate.approvals.models.DecisionKind",
         "ExceptionKindEnum": "fleetgate.approvals.models.ExceptionKind",

@@ -112,3 +112,19 @@ def test_login_attempts_are_throttled(world: World, monkeypatch: Any) -> None:
     ]
     assert codes == [401, 401, 429]
     cache.clear()
+
+
+def test_allowed_actions_follow_the_requesting_user(world: World) -> None:
+    from tests.api.base import client_for
+    from tests.factories import make_user
+
+    intent = world.intent()
+    url = f"/api/v1/intents/{intent.pk}/"
+    assert client_for(world.users[Role.PUBLISHER]).get(url).json()["allowed_actions"] == ["update", "submit", "cancel"]
+    assert client_for(world.users[Role.AUDITOR]).get(url).json()["allowed_actions"] == []
+    outsider = make_user(Role.PUBLISHER, business_units=["hr"])
+    assert client_for(outsider).get(url).json()["allowed_actions"] == []
+    listed = client_for(world.users[Role.PUBLISHER]).get("/api/v1/intents/").json()["results"]
+    assert listed[0]["allowed_actions"] == ["update", "submit", "cancel"]
+    history = client_for(world.users[Role.AUDITOR]).get(f"{url}history/").json()
+    assert [e["action"] for e in history] == ["intent.created"]

@@ -7,7 +7,7 @@ from typing import Any
 import django_filters
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -23,6 +23,8 @@ from fleetgate.core.errors import FieldIssue, ValidationFailed
 
 
 class LedgerEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    actor_roles = serializers.ListField(child=serializers.CharField())
+
     class Meta:
         model = LedgerEvent
         fields = [
@@ -90,7 +92,11 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceVi
         permissions.require(self.actor, "ledger.verify")
         return Response(verify_chain().as_dict())
 
-    @extend_schema(responses={(200, "application/jsonl"): OpenApiTypes.STR}, filters=False)
+    @extend_schema(
+        responses={(200, "application/jsonl"): OpenApiTypes.STR},
+        filters=False,
+        parameters=[OpenApiParameter("after_sequence", int, description="Only events after this sequence")],
+    )
     @action(detail=False, methods=["get"])
     def export(self, request: Request) -> StreamingHttpResponse:
         permissions.require(self.actor, "ledger.export")

@@ -29,6 +29,8 @@ from fleetgate.core.errors import ValidationFailed
 
 
 class ApplicationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    platforms = serializers.ListField(child=serializers.ChoiceField(choices=Platform.choices))
+    business_units = serializers.ListField(child=serializers.CharField())
     version_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import authenticate, login, logout
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -28,6 +28,12 @@ class RoleGrantSerializer(StrictSerializer):
     business_units = serializers.ListField(child=serializers.CharField(max_length=64), default=["*"])
 
 
+class RoleGrantReadSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    role = serializers.ChoiceField(choices=Role.choices)
+    boundary = serializers.CharField()
+    business_units = serializers.ListField(child=serializers.CharField())
+
+
 class UserSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)
@@ -35,6 +41,7 @@ class UserSerializer(serializers.Serializer):  # type: ignore[type-arg]
     is_active = serializers.BooleanField(read_only=True)
     roles = serializers.SerializerMethodField()
 
+    @extend_schema_field(RoleGrantReadSerializer(many=True))
     def get_roles(self, user: Any) -> list[dict[str, Any]]:
         return [b.as_dict() for b in user.role_bindings.all()]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import django_filters
 from django.db.models import QuerySet
@@ -23,7 +23,7 @@ from fleetgate.core.fsm import allowed_actions
 from fleetgate.core.roles import SiteClass
 from fleetgate.intents import dashboard, queries, services
 from fleetgate.intents.models import DeploymentIntent, RingPolicy
-from fleetgate.intents.states import TRANSITIONS, State
+from fleetgate.intents.states import EDITABLE_STATES, TRANSITIONS, State
 
 IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read")
 
@@ -70,14 +70,35 @@ class CancelSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
+class RingStepReadSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    ring = serializers.CharField()
+    target_group = serializers.CharField()
+    device_count = serializers.IntegerField()
+    not_before = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class RollbackPlanReadSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    strategy = serializers.CharField()
+    rollback_version = serializers.CharField(required=False, allow_null=True)
+
+
+# What a person can ask for on an intent; the rest of the lifecycle is driven by CAB and the engine.
+PERSONAL_ACTIONS = ("update", "submit", "cancel")
+
+
 class IntentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    target_site_classes = serializers.ListField(child=serializers.ChoiceField(choices=SiteClass.choices))
+    ring_plan = RingStepReadSerializer(many=True)
+    rollback_plan = RollbackPlanReadSerializer()
     application_name = serializers.CharField(source="application.name", read_only=True)
     version = serializers.CharField(source="version.version", read_only=True)
     publisher = serializers.CharField(source="publisher.username", read_only=True)
     ring_policy = serializers.CharField(source="ring_policy.version", read_only=True)
     etag = serializers.CharField(read_only=True)
     target_devices = serializers.IntegerField(read_only=True)
-    allowed_actions = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="What the requesting user may do now: the lifecycle's next steps, filtered by their roles and scope."
+    )
 
     class Meta:
         model = DeploymentIntent
@@ -106,9 +127,16 @@ class IntentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "submitted_at",
         ]
 
-    def get_allowed_actions(self, intent: DeploymentIntent) -> list[str]:
-        actions = allowed_actions(TRANSITIONS, State(intent.state))
-        return (["update", *actions]) if intent.state == State.DRAFT else actions
+    def get_allowed_actions(self, intent: DeploymentIntent) -> list[Literal["update", "submit", "cancel"]]:
+        lifecycle = allowed_actions(TRANSITIONS, State(intent.state))
+        if intent.state in EDITABLE_STATES:
+            lifecycle = ["update", *lifecycle]
+        actor = self.context.get("actor")
+        return [
+            a  # type: ignore[misc]
+            for a in PERSONAL_ACTIONS
+            if a in lifecycle and actor is not None and permissions.can(actor, f"intent.{a}", intent)
+        ]
 
 
 class RingPolicySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -146,7 +174,13 @@ class IntentViewSet(mixins.ListModelMixin, ResourceViewSet):
         return queries.intents()
 
     def _respond(self, intent: DeploymentIntent, code: int = status.HTTP_200_OK) -> Response:
-        return Response(IntentSerializer(intent).data, status=code, headers={"ETag": intent.etag})
+        data = IntentSerializer(intent, context={"actor": self.actor}).data
+        return Response(data, status=code, headers={"ETag": intent.etag})
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        if getattr(self, "swagger_fake_view", False):
+            return super().get_serializer_context()
+        return {**super().get_serializer_context(), "actor": self.actor}
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._respond(self.get_object())
@@ -198,8 +232,8 @@ class IntentViewSet(mixins.ListModelMixin, ResourceViewSet):
         )
         return self._respond(intent)
 
-    @extend_schema(responses=LedgerEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=LedgerEventSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str) -> Response:
         intent = self.get_object()
         events = ledger.for_subject("intent", intent.pk)
@@ -223,9 +257,9 @@ class IntentBriefSerializer(serializers.Serializer):  # type: ignore[type-arg]
     title = serializers.CharField()
     application_name = serializers.CharField()
     version = serializers.CharField()
-    state = serializers.CharField()
+    state = serializers.ChoiceField(choices=[(st.value, st.value) for st in State])
     rings = serializers.ListField(child=serializers.CharField())
-    action = serializers.CharField(required=False)
+    action = serializers.ChoiceField(choices=[("submit", "submit"), ("review", "review")], required=False)
 
 
 class RecentEventSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -1244,10 +1244,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `submit` - submit
+         *     * `review` - review
+         * @enum {string}
+         */
+        ActionEnum: "submit" | "review";
         /** @description Refuses unknown fields, reported together with every other field error. */
         ActiveRequest: {
             active: boolean;
         };
+        /** @enum {string} */
+        AllowedActionsEnum: "update" | "submit" | "cancel";
         Application: {
             /** Format: uuid */
             readonly id: string;
@@ -1255,9 +1263,9 @@ export interface components {
             vendor: string;
             category: components["schemas"]["CategoryEnum"];
             support_tier?: components["schemas"]["SupportTierEnum"];
-            platforms?: unknown;
+            platforms: components["schemas"]["PlatformEnum"][];
             boundary: string;
-            business_units?: unknown;
+            business_units: string[];
             privileged_tooling?: boolean;
             /** @default 0 */
             readonly version_count: number;
@@ -1817,9 +1825,9 @@ export interface components {
             readonly version: string;
             target_boundary: string;
             target_business_unit: string;
-            target_site_classes?: unknown;
-            ring_plan?: unknown;
-            rollback_plan?: unknown;
+            target_site_classes: components["schemas"]["TargetSiteClassesEnum"][];
+            ring_plan: components["schemas"]["RingStepRead"][];
+            rollback_plan: components["schemas"]["RollbackPlanRead"];
             readonly ring_policy: string;
             state?: components["schemas"]["IntentStateEnum"];
             readonly publisher: string;
@@ -1827,7 +1835,8 @@ export interface components {
             revision?: number;
             readonly etag: string;
             readonly target_devices: number;
-            readonly allowed_actions: string[];
+            /** @description What the requesting user may do now: the lifecycle's next steps, filtered by their roles and scope. */
+            readonly allowed_actions: components["schemas"]["AllowedActionsEnum"][];
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
@@ -1842,9 +1851,9 @@ export interface components {
             title: string;
             application_name: string;
             version: string;
-            state: string;
+            state: components["schemas"]["IntentStateEnum"];
             rings: string[];
-            action?: string;
+            action?: components["schemas"]["ActionEnum"];
         };
         /**
          * @description * `draft` - draft
@@ -1903,7 +1912,7 @@ export interface components {
             actor_kind: string;
             actor_id: string;
             actor_name: string;
-            actor_roles?: unknown;
+            actor_roles: string[];
             action: string;
             severity?: string;
             subject_type: string;
@@ -2291,6 +2300,13 @@ export interface components {
             /** Format: date-time */
             loaded_at?: string;
         };
+        RingStepRead: {
+            ring: string;
+            target_group: string;
+            device_count: number;
+            /** Format: date-time */
+            not_before?: string | null;
+        };
         /** @description Refuses unknown fields, reported together with every other field error. */
         RingStepRequest: {
             ring: string;
@@ -2337,6 +2353,11 @@ export interface components {
              */
             business_units?: string[];
         };
+        RoleGrantRead: {
+            role: components["schemas"]["RoleGrantRoleEnum"];
+            boundary: string;
+            business_units: string[];
+        };
         /** @description Refuses unknown fields, reported together with every other field error. */
         RoleGrantRequest: {
             role: components["schemas"]["RoleGrantRoleEnum"];
@@ -2363,6 +2384,10 @@ export interface components {
         /** @description Refuses unknown fields, reported together with every other field error. */
         RolesRequest: {
             roles: components["schemas"]["RoleGrantRequest"][];
+        };
+        RollbackPlanRead: {
+            strategy: string;
+            rollback_version?: string | null;
         };
         /** @description Refuses unknown fields, reported together with every other field error. */
         RollbackPlanRequest: {
@@ -2508,9 +2533,7 @@ export interface components {
             readonly username: string;
             readonly email: string;
             readonly is_active: boolean;
-            readonly roles: {
-                [key: string]: unknown;
-            }[];
+            readonly roles: components["schemas"]["RoleGrantRead"][];
         };
         /** @description Refuses unknown fields, reported together with every other field error. */
         UserCreateRequest: {
@@ -4586,35 +4609,7 @@ export interface operations {
     };
     intents_history_list: {
         parameters: {
-            query?: {
-                application?: string;
-                boundary?: string;
-                business_unit?: string;
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                name?: string;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-                publisher?: string;
-                q?: string;
-                ring?: string;
-                /**
-                 * @description * `draft` - draft
-                 *     * `submitted` - submitted
-                 *     * `awaiting_cab` - awaiting_cab
-                 *     * `approved` - approved
-                 *     * `in_progress` - in_progress
-                 *     * `completed` - completed
-                 *     * `paused` - paused
-                 *     * `halted` - halted
-                 *     * `rolling_back` - rolling_back
-                 *     * `rolled_back` - rolled_back
-                 *     * `rejected` - rejected
-                 *     * `cancelled` - cancelled
-                 *     * `failed` - failed
-                 */
-                state?: ("approved" | "awaiting_cab" | "cancelled" | "completed" | "draft" | "failed" | "halted" | "in_progress" | "paused" | "rejected" | "rolled_back" | "rolling_back" | "submitted")[];
-            };
+            query?: never;
             header?: never;
             path: {
                 /** @description A UUID string identifying this deployment intent. */
@@ -4629,7 +4624,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedLedgerEventList"];
+                    "application/json": components["schemas"]["LedgerEvent"][];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -4750,7 +4745,10 @@ export interface operations {
     };
     ledger_export_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only events after this sequence */
+                after_sequence?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;

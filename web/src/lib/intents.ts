@@ -66,28 +66,14 @@ export interface RollbackPlan {
   rollback_version?: string | null;
 }
 
-/** `ring_plan` is untyped JSON in the contract; read it defensively. */
+/** The ring plan as typed by the contract, with absent optional fields made explicit. */
 export function ringPlanOf(intent: Pick<Intent, "ring_plan">): RingStep[] {
-  const raw = intent.ring_plan;
-  if (!Array.isArray(raw)) return [];
-  return raw
-    .filter((s): s is Record<string, unknown> => typeof s === "object" && s !== null)
-    .map((s) => ({
-      ring: String(s.ring ?? ""),
-      target_group: String(s.target_group ?? ""),
-      device_count: Number(s.device_count ?? 0),
-      not_before: typeof s.not_before === "string" ? s.not_before : null,
-    }));
+  return (intent.ring_plan ?? []).map((s) => ({ ...s, not_before: s.not_before ?? null }));
 }
 
 export function rollbackPlanOf(intent: Pick<Intent, "rollback_plan">): RollbackPlan {
-  const raw = intent.rollback_plan;
-  if (typeof raw !== "object" || raw === null) return { strategy: "" };
-  const r = raw as Record<string, unknown>;
-  return {
-    strategy: String(r.strategy ?? ""),
-    rollback_version: typeof r.rollback_version === "string" ? r.rollback_version : null,
-  };
+  const plan = intent.rollback_plan;
+  return { strategy: plan?.strategy ?? "", rollback_version: plan?.rollback_version ?? null };
 }
 
 export function ringNames(policies: RingPolicy[] | undefined): string[] {

@@ -42,13 +42,12 @@ describe("intent helpers", () => {
     }
     expect(stateInfo("something-new").label).toBe("something-new");
   });
-  it("reads the untyped ring and rollback plans defensively", () => {
-    expect(ringPlanOf({ ring_plan: [{ ring: "lab", target_group: "G", device_count: 5 }, null, "x"] })).toEqual([
+  it("makes absent optional plan fields explicit", () => {
+    expect(ringPlanOf({ ring_plan: [{ ring: "lab", target_group: "G", device_count: 5 }] })).toEqual([
       { ring: "lab", target_group: "G", device_count: 5, not_before: null },
     ]);
-    expect(ringPlanOf({ ring_plan: undefined })).toEqual([]);
+    expect(ringPlanOf({ ring_plan: [] })).toEqual([]);
     expect(rollbackPlanOf({ rollback_plan: { strategy: "uninstall" } })).toEqual({ strategy: "uninstall", rollback_version: null });
-    expect(rollbackPlanOf({ rollback_plan: null })).toEqual({ strategy: "" });
   });
   it("takes ring names from the active policy, else the defaults", () => {
     expect(ringNames(undefined)).toEqual(["lab", "canary", "pilot", "department", "global"]);
