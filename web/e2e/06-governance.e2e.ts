@@ -248,23 +248,55 @@ describe("exceptions", () => {
 });
 
 describe("connectors", () => {
-  it("lists the connectors (none without simulators) and checks one when present", async () => {
+  it("lists connectors, adds a dry-run one with write-only secrets, checks it and shows the recorded request", async () => {
     await as("admin", async (page) => {
       await nav(page, "Connectors").click();
       await expect.poll(() => h1(page)).toBe("Connectors");
       await settled(page);
-      const rows = await page.locator("tbody tr").count();
-      if (rows === 0) {
+      // The e2e server runs without simulators: no connector until one is added.
+      if ((await page.locator("tbody tr").count()) === 0) {
         expect(await page.getByText("No connector is configured.", { exact: false }).count()).toBe(1);
         await check(page, "9b-connectors-empty");
-        return;
       }
-      await check(page, "9b-connectors");
-      await page.locator("tbody tr a").first().click();
+      const form = page.getByRole("form", { name: "Add a connector" });
+      await form.getByLabel("Plane").selectOption("ansible");
+      await form.getByRole("button", { name: "Add connector" }).click();
+      await expect.poll(() => page.locator("#f-new-base_url-error").count()).toBe(1);
+      expect(await page.locator("#f-new-name-error").count()).toBe(1);
+      const name = `awx-dry-${Date.now().toString(36)}`;
+      await form.getByLabel("Name (a slug)").fill(name);
+      // Nothing listens on port 9: the check fails fast and says so.
+      await form.getByLabel("Base URL").fill("http://127.0.0.1:9");
+      await form.getByLabel("Secret token").fill("e2e-secret-token-value");
+      expect(await form.getByLabel("Dry run (record requests, change nothing)").isChecked()).toBe(true);
+      await form.getByRole("button", { name: "Add connector" }).click();
+      await expect.poll(() => h1(page)).toBe(`Connector ${name}`);
       await settled(page);
+      expect(await page.getByRole("status").filter({ hasText: `Connector ${name} added.` }).count()).toBe(1);
+      expect(await page.locator("main").textContent()).not.toContain("e2e-secret-token-value");
+      expect(await page.locator("main").textContent()).toContain("token (stored encrypted, never shown)");
+
       await page.getByRole("button", { name: "Check connection" }).click();
-      await expect.poll(() => page.locator(".check-result").count(), { timeout: 30_000 }).toBe(1);
+      const result = page.locator(".check-result");
+      await expect.poll(() => result.count()).toBe(1);
+      expect(await result.getAttribute("data-ok")).toBe("false");
+      expect(await result.textContent()).toContain("Check failed");
+      expect(await result.textContent()).toContain("GET http://127.0.0.1:9/api/v2/me/");
+      await expect.poll(() => page.locator(".page-subtitle [data-badge]").getAttribute("data-badge")).toBe("down");
       await check(page, "9c-connector-checked");
+
+      // Change it: disable. Secrets left empty keep their stored value.
+      const edit = page.getByRole("form", { name: "Change configuration" });
+      await edit.getByLabel("Enabled").uncheck();
+      await edit.getByRole("button", { name: "Save changes" }).click();
+      await expect.poll(() => page.getByRole("status").filter({ hasText: "Saved revision 2." }).count()).toBe(1);
+      await page.getByRole("link", { name: "← All connectors" }).click();
+      await settled(page);
+      const row = page.getByRole("row", { name: new RegExp(name) });
+      await expect.poll(() => row.textContent()).toContain("Disabled");
+      expect(await row.textContent()).toContain("Down");
+      expect(await row.textContent()).toContain("Circuit closed");
+      await check(page, "9d-connectors");
     });
   });
 });

@@ -1,7 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link, useParams } from "react-router";
+import { useState } from "react";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api } from "../api/client";
 import { useUser } from "../auth/session";
+import { ConnectorForm } from "../components/ConnectorForm";
 import { DataState } from "../components/DataState";
 import { Badge, OkBadge } from "../components/Governance";
 import { LookBadge } from "../components/LookBadge";
@@ -9,13 +11,16 @@ import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { formatDateTime, humanize } from "../lib/format";
 import { CIRCUIT, HEALTH } from "../lib/governance";
-import { hasRole } from "../lib/permissions";
+import { hasRole, isPlatformAdmin } from "../lib/permissions";
 
 function Flag({ on, yes, no }: { on: boolean | undefined; yes: string; no: string }) {
   return on ? <Badge tone="info" icon="check" label={yes} /> : <Badge tone="neutral" icon="dash" label={no} />;
 }
 
 export function Connectors() {
+  const user = useUser();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
   const connectors = useQuery({ queryKey: ["connectors"], queryFn: api.connectors.list });
   const rows = connectors.data ?? [];
   return (
@@ -72,6 +77,14 @@ export function Connectors() {
           </table>
         </div>
       </DataState>
+      {isPlatformAdmin(user) ? (
+        <ConnectorForm
+          onSaved={(c) => {
+            void queryClient.invalidateQueries({ queryKey: ["connectors"] });
+            void navigate(`/connectors/${c.id}`, { state: { notice: `Connector ${c.name} added.` } });
+          }}
+        />
+      ) : null}
     </Page>
   );
 }
@@ -90,6 +103,8 @@ export function ConnectorDetail() {
   });
   const c = connector.data;
   const r = check.data;
+  const location = useLocation();
+  const [notice, setNotice] = useState<string>((location.state as { notice?: string } | null)?.notice ?? "");
   const mayCheck = hasRole(user, "platform_admin", "endpoint_ops");
   return (
     <Page
@@ -106,6 +121,11 @@ export function ConnectorDetail() {
       <p>
         <Link to="/connectors">← All connectors</Link>
       </p>
+      {notice ? (
+        <p className="alert alert-success" role="status">
+          {notice}
+        </p>
+      ) : null}
       {check.error ? <ProblemAlert error={check.error} /> : null}
       {r ? (
         <section className={`alert ${r.ok ? "alert-success" : "alert-error"} check-result`} data-ok={String(r.ok)} aria-labelledby="check-h">
@@ -126,7 +146,7 @@ export function ConnectorDetail() {
           ) : null}
           {r.dry_run ? (
             <>
-              <h3>Recorded requests (dry run: not sent)</h3>
+              <h3>Recorded requests (dry run: changes are recorded, never sent)</h3>
               {r.requests.length === 0 ? (
                 <p>No request recorded.</p>
               ) : (
@@ -136,7 +156,12 @@ export function ConnectorDetail() {
                       <code>
                         {q.method} {q.url}
                       </code>{" "}
-                      {q.sent ? "(sent)" : "(not sent)"}
+                      {q.sent ? "(sent: a read)" : "(not sent)"}
+                      {Object.keys(q.headers).length ? (
+                        <div className="small muted">
+                          Headers: {Object.entries(q.headers).map(([k, v]) => `${k}: ${v}`).join("; ")}
+                        </div>
+                      ) : null}
                       {q.body ? <pre className="small">{q.body.slice(0, 2000)}</pre> : null}
                     </li>
                   ))}
@@ -187,6 +212,17 @@ export function ConnectorDetail() {
               <dd>{c.revision}</dd>
             </dl>
           </section>
+        ) : null}
+        {c && isPlatformAdmin(user) ? (
+          <ConnectorForm
+            key={c.etag}
+            existing={c}
+            onSaved={(saved) => {
+              queryClient.setQueryData(["connector", id], saved);
+              void queryClient.invalidateQueries({ queryKey: ["connectors"] });
+              setNotice(`Saved revision ${saved.revision}.`);
+            }}
+          />
         ) : null}
       </DataState>
     </Page>
