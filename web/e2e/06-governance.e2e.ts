@@ -147,9 +147,22 @@ describe("CAB", () => {
       await page.getByRole("button", { name: "Approve…" }).click();
       dialog = page.getByRole("dialog");
       await dialog.getByRole("button", { name: "Approve", exact: true }).click();
-      await expect.poll(() => dialog.locator('[role="alert"]').count()).toBe(1);
-      expect(await dialog.getByTestId("refusal-detail").textContent()).not.toBe("");
+      await expect.poll(() => dialog.locator('[role="alert"][data-code="separation-of-duties"]').count()).toBe(1);
+      expect(await dialog.getByTestId("refusal-rule").textContent()).toBe("one-person-once");
       await dialog.getByRole("button", { name: "Go back" }).click();
+    });
+
+    // A Platform Admin revokes the approval, with a reason; it stops counting.
+    await as("admin", async (page) => {
+      await openFalconReview(page);
+      expect(await page.getByRole("button", { name: "Approve…" }).count()).toBe(0);
+      await page.getByRole("button", { name: "Revoke decision by cab…" }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Reason (required)").fill("Approved against a superseded test plan.");
+      await dialog.getByRole("button", { name: "Revoke approval" }).click();
+      await expect.poll(() => page.getByRole("table", { name: "Decisions" }).textContent()).toContain("Revoked by admin");
+      await expect.poll(() => page.getByTestId("quorum").textContent()).toContain("0 of 3 approvals");
+      await check(page, "94a-cab-review-revoked");
     });
   });
 });
