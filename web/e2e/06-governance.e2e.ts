@@ -260,6 +260,35 @@ describe("exceptions", () => {
   });
 });
 
+describe("break-glass", () => {
+  it("needs two people: the requester cannot confirm; a CAB approver can", async () => {
+    await as("security", async (page) => {
+      await page.goto("/exceptions");
+      await settled(page);
+      const form = page.getByRole("form", { name: "Request break-glass" });
+      await form.getByLabel("Intent").selectOption({ label: "falcon-7-18-sales" });
+      await form.getByLabel("Priority").selectOption("P0");
+      await form.getByLabel("Emergency (incident and fix)").fill("INC-4242: sensor crash loop on sales laptops; 7.18 fixes it.");
+      await form.getByRole("button", { name: "Request break-glass" }).click();
+      const row = page.getByRole("table", { name: "Break-glass uses" }).locator("tbody tr").first();
+      await expect.poll(() => row.textContent()).toContain("Awaiting second person");
+      await row.getByRole("button", { name: "Confirm as second person" }).click();
+      const refusal = page.locator('[role="alert"][data-code="separation-of-duties"]');
+      await expect.poll(() => refusal.count()).toBe(1);
+      await check(page, "9e-break-glass-self-confirm-refused");
+    });
+    await as("cab", async (page) => {
+      await page.goto("/exceptions");
+      await settled(page);
+      const row = page.getByRole("table", { name: "Break-glass uses" }).locator("tbody tr").first();
+      await row.getByRole("button", { name: "Confirm as second person" }).click();
+      await expect.poll(() => row.textContent()).toContain("Active");
+      expect(await row.textContent()).toContain("confirmed by cab");
+      await check(page, "9f-break-glass-active");
+    });
+  });
+});
+
 describe("connectors", () => {
   it("lists connectors, adds a dry-run one with write-only secrets, checks it and shows the recorded request", async () => {
     await as("admin", async (page) => {
