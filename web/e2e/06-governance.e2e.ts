@@ -256,6 +256,34 @@ describe("exceptions", () => {
       await expect.poll(() => page.locator("#f-expires_in_days-error").count()).toBe(1);
       expect(await page.locator("#f-artifact-error").textContent()).toContain("artifact");
       await check(page, "9a-exceptions-request-invalid");
+
+      // Fixed: the artifact named, a short expiry.
+      await page.getByLabel("Application").selectOption({ label: "7-Zip" });
+      const artifact = page.getByLabel("Artifact");
+      await expect.poll(() => artifact.locator("option", { hasText: "24.9.0" }).count()).toBe(1);
+      await artifact.selectOption((await artifact.locator("option", { hasText: "24.9.0" }).getAttribute("value")) ?? "");
+      await page.getByLabel("Expires in (days, at most 90)").fill("7");
+      await page.getByRole("button", { name: "Request exception" }).click();
+      await expect.poll(() => page.getByRole("status").filter({ hasText: "Exception for CVE-2026-0001 requested" }).count()).toBe(1);
+      await expect.poll(() => page.locator('tr[data-exception="CVE-2026-0001"]').textContent()).toContain("Requested");
+    });
+    // A Security Reviewer approves it: it expires within 14 days, which the list says in words; then extends it.
+    await as("security", async (page) => {
+      await page.goto("/exceptions");
+      await settled(page);
+      const row = page.locator('tr[data-exception="CVE-2026-0001"]');
+      await row.getByRole("button", { name: "Approve CVE-2026-0001…" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Approve exception" }).click();
+      await expect.poll(() => row.locator('[data-badge="expiring-soon"]').count()).toBe(1);
+      expect(await row.textContent()).toMatch(/Expires soon: in \d days?/);
+      await check(page, "9g-exceptions-expiring-soon");
+      await row.getByRole("button", { name: "Extend CVE-2026-0001…" }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Extend by (days; at most 90 past the original expiry)").fill("14");
+      await dialog.getByLabel("Reason (required)").fill("Vendor fix slipped two weeks.");
+      await dialog.getByRole("button", { name: "Extend exception" }).click();
+      await expect.poll(() => row.locator('[data-badge="expiring-soon"]').count()).toBe(0);
+      expect(await page.getByRole("status").filter({ hasText: "Extended the vulnerability exception for CVE-2026-0001" }).count()).toBe(1);
     });
   });
 });
