@@ -353,6 +353,8 @@ describe("connectors", () => {
       expect(await result.textContent()).toContain("Check failed");
       expect(await result.textContent()).toContain("GET http://127.0.0.1:9/api/v2/me/");
       await expect.poll(() => page.locator(".page-subtitle [data-badge]").getAttribute("data-badge")).toBe("down");
+      // A check calls nothing that changes the plane: no idempotency record.
+      expect(await page.getByText("No mutating call recorded yet.").count()).toBe(1);
       await check(page, "9c-connector-checked");
 
       // Change it: disable. Secrets left empty keep their stored value.

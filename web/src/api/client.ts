@@ -249,6 +249,8 @@ export function createApi(options: ApiOptions) {
       get: (id: string) => call(client.GET("/api/v1/connectors/{id}/", { params: { path: { id } } })),
       check: (id: string) =>
         call(client.POST("/api/v1/connectors/{id}/check/", { params: { path: { id } }, body: {} })),
+      operations: (id: string) =>
+        call(client.GET("/api/v1/connectors/{id}/operations/", { params: { path: { id } } })),
       create: (body: Schemas["ConnectorWriteRequest"]) => call(client.POST("/api/v1/connectors/", { body })),
       update: (id: string, etag: string, body: Schemas["PatchedConnectorUpdateRequest"]) =>
         call(

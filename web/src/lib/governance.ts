@@ -42,6 +42,12 @@ export const CIRCUIT: Record<string, Look> = {
   open: { label: "Circuit open", icon: "stop", tone: "danger" },
 };
 
+export const OPERATION: Record<string, Look> = {
+  pending: { label: "Pending", icon: "clock", tone: "warning" },
+  succeeded: { label: "Succeeded", icon: "check", tone: "success" },
+  failed: { label: "Failed", icon: "cross", tone: "danger" },
+};
+
 export const BREAK_GLASS_STATE: Record<string, Look> = {
   pending: { label: "Awaiting second person", icon: "clock", tone: "warning" },
   active: { label: "Active", icon: "alert", tone: "danger" },

@@ -10,7 +10,7 @@ import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { formatDateTime, humanize } from "../lib/format";
-import { CIRCUIT, HEALTH } from "../lib/governance";
+import { CIRCUIT, HEALTH, OPERATION } from "../lib/governance";
 import { hasRole, isPlatformAdmin } from "../lib/permissions";
 
 function Flag({ on, yes, no }: { on: boolean | undefined; yes: string; no: string }) {
@@ -101,6 +101,8 @@ export function ConnectorDetail() {
       void queryClient.invalidateQueries({ queryKey: ["connectors"] });
     },
   });
+  const operations = useQuery({ queryKey: ["connector", id, "operations"], queryFn: () => api.connectors.operations(id) });
+  const ops = operations.data ?? [];
   const c = connector.data;
   const r = check.data;
   const location = useLocation();
@@ -213,6 +215,45 @@ export function ConnectorDetail() {
             </dl>
           </section>
         ) : null}
+        <section aria-labelledby="ops-h">
+          <h2 id="ops-h">Operations (idempotency records)</h2>
+          <DataState query={operations} label="operations" isEmpty={ops.length === 0} empty="No mutating call recorded yet.">
+            <div className="table-wrap">
+              <table className="table">
+                <caption className="sr-only">Operations</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Operation</th>
+                    <th scope="col">Key</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">External id</th>
+                    <th scope="col" className="num">
+                      Attempts
+                    </th>
+                    <th scope="col">Updated</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {ops.map((o) => (
+                    <tr key={o.id}>
+                      <td>{o.operation}</td>
+                      <td>
+                        <code>{o.key}</code>
+                      </td>
+                      <td>
+                        <LookBadge table={OPERATION} value={o.status} />
+                        {o.error ? <div className="small">{String(o.error)}</div> : null}
+                      </td>
+                      <td>{o.external_id || "—"}</td>
+                      <td className="num">{o.attempts}</td>
+                      <td>{formatDateTime(o.updated_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </DataState>
+        </section>
         {c && isPlatformAdmin(user) ? (
           <ConnectorForm
             key={c.etag}

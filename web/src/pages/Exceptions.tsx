@@ -18,6 +18,8 @@ import { useUrlState } from "../lib/useUrlState";
 
 const KINDS = ["vulnerability", "unsigned_package", "scope", "gate_override"] as const;
 const KEYS = ["state", "kind"] as const;
+/** Scope and gate-override exceptions also need CAB quorum; the server counts each capacity. */
+const CAB_KINDS = new Set<string>(["scope", "gate_override"]);
 type Action = { kind: "approve" | "reject" | "extend"; row: PolicyException } | null;
 
 function Expiry({ row }: { row: PolicyException }) {
@@ -360,6 +362,7 @@ export function Exceptions() {
     },
   });
   const isSecurity = hasRole(user, "security_reviewer");
+  const isCab = hasRole(user, "cab_approver");
   const mayRequest = hasRole(user, "packaging_engineer", "publisher");
   return (
     <Page title="Exceptions" subtitle="Time-boxed, owned exceptions to policy, approved by a Security Reviewer.">
@@ -445,7 +448,7 @@ export function Exceptions() {
                     <Expiry row={x} />
                   </td>
                   <td>
-                    {isSecurity && x.state === "requested" ? (
+                    {(isSecurity || (isCab && CAB_KINDS.has(x.kind))) && x.state === "requested" ? (
                       <>
                         <button type="button" className="btn btn-primary" onClick={() => setAction({ kind: "approve", row: x })}>
                           Approve {x.subject}…
