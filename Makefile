@@ -68,7 +68,10 @@ ui-test:
 ui-types:
 	$(MAKE) --no-print-directory -C web types
 
+## Benchmarks (figures printed, never timed tests): evidence seal/verify, connector observe, API load
 bench: install
+	$(BIN)/python bench/evidence_bench.py
+	$(BIN)/python bench/observe_bench.py
 	$(BIN)/python bench/run.py
 
 clean:
