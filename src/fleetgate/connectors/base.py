@@ -371,7 +371,8 @@ class Connector(ABC):
         return {"Authorization": f"Bearer {self._token}"}
 
     def fetch_token(self) -> tuple[str, float]:
-        raise NotImplementedError
+        """Token planes (Intune, Jamf) override this; header-auth planes override `authenticate` instead."""
+        raise TypeError(f"{type(self).__name__} must override fetch_token() or authenticate()")
 
     def request(
         self,
