@@ -13,9 +13,10 @@ from fleetgate.audit.models import LedgerEvent
 from fleetgate.catalog import services as catalog
 from fleetgate.catalog.models import Application, ApplicationVersion
 from fleetgate.catalog.store import store_stream
-from fleetgate.core import services as identity
-from fleetgate.core.actors import SYSTEM, Actor, from_user, service
+from fleetgate.core.actors import SYSTEM, Actor, service
 from fleetgate.core.roles import Role
+from fleetgate.identity import services as identity
+from fleetgate.identity.queries import from_user
 from fleetgate.intents import services as intents
 from fleetgate.intents.models import DeploymentIntent
 
@@ -187,3 +188,10 @@ def sealed_intent(world: World, *, high_risk: bool = False, **intent: Any) -> Se
         approvals.create_submission(actor=ew.packager, intent_id=ew.intent.pk, data=CAB_SUBMISSION)
     pack = evidence.seal_pack(actor=ew.packager, intent_id=ew.intent.pk, artifact_id=ew.artifact.pk)
     return Sealed(world=world, intent=ew.intent, artifact=ew.artifact, pack=pack, assessment=assessment, evidence=ew)
+
+
+def events_of(subject_id: Any) -> list[str]:
+    """The ledger actions recorded about one subject, oldest first."""
+    return list(
+        LedgerEvent.objects.filter(subject_id=str(subject_id)).order_by("sequence").values_list("action", flat=True)
+    )

@@ -29,6 +29,23 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw in {"1", "true", "yes", "on"}
 
 
+def _env_networks(name: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses or CIDR networks, checked here so a typo fails at start."""
+    import ipaddress
+
+    out = []
+    for item in (part.strip() for part in _env(name).split(",")):
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise SystemExit(
+                f"FLEETGATE_{name}: {item!r} is not an IP address or CIDR network (e.g. 10.0.0.0/8); fix it and retry."
+            ) from exc
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
@@ -49,7 +66,11 @@ class Config:
     server_url: str
     token: str
     metrics_multiproc_dir: str
+    trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-For is believed
+    metrics_allow: tuple[str, ...] = ()  # addresses/CIDRs that may read /metrics without a token
     secret_key_file: str = ""  # Fernet key for connector secrets; default keys/connectors.fernet in the data dir
+    demo: bool = False  # set by `fleetgate up --demo` only
+    demo_time_scale: float = 3600.0  # demo only: policy seconds per real second (soak, time to compliance)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -96,6 +117,10 @@ def load() -> Config:
         # Set by `fleetgate up` for its gunicorn workers so /metrics aggregates every process.
         metrics_multiproc_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""),
         secret_key_file=_env("SECRET_KEY_FILE"),
+        trusted_proxies=_env_networks("TRUSTED_PROXIES"),
+        metrics_allow=_env_networks("METRICS_ALLOW"),
+        demo=_env_bool("DEMO", False),
+        demo_time_scale=float(_env("DEMO_TIME_SCALE", "3600") or 3600),
     )
 
 

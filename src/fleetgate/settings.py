@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "huey.contrib.djhuey",
     "fleetgate.core",
+    "fleetgate.identity",
     "fleetgate.audit",
     "fleetgate.catalog",
     "fleetgate.intents",
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "fleetgate.risk",
     "fleetgate.notifications",
     "fleetgate.approvals",
+    "fleetgate.rollouts",
     "fleetgate.worker",
 ]
 
@@ -48,10 +50,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "fleetgate.api.middleware.ApiTrailingSlashMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "fleetgate.core.middleware.ProblemMiddleware",
+    "fleetgate.api.middleware.ProblemMiddleware",
 ]
 
 ROOT_URLCONF = "fleetgate.urls"
@@ -85,10 +88,16 @@ else:
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# "shared" holds what every worker must count together (sign-in throttle, account lockout): Redis when
+# configured, else the database cache (table created by identity's migration 0002).
 if cfg.redis_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cfg.redis_url}}
+    _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cfg.redis_url}
+    CACHES = {"default": _redis, "shared": {**_redis, "KEY_PREFIX": "shared"}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fleetgate_cache"},
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -98,6 +107,7 @@ SESSION_COOKIE_AGE = 8 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "fleetgate.api.problems.csrf_failure"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -126,7 +136,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["fleetgate.api.permissions.IsAuthenticatedActor"],
     "DEFAULT_PARSER_CLASSES": ["fleetgate.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["fleetgate.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fleetgate.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
@@ -154,6 +164,9 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "fleetgate.evidence.documents.Kind",
         "CabDecisionKindEnum": "fleetgate.approvals.models.DecisionKind",
         "ExceptionKindEnum": "fleetgate.approvals.models.ExceptionKind",
+        "RolloutStatusEnum": "fleetgate.rollouts.models.Rollout.Status",
+        "WindowKindEnum": "fleetgate.rollouts.models.MaintenanceWindow.Kind",
+        "IncidentPriorityEnum": [(p, p) for p in ("P0", "P1", "P2", "P3", "P4")],
         # evidence items store Kind values as their own labels; keep the contract's existing name
         "KindEnum": [(k, k) for k in ("sbom", "vulnerability_scan", "malware_scan", "signature", "provenance")]
         + [(k, k) for k in ("install_facts", "rollback_plan", "test_evidence")],
@@ -162,6 +175,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "fleetgate.api.schema.add_problem_responses",
+        "fleetgate.api.schema.nullable_json_is_any",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -169,5 +183,8 @@ SPECTACULAR_SETTINGS = {
 
 # Background work: SqliteHuey beside the database by default; RedisHuey (FLEETGATE_REDIS_URL) to scale out.
 HUEY = huey_settings(cfg.redis_url, DATA_DIR)
+# The demo clock (rollouts/clock.py): scales elapsed soak and time to compliance, in the demo only.
+FLEETGATE_DEMO = cfg.demo
+FLEETGATE_DEMO_TIME_SCALE = cfg.demo_time_scale if cfg.demo else 1.0
 
 LOGGING = logs.configure(cfg.log_level)

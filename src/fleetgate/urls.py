@@ -5,6 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from fleetgate.api import health, spa
 
+# Django's own error pages answer problem+json too (a bad Host header, an unknown URL, a crash).
+handler400 = "fleetgate.api.problems.bad_request"
+handler403 = "fleetgate.api.problems.permission_denied"
+handler404 = "fleetgate.api.problems.page_not_found"
+handler500 = "fleetgate.api.problems.server_error"
+
 urlpatterns = [
     path("api/v1/", include("fleetgate.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -2,7 +2,9 @@
 
 Bearer (OAuth2 personal access) token auth; `me/`, `job_templates/` (list, `{id}/launch/`),
 `jobs/` (list with `job_template`, `limit`, `extra_vars__icontains` filters), `jobs/{id}/`,
-`jobs/{id}/job_host_summaries/`, `inventories/{id}/groups/`, `groups/{id}/all_hosts/`;
+`jobs/{id}/job_host_summaries/`, `jobs/{id}/job_events/` (filter `event`; a failed host's
+`runner_on_failed` event carries the task's `rc` and `msg`), `inventories/{id}/groups/`,
+`groups/{id}/all_hosts/` (each host's `variables` name its `site_class`);
 `count/next/previous/results` paging with `page` / `page_size`; errors as `{"detail": …}` or
 field dictionaries, as Django REST framework renders them.
 """
@@ -15,7 +17,9 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from fleetsim.counters import marker_in
 from fleetsim.fleet import Deployment
+from fleetsim.groups import exit_status
 from fleetsim.server import Fault, SimApp, json_response
 
 PAGE_MAX = 200
@@ -28,7 +32,6 @@ class AwxSim(SimApp):
         super().__init__(**kwargs)
         self.token = self.credentials.client_secret
         self.inventory_id = 1
-        self.group_ids = {name: i + 1 for i, name in enumerate(self.fleet.group_names())}
         self.templates = {
             7: {
                 "id": 7,
@@ -45,6 +48,11 @@ class AwxSim(SimApp):
         self.jobs: dict[int, dict[str, Any]] = {}
         self.deployments: dict[int, Deployment] = {}
 
+    @property
+    def group_ids(self) -> dict[str, int]:
+        """Ring group name -> inventory group id, for every group of the fleet."""
+        return {name: i + 1 for i, name in enumerate(self.fleet.group_names())}
+
     def rules(self) -> list[Rule]:
         return [
             Rule("/api/v2/me/", methods=["GET"], endpoint="me"),
@@ -53,6 +61,7 @@ class AwxSim(SimApp):
             Rule("/api/v2/jobs/", methods=["GET"], endpoint="list_jobs"),
             Rule("/api/v2/jobs/<int:jid>/", methods=["GET"], endpoint="get_job"),
             Rule("/api/v2/jobs/<int:jid>/job_host_summaries/", methods=["GET"], endpoint="host_summaries"),
+            Rule("/api/v2/jobs/<int:jid>/job_events/", methods=["GET"], endpoint="job_events"),
             Rule("/api/v2/inventories/<int:iid>/groups/", methods=["GET"], endpoint="groups"),
             Rule("/api/v2/groups/<int:gid>/all_hosts/", methods=["GET"], endpoint="all_hosts"),
         ]
@@ -154,6 +163,8 @@ class AwxSim(SimApp):
         self.deployments[jid] = Deployment(f"awx-{jid}", limit, action, self.fleet.now())
         self.created(f"job:{jid}", "POST", request.path)
         self.changed()
+        operation = "uninstall" if action == "uninstall" else "assign"
+        self.mutation(request, operation, f"{limit}/{extra['fleetgate_package']}", marker_in(json.dumps(extra)))
         return json_response({**self._job(jid), "job": jid, "ignored_fields": {}}, 201)
 
     def _job(self, jid: int) -> dict[str, Any]:
@@ -232,6 +243,41 @@ class AwxSim(SimApp):
             return self.not_found(request)
         return self._page(request, self.cached(("summaries", jid), lambda: self._summaries(jid)))
 
+    def _failed_events(self, jid: int) -> list[dict[str, Any]]:
+        deployment, rows = self.deployments[jid], []
+        for device in self.fleet.devices(deployment.group):
+            if self.fleet.state(deployment, device) != "failed":
+                continue
+            code = self.fleet.error_code(deployment, device)
+            res: dict[str, Any] = (
+                {"msg": "The task timed out.", "rc": None, "failed": True}
+                if code == "timeout"
+                else {"msg": "non-zero return code", "rc": exit_status(code), "failed": True}
+            )
+            rows.append(
+                {
+                    "id": jid * 100000 + device.index,
+                    "type": "job_event",
+                    "event": "runner_on_failed",
+                    "failed": True,
+                    "host": 1000 + device.index,
+                    "host_name": device.name,
+                    "task": "Install the package",
+                    "event_data": {"res": res},
+                }
+            )
+        return rows
+
+    def job_events(self, request: Request, jid: int) -> Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        if jid not in self.jobs:
+            return self.not_found(request)
+        event = request.args.get("event")
+        if event not in (None, "runner_on_failed"):
+            return self._page(request, [])  # only failures are simulated
+        return self._page(request, self.cached(("events", jid), lambda: self._failed_events(jid)))
+
     def groups(self, request: Request, iid: int) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
@@ -247,7 +293,14 @@ class AwxSim(SimApp):
         if name is None:
             return self.not_found(request)
         rows = [
-            {"id": 1000 + d.index, "type": "host", "name": d.name, "enabled": True} for d in self.fleet.devices(name)
+            {
+                "id": 1000 + d.index,
+                "type": "host",
+                "name": d.name,
+                "enabled": True,
+                "variables": json.dumps({"site_class": d.site_class}),
+            }
+            for d in self.fleet.devices(name)
         ]
         return self._page(request, rows)
 

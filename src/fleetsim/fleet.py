@@ -1,9 +1,11 @@
 """The device-fleet model behind every simulated plane.
 
 N devices per ring group, each in a site class (online / intermittent / air_gapped) with its own
-report latency distribution; an install success probability; a share of late reporters. Every
-outcome is a pure function of (seed, deployment, device), so a run is reproducible from its seed
-and a 50,000-device group costs no memory beyond the device list.
+report latency distribution; an install success probability; a share of late reporters. Each group
+can be configured (`Fleet.configure_group`, see `groups.py`): device count, success rate, error-code
+mix of failures, install latency, site-class mix and offline share per site class. Every outcome is
+a pure function of (seed, deployment, device) and the group's configuration, so a run is
+reproducible from its seed and a 50,000-device group costs no memory beyond the device list.
 """
 
 from __future__ import annotations
@@ -12,22 +14,13 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from fleetsim.groups import DEFAULT_GROUPS, SITE_CLASSES, SITE_PROFILES, GroupSpec, SiteProfile, configure
 
-@dataclass(frozen=True)
-class SiteProfile:
-    median_s: float  # median time from assignment to the device's report
-    sigma: float  # log-normal spread
-    reports: bool = True  # air-gapped devices never report online
-
-
-SITE_PROFILES: dict[str, SiteProfile] = {
-    "online": SiteProfile(median_s=20 * 60, sigma=0.8),
-    "intermittent": SiteProfile(median_s=8 * 3600, sigma=1.0),
-    "air_gapped": SiteProfile(median_s=7 * 86400, sigma=0.5, reports=False),
-}
+__all__ = ["DEFAULT_GROUPS", "SITE_PROFILES", "Deployment", "Device", "Fleet", "GroupSpec", "SiteProfile"]
 
 
 @dataclass(frozen=True)
@@ -38,23 +31,7 @@ class Device:
     group: str
     site_class: str
     index: int
-
-
-@dataclass(frozen=True)
-class GroupSpec:
-    name: str
-    size: int
-    site_class: str = "online"
-
-
-DEFAULT_GROUPS = (
-    GroupSpec("FG-LAB", 8),
-    GroupSpec("FG-CANARY", 40),
-    GroupSpec("FG-PILOT", 200),
-    GroupSpec("FG-DEPARTMENT", 600, "intermittent"),
-    GroupSpec("FG-GLOBAL", 1500, "intermittent"),
-    GroupSpec("FG-AIRGAP", 20, "air_gapped"),
-)
+    offline: bool = False  # never reports (powered off, lost); stable for (seed, group, index)
 
 
 def _unit(*parts: object) -> float:
@@ -68,12 +45,25 @@ def _guid(*parts: object) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
+def _apportion(total: int, shares: Mapping[str, float]) -> dict[str, int]:
+    """Largest-remainder split of `total` by `shares` (exact counts: 10 % of 200 is 20)."""
+    raw = {k: total * v for k, v in shares.items()}
+    counts = {k: int(v) for k, v in raw.items()}
+    left = total - sum(counts.values())
+    for key in sorted(raw, key=lambda k: (counts[k] - raw[k], k))[:left]:
+        counts[key] += 1
+    return counts
+
+
 @dataclass
 class Deployment:
     key: str
     group: str
     action: str  # install | uninstall
     assigned_at: float
+
+
+PREFIX = {"online": "WS", "intermittent": "RM", "air_gapped": "AG"}
 
 
 @dataclass
@@ -85,12 +75,14 @@ class Fleet:
     late_fraction: float = 0.03  # devices that report ten times later than their site class
     speed: float = 1.0  # simulated seconds per real second (demo: 600 ⇒ 20 min in 2 s)
     clock: Callable[[], float] = time.monotonic
+    error_codes: Mapping[str, float] = field(default_factory=lambda: {"1603": 1.0})  # failures' default mix
     _offset: float = 0.0
     _devices: dict[str, list[Device]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._origin = self.clock()
+        self.version = 0  # bumped by every change of time or configuration (simulators' caches key on it)
 
     # ---- time ---------------------------------------------------------------------------
 
@@ -101,11 +93,49 @@ class Fleet:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._offset += seconds
+            self.version += 1
 
-    # ---- devices ------------------------------------------------------------------------
+    # ---- groups -------------------------------------------------------------------------
 
     def spec(self, group: str) -> GroupSpec | None:
         return next((g for g in self.groups if g.name == group), None)
+
+    def group_names(self) -> list[str]:
+        return [g.name for g in self.groups]
+
+    def configure_group(self, name: str, **options: Any) -> GroupSpec:
+        """Create or change a ring group; unnamed options keep their value. ValueError on a bad option.
+
+        e.g. `fleet.configure_group("FG-PILOT", size=200, success_rate=0.95,
+        error_codes={"1603": 0.7, "0x87D1041C": 0.3}, latency_s=60,
+        site_mix={"online": 0.9, "intermittent": 0.1}, offline={"intermittent": 0.5})`.
+        A group keeps its place, so plane-side ids (collections, group ids) stay stable.
+        """
+        with self._lock:
+            spec = configure(self.spec(name), name, options)
+            if any(g.name == name for g in self.groups):
+                self.groups = tuple(spec if g.name == name else g for g in self.groups)
+            else:
+                self.groups = (*self.groups, spec)
+            self._devices.pop(name, None)
+            self.version += 1
+        return spec
+
+    def configure(self, config: Mapping[str, Any]) -> list[GroupSpec]:
+        """Apply `{"groups": {name: options, ...}}` (a `fleetsim serve --fleet-file`); all or nothing."""
+        groups = config.get("groups", {})
+        if not isinstance(groups, Mapping) or set(config) - {"groups"}:
+            raise ValueError('a fleet configuration is {"groups": {"<name>": {<options>}, ...}}')
+        for name, options in groups.items():  # validate everything before changing anything
+            if not isinstance(options, Mapping):
+                raise ValueError(f"group {name!r}: options must be an object")
+            configure(self.spec(name), name, options)
+        return [self.configure_group(name, **options) for name, options in groups.items()]
+
+    def add_group(self, name: str, size: int, site_class: str = "online") -> None:
+        self.configure_group(name, size=size, site_class=site_class)
+
+    # ---- devices ------------------------------------------------------------------------
 
     def devices(self, group: str) -> list[Device]:
         spec = self.spec(group)
@@ -113,38 +143,61 @@ class Fleet:
             return []
         with self._lock:
             if group not in self._devices:
-                prefix = {"online": "WS", "intermittent": "RM", "air_gapped": "AG"}.get(spec.site_class, "DV")
-                self._devices[group] = [
-                    Device(
-                        id=_guid(self.seed, group, i),
-                        name=f"{prefix}-{group.removeprefix('FG-')[:4]}-{i:05d}",
-                        serial=f"C02{_guid(self.seed, 'serial', group, i)[:8].upper()}",
-                        group=group,
-                        site_class=spec.site_class,
-                        index=i,
-                    )
-                    for i in range(spec.size)
-                ]
+                self._devices[group] = self._build(spec)
             return self._devices[group]
 
-    def group_names(self) -> list[str]:
-        return [g.name for g in self.groups]
-
-    def add_group(self, name: str, size: int, site_class: str = "online") -> None:
-        with self._lock:
-            self.groups = (*[g for g in self.groups if g.name != name], GroupSpec(name, size, site_class))
-            self._devices.pop(name, None)
+    def _build(self, spec: GroupSpec) -> list[Device]:
+        group, seed = spec.name, self.seed
+        classes = [spec.site_class] * spec.size
+        if spec.site_mix:
+            order = sorted(range(spec.size), key=lambda i: _unit(seed, group, i, "site"))
+            counts = _apportion(spec.size, spec.site_mix)
+            it = iter(order)
+            for site in SITE_CLASSES:
+                for _ in range(counts.get(site, 0)):
+                    classes[next(it)] = site
+        offline: set[int] = set()
+        for site, share in spec.offline.items():
+            members = sorted(
+                (i for i in range(spec.size) if classes[i] == site), key=lambda i: _unit(seed, group, i, "offline")
+            )
+            offline.update(members[: round(share * len(members))])
+        return [
+            Device(
+                id=_guid(seed, group, i),
+                name=f"{PREFIX.get(classes[i], 'DV')}-{group.removeprefix('FG-')[:4]}-{i:05d}",
+                serial=f"C02{_guid(seed, 'serial', group, i)[:8].upper()}",
+                group=group,
+                site_class=classes[i],
+                index=i,
+                offline=i in offline,
+            )
+            for i in range(spec.size)
+        ]
 
     # ---- outcomes -----------------------------------------------------------------------
 
     def report_delay(self, deployment: Deployment, device: Device) -> float:
         profile = SITE_PROFILES.get(device.site_class, SITE_PROFILES["online"])
-        if not profile.reports:
+        if device.offline or not profile.reports:
             return math.inf
-        u = min(max(_unit(self.seed, deployment.key, device.id, "latency"), 1e-9), 1 - 1e-9)
-        z = _probit(u)
-        delay = profile.median_s * math.exp(profile.sigma * z)
-        if _unit(self.seed, deployment.key, device.id, "late") < self.late_fraction:
+        spec = self.spec(device.group)
+        z = _normal(self.seed, deployment.key, device.id, "latency")
+        site_delay = profile.median_s * math.exp(profile.sigma * z)
+        if spec is not None and spec.has_latency:
+            if spec.latency_s is not None:
+                delay = spec.latency_s
+            else:
+                delay = float(spec.latency_median_s or 0) * math.exp(
+                    spec.latency_sigma * _normal(self.seed, deployment.key, device.id, "install")
+                )
+            if device.site_class != "online":
+                delay += site_delay  # the device installs only once it checks in
+            late = spec.late_fraction or 0.0
+        else:
+            delay = site_delay
+            late = self.late_fraction if spec is None or spec.late_fraction is None else spec.late_fraction
+        if _unit(self.seed, deployment.key, device.id, "late") < late:
             delay *= 10
         return delay
 
@@ -153,15 +206,45 @@ class Fleet:
         elapsed = (self.now() if at is None else at) - deployment.assigned_at
         if elapsed < self.report_delay(deployment, device):
             return "pending"
-        if _unit(self.seed, deployment.key, device.id, "applicable") < self.not_applicable_rate:
+        spec = self.spec(device.group)
+        na_rate = (
+            self.not_applicable_rate if spec is None or spec.not_applicable_rate is None else spec.not_applicable_rate
+        )
+        if _unit(self.seed, deployment.key, device.id, "applicable") < na_rate:
             return "not_applicable"
+        u = _unit(self.seed, deployment.key, device.id, "success")
         if deployment.action == "uninstall":
-            return "not_installed"
-        ok = _unit(self.seed, deployment.key, device.id, "success") < self.success_probability
-        return "installed" if ok else "failed"
+            return "not_installed" if u < (1.0 if spec is None else spec.uninstall_success_rate) else "failed"
+        rate = self.success_probability if spec is None or spec.success_rate is None else spec.success_rate
+        return "installed" if u < rate else "failed"
+
+    def error_code(self, deployment: Deployment, device: Device) -> str:
+        """The error code a failed device reports, drawn from its group's mix (or the fleet's)."""
+        spec = self.spec(device.group)
+        mix = (spec.error_codes if spec is not None else None) or self.error_codes
+        return _pick(mix, _unit(self.seed, deployment.key, device.id, "error"))
 
     def reported_at(self, deployment: Deployment, device: Device) -> float:
         return deployment.assigned_at + self.report_delay(deployment, device)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [{**g.as_dict(), "devices": len(self.devices(g.name))} for g in self.groups]
+
+
+def _pick(mix: Mapping[str, float], u: float) -> str:
+    total, acc = sum(mix.values()), 0.0
+    items: Iterable[tuple[str, float]] = sorted(mix.items())
+    last = ""
+    for code, share in items:
+        acc += share / total
+        last = code
+        if u < acc:
+            return code
+    return last
+
+
+def _normal(*parts: object) -> float:
+    return _probit(min(max(_unit(*parts), 1e-9), 1 - 1e-9))
 
 
 def _probit(p: float) -> float:

@@ -10,15 +10,17 @@ device members, and the beta `deviceStatuses` / `installSummary` reads; `@odata.
 from __future__ import annotations
 
 import re
-import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from fleetsim.counters import marker_in
 from fleetsim.fleet import Deployment, _guid
-from fleetsim.server import Fault, SimApp, json_response
+from fleetsim.groups import hresult
+from fleetsim.intune_content import IntuneContent, graph_error
+from fleetsim.server import Fault, json_response
 
 APPS = "/<version>/deviceAppManagement/mobileApps"
 SUPPORTED_TYPES = {"#microsoft.graph.win32LobApp", "#microsoft.graph.macOSPkgApp", "#microsoft.graph.windowsMobileMSI"}
@@ -32,12 +34,11 @@ STATE_VALUES = {
 MAX_TOP = 999
 
 
-def graph_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    inner = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "request-id": str(uuid.uuid4())}
-    return json_response({"error": {"code": code, "message": message, "innerError": inner}}, status, headers)
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # simulated time 0 as the plane's wall clock
+__all__ = ["IntuneSim", "graph_error"]
 
 
-class IntuneSim(SimApp):
+class IntuneSim(IntuneContent):
     plane = "intune"
 
     def __init__(self, **kwargs: Any) -> None:
@@ -48,7 +49,11 @@ class IntuneSim(SimApp):
         self.assignments: dict[str, list[dict[str, Any]]] = {}
         self.deployments: dict[tuple[str, str], Deployment] = {}
         self.blocks: dict[str, int] = {}
-        self.groups = {_guid(self.seed, "group", name): name for name in self.fleet.group_names()}
+
+    @property
+    def groups(self) -> dict[str, str]:
+        """Entra group id -> ring group name, for every group of the fleet (configurable at any time)."""
+        return {_guid(self.seed, "group", name): name for name in self.fleet.group_names()}
 
     def group_id(self, name: str) -> str:
         return next(gid for gid, n in self.groups.items() if n == name)
@@ -74,6 +79,11 @@ class IntuneSim(SimApp):
             Rule(f"{APPS}/<app_id>/installSummary", methods=["GET"], endpoint="install_summary"),
             Rule("/<version>/groups", methods=["GET"], endpoint="list_groups"),
             Rule("/<version>/groups/<group_id>/members/microsoft.graph.device", methods=["GET"], endpoint="members"),
+            Rule(
+                "/<version>/groups/<group_id>/members/microsoft.graph.device/$count",
+                methods=["GET"],
+                endpoint="members_count",
+            ),
             Rule("/_blob/<file_id>", methods=["PUT"], endpoint="blob_put"),
         ]
 
@@ -193,6 +203,7 @@ class IntuneSim(SimApp):
         with self.lock:
             self.apps[app_id] = app
         self.created(app_id, "POST", request.path)
+        self.mutation(request, "publish", app_id, marker_in(body.get("notes"), body.get("description")))
         return json_response(app, 201)
 
     def _app(self, app_id: str, reading: bool = True) -> dict[str, Any] | None:
@@ -221,93 +232,8 @@ class IntuneSim(SimApp):
                 return graph_error(400, "BadRequest", f"Content version {committed} has no committed file.")
             app["publishingState"] = "published"
         app.update({k: v for k, v in body.items() if k != "@odata.type"})
+        self.mutation(request, "upload" if committed is not None else "update", app_id, marker_in(app.get("notes")))
         return Response(status=204)
-
-    # ---- content upload -----------------------------------------------------------------
-
-    def create_content_version(self, request: Request, version: str, app_id: str, cast: str) -> Response:
-        if (denied := self._auth(request)) is not None:
-            return denied
-        app = self._app(app_id, reading=False)
-        if app is None or not app["@odata.type"].endswith(cast.split(".")[-1]):
-            return self.not_found(request)
-        with self.lock:
-            app["_cv"] = app.get("_cv", 0) + 1
-            cv = str(app["_cv"])
-        return json_response({"@odata.type": "#microsoft.graph.mobileAppContent", "id": cv}, 201)
-
-    def create_file(self, request: Request, version: str, app_id: str, cast: str, cv: str) -> Response:
-        if (denied := self._auth(request)) is not None:
-            return denied
-        body = request.get_json(silent=True) or {}
-        if not body.get("name") or "size" not in body or "sizeEncrypted" not in body:
-            return graph_error(400, "BadRequest", "A content file needs name, size and sizeEncrypted.")
-        file_id = _guid(self.seed, "file", self.next_id())
-        record = {
-            "@odata.type": "#microsoft.graph.mobileAppContentFile",
-            "id": file_id,
-            "name": body["name"],
-            "size": body["size"],
-            "sizeEncrypted": body["sizeEncrypted"],
-            "azureStorageUri": None,
-            "isCommitted": False,
-            "uploadState": "azureStorageUriRequestPending",
-            "app": app_id,
-            "cv": cv,
-            "_polls": 0,
-        }
-        self.files[file_id] = record
-        return json_response(self._public_file(record), 201)
-
-    def _public_file(self, record: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in record.items() if not k.startswith("_") and k not in ("app", "cv")}
-
-    def get_file(self, request: Request, version: str, app_id: str, cast: str, cv: str, file_id: str) -> Response:
-        if (denied := self._auth(request)) is not None:
-            return denied
-        record = self.files.get(file_id)
-        if record is None:
-            return self.not_found(request)
-        record["_polls"] += 1
-        # Each pending state resolves on the next poll, as the service does after a few seconds.
-        if record["uploadState"] == "azureStorageUriRequestPending" and record["_polls"] > 1:
-            record["uploadState"] = "azureStorageUriRequestSuccess"
-            record["azureStorageUri"] = f"{self.base_url}/_blob/{file_id}?sv=2019-02-02&sr=b&sig=simulated"
-        elif record["uploadState"] == "commitFilePending":
-            record["uploadState"] = "commitFileSuccess"
-            record["isCommitted"] = True
-        return json_response(self._public_file(record))
-
-    def blob_put(self, request: Request, file_id: str) -> Response:
-        record = self.files.get(file_id)
-        if record is None or request.args.get("sig") != "simulated":
-            return Response('<?xml version="1.0"?><Error><Code>AuthenticationFailed</Code></Error>', 403)
-        comp = request.args.get("comp")
-        if comp == "block":
-            if request.headers.get("x-ms-blob-type") != "BlockBlob" or not request.args.get("blockid"):
-                return Response("<Error><Code>InvalidHeaderValue</Code></Error>", 400)
-            self.blocks[file_id] = self.blocks.get(file_id, 0) + len(request.get_data())
-            return Response(status=201)
-        if comp == "blocklist":
-            if b"<BlockList>" not in request.get_data():
-                return Response("<Error><Code>InvalidXmlDocument</Code></Error>", 400)
-            record["_uploaded"] = True
-            return Response(status=201)
-        return Response("<Error><Code>InvalidQueryParameterValue</Code></Error>", 400)
-
-    def commit_file(self, request: Request, version: str, app_id: str, cast: str, cv: str, file_id: str) -> Response:
-        if (denied := self._auth(request)) is not None:
-            return denied
-        record = self.files.get(file_id)
-        body = request.get_json(silent=True) or {}
-        if record is None:
-            return self.not_found(request)
-        if "fileEncryptionInfo" not in body:
-            return graph_error(400, "BadRequest", "fileEncryptionInfo is required.")
-        if record["uploadState"] != "azureStorageUriRequestSuccess" or not record.get("_uploaded"):
-            return graph_error(400, "BadRequest", "The file has not been uploaded.")
-        record["uploadState"] = "commitFilePending"
-        return Response(status=200)
 
     # ---- assignments and status ---------------------------------------------------------
 
@@ -321,27 +247,36 @@ class IntuneSim(SimApp):
         items = body.get("mobileAppAssignments")
         if not isinstance(items, list):
             return graph_error(400, "BadRequest", "mobileAppAssignments is required.")
-        stored = []
+        groups = self.groups
+        before = {a["target"].get("groupId"): a["intent"] for a in self.assignments.get(app_id, [])}
+        stored, changed = [], []
         for item in items:
             target = item.get("target") or {}
             group_id = target.get("groupId")
             if item.get("intent") not in ("required", "available", "uninstall", "availableWithoutEnrollment"):
                 return graph_error(400, "BadRequest", f"Invalid intent {item.get('intent')!r}.")
-            if group_id not in self.groups:
+            if group_id not in groups:
                 return graph_error(400, "BadRequest", f"Group {group_id} does not exist.")
             stored.append({"id": f"{group_id}_0_0", "intent": item["intent"], "target": target, "settings": None})
+            if before.get(group_id) != item["intent"]:
+                changed.append(stored[-1])
             action = "uninstall" if item["intent"] == "uninstall" else "install"
             current = self.deployments.get((app_id, group_id))
             if current is None or current.action != action:
                 self.deployments[(app_id, group_id)] = Deployment(
                     key=f"{app_id}:{group_id}:{action}",
-                    group=self.groups[group_id],
+                    group=groups[group_id],
                     action=action,
                     assigned_at=self.fleet.now(),
                 )
         self.assignments[app_id] = stored
         self.changed()
         app["isAssigned"] = bool(stored)
+        # Counted per target the request changed; a request that changes nothing repeats its last
+        # target (the one a client appends), so a duplicate assign still shows as one.
+        for item in changed or stored[-1:]:
+            operation = "uninstall" if item["intent"] == "uninstall" else "assign"
+            self.mutation(request, operation, f"{app_id}/{item['target']['groupId']}", marker_in(app.get("notes")))
         return Response(status=204)
 
     def list_assignments(self, request: Request, version: str, app_id: str) -> Response:
@@ -353,21 +288,26 @@ class IntuneSim(SimApp):
 
     def _statuses(self, app_id: str) -> list[dict[str, Any]]:
         rows = []
+        groups = self.groups
         for (aid, group_id), deployment in self.deployments.items():
-            if aid != app_id:
+            if aid != app_id or group_id not in groups:
                 continue
-            for device in self.fleet.devices(self.groups[group_id]):
+            for device in self.fleet.devices(groups[group_id]):
                 state = self.fleet.state(deployment, device)
                 if state == "pending":
                     continue  # records appear only once the device has checked in
+                synced = EPOCH + timedelta(seconds=self.fleet.reported_at(deployment, device))
+                value = STATE_VALUES[state]
+                if state == "failed" and deployment.action == "uninstall":
+                    value = "uninstallFailed"
                 rows.append(
                     {
                         "id": f"{device.id}_{app_id}",
                         "deviceName": device.name,
                         "deviceId": device.id,
-                        "lastSyncDateTime": "2026-01-01T00:00:00Z",
-                        "mobileAppInstallStatusValue": STATE_VALUES[state],
-                        "errorCode": 0 if state != "failed" else -2016281112,
+                        "lastSyncDateTime": synced.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "mobileAppInstallStatusValue": value,
+                        "errorCode": hresult(self.fleet.error_code(deployment, device)) if state == "failed" else 0,
                         "osVersion": "10.0.22631",
                         "userPrincipalName": f"{device.name.lower()}@contoso.example",
                     }
@@ -390,7 +330,8 @@ class IntuneSim(SimApp):
             return self.not_found(request)
         counts = {"installed": 0, "failed": 0, "notApplicable": 0, "notInstalled": 0}
         for row in self._statuses(app_id):
-            counts[row["mobileAppInstallStatusValue"]] += 1
+            value = row["mobileAppInstallStatusValue"]
+            counts["failed" if value == "uninstallFailed" else value] += 1
         return json_response(
             {
                 "@odata.type": "#microsoft.graph.mobileAppInstallSummary",
@@ -416,17 +357,38 @@ class IntuneSim(SimApp):
     def members(self, request: Request, version: str, group_id: str) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        if group_id not in self.groups:
+        groups = self.groups
+        if group_id not in groups:
             return self.not_found(request)
         items = self.cached(
             ("members", group_id),
             lambda: [
-                {"@odata.type": "#microsoft.graph.device", "id": d.id, "deviceId": d.id, "displayName": d.name}
-                for d in self.fleet.devices(self.groups[group_id])
+                {
+                    "@odata.type": "#microsoft.graph.device",
+                    "id": d.id,
+                    "deviceId": d.id,
+                    "displayName": d.name,
+                    # the site class as an Entra device extension attribute (set by the tenant's tooling)
+                    "extensionAttributes": {"extensionAttribute1": d.site_class},
+                }
+                for d in self.fleet.devices(groups[group_id])
             ],
             ttl=3600,
         )
         return self._page(request, items)
+
+    def members_count(self, request: Request, version: str, group_id: str) -> Response:
+        """`/$count` needs `ConsistencyLevel: eventual` (an advanced query) and answers text/plain."""
+        if (denied := self._auth(request)) is not None:
+            return denied
+        groups = self.groups
+        if group_id not in groups:
+            return self.not_found(request)
+        if request.headers.get("ConsistencyLevel", "").lower() != "eventual":
+            return graph_error(
+                400, "Request_BadRequest", "Count is not currently supported without ConsistencyLevel: eventual."
+            )
+        return Response(str(len(self.fleet.devices(groups[group_id]))), mimetype="text/plain")
 
     def state(self) -> dict[str, Any]:
         return {"apps": len(self.apps), "groups": self.groups, "tenant": self.tenant}

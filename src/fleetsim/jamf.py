@@ -5,7 +5,8 @@ Jamf Pro API: `POST /api/oauth/token` (client credentials), `GET /api/v1/jamf-pr
 errors as `{"httpStatus", "errors": [{"code", "field", "description", "id"}]}`.
 Classic API (XML): `computergroups/name/{name}`, `policies` (list, `id/0` create, `id/{id}`,
 `name/{name}`, PUT), `computerhistory/id/{id}/subset/PolicyLogs`; Classic errors are HTML pages
-(e.g. 409 "Error: Duplicate name").
+(e.g. 409 "Error: Duplicate name"). A policy log of a failed run carries the installer's output in
+`<log>`, ending `(exit code: <code>)` or "The install timed out."
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from xml.sax.saxutils import escape
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from fleetsim.counters import marker_in
 from fleetsim.fleet import Deployment
 from fleetsim.server import Fault, SimApp, json_response, xml_response
 
@@ -43,9 +45,13 @@ class JamfSim(SimApp):
         super().__init__(**kwargs)
         self.packages: dict[int, dict[str, Any]] = {}
         self.policies: dict[int, dict[str, Any]] = {}
-        self.group_ids = {name: i + 1 for i, name in enumerate(self.fleet.group_names())}
         self.deployments: dict[int, Deployment] = {}
         self.uploads: dict[int, int] = {}
+
+    @property
+    def group_ids(self) -> dict[str, int]:
+        """Ring group name -> static computer group id, for every group of the fleet."""
+        return {name: i + 1 for i, name in enumerate(self.fleet.group_names())}
 
     def rules(self) -> list[Rule]:
         return [
@@ -137,6 +143,7 @@ class JamfSim(SimApp):
         pid = self.next_id()
         self.packages[pid] = {**body, "id": str(pid)}
         self.created(f"pkg:{pid}", "POST", request.path)
+        self.mutation(request, "publish", pid, marker_in(body.get("notes")))
         return json_response({"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"}, 201)
 
     def upload(self, request: Request, pid: int) -> Response:
@@ -148,6 +155,7 @@ class JamfSim(SimApp):
         if upload is None:
             return jamf_error(400, "INVALID_FIELD", "multipart field 'file' is required", "file")
         self.uploads[pid] = len(upload.read())
+        self.mutation(request, "upload", pid, marker_in(self.packages[pid].get("notes")))
         return json_response({"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"}, 201)
 
     # ---- Classic API --------------------------------------------------------------------
@@ -156,7 +164,8 @@ class JamfSim(SimApp):
         if (denied := self._auth(request)) is not None:
             return denied
         name = unquote(name)
-        if name not in self.group_ids:
+        group_ids = self.group_ids
+        if name not in group_ids:
             return self.not_found(request)
         devices = self.fleet.devices(name)
         computers = "".join(
@@ -165,7 +174,7 @@ class JamfSim(SimApp):
             for d in devices
         )
         return xml_response(
-            f"<computer_group><id>{self.group_ids[name]}</id><name>{escape(name)}</name><is_smart>false</is_smart>"
+            f"<computer_group><id>{group_ids[name]}</id><name>{escape(name)}</name><is_smart>false</is_smart>"
             f"<computers><size>{len(devices)}</size>{computers}</computers></computer_group>"
         )
 
@@ -269,6 +278,8 @@ class JamfSim(SimApp):
         }
         self._deploy(new_id)
         self.created(f"policy:{new_id}", "POST", request.path)
+        operation = "uninstall" if self._action(new_id) == "uninstall" else "assign"
+        self.mutation(request, operation, new_id, marker_in(parsed["name"]))
         return xml_response(f"<policy><id>{new_id}</id></policy>", 201)
 
     def update_policy(self, request: Request, pid: int) -> Response:
@@ -281,15 +292,30 @@ class JamfSim(SimApp):
             return parsed
         self.policies[pid].update(parsed)
         self._deploy(pid)
+        operation = "disable" if parsed.get("enabled") is False else "update"
+        self.mutation(request, operation, pid, marker_in(self.policies[pid]["name"]))
         return xml_response(f"<policy><id>{pid}</id></policy>", 201)
 
     def _deploy(self, pid: int) -> None:
         policy = self.policies[pid]
         if policy["enabled"] and policy["groups"] and pid not in self.deployments:
             self.deployments[pid] = Deployment(
-                f"jamf-policy-{pid}", policy["groups"][0][1], "install", self.fleet.now()
+                f"jamf-policy-{pid}", policy["groups"][0][1], self._action(pid), self.fleet.now()
             )
         self.changed()
+
+    def _action(self, pid: int) -> str:
+        actions = {a.lower() for _, a in self.policies[pid]["packages"]}
+        return "uninstall" if "uninstall" in actions else "install"
+
+    def _log(self, pid: int, deployment: Deployment, device: Any) -> str:
+        packages = ", ".join(
+            str(self.packages.get(k, {}).get("fileName", k)) for k, _ in self.policies[pid]["packages"]
+        )
+        verb = "Uninstalling" if deployment.action == "uninstall" else "Installing"
+        code = self.fleet.error_code(deployment, device)
+        outcome = "The install timed out." if code == "timeout" else f"The install failed. (exit code: {code})"
+        return f"Executing Policy {self.policies[pid]['name']}...\n{verb} {packages}...\n{outcome}"
 
     def history(self, request: Request, cid: int) -> Response:
         if (denied := self._auth(request)) is not None:
@@ -303,12 +329,13 @@ class JamfSim(SimApp):
             if not any(name == device.group for _, name in policy["groups"]):
                 continue
             state = self.fleet.state(deployment, device)
-            if state in ("installed", "failed"):
+            if state in ("installed", "not_installed", "failed"):
                 when = int(self.fleet.reported_at(deployment, device))
+                log = f"<log>{escape(self._log(pid, deployment, device))}</log>" if state == "failed" else ""
                 logs.append(
                     f"<policy_log><policy_id>{pid}</policy_id><policy_name>{escape(policy['name'])}</policy_name>"
                     f"<username>root</username><date_completed_epoch>{when}</date_completed_epoch>"
-                    f"<status>{'Completed' if state == 'installed' else 'Failed'}</status></policy_log>"
+                    f"<status>{'Failed' if state == 'failed' else 'Completed'}</status>{log}</policy_log>"
                 )
         return xml_response(
             f"<computer_history><general><id>{cid}</id><name>{device.name}</name></general>"

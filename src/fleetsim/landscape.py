@@ -3,8 +3,10 @@ Landscape connector uses, with its HMAC-SHA256 signature (signature_version 2) c
 
 Actions: GetComputers, AddPackagesToPocket, InstallPackages, RemovePackages, GetActivities,
 GetPackages; `limit`/`offset` paging; errors as `{"error": code, "message": text}`.
-Computers carry their ring group as a tag; each InstallPackages/RemovePackages creates a parent
-activity with one child activity per computer whose status follows the device-fleet model.
+Computers carry their ring group and their site class (`site-online`, `site-intermittent`,
+`site-air-gapped`) as tags; each InstallPackages/RemovePackages creates a parent activity with one
+child activity per computer whose status follows the device-fleet model; a failed child carries
+the package operation's exit status in `result_code` and its output in `result_text`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from fleetsim.fleet import Deployment, Device
+from fleetsim.groups import exit_status
 from fleetsim.server import Fault, SimApp, json_response
 
 CHILD_STATUS = {
@@ -119,7 +122,7 @@ class LandscapeSim(SimApp):
                 "id": self._cid(d),
                 "title": d.name,
                 "hostname": d.name.lower(),
-                "tags": [d.group],
+                "tags": [d.group, "site-" + d.site_class.replace("_", "-")],
                 "access_group": "global",
                 "last_ping_time": "2026-01-01T00:00:00Z",
             }
@@ -134,6 +137,8 @@ class LandscapeSim(SimApp):
             return landscape_error(400, "InvalidParameter", f"Missing: {', '.join(missing or ['packages.1'])}.")
         key = f"{p['distribution']}/{p['series']}/{p['pocket']}"
         self.pockets.setdefault(key, set()).update(packages)
+        for package in packages:
+            self.mutation(request, "publish", f"{key}/{package}")
         return json_response(
             {
                 "name": p["pocket"],
@@ -175,13 +180,15 @@ class LandscapeSim(SimApp):
         )
         self.created(f"act:{aid}", request.method, request.path)
         self.changed()
+        for package in packages:
+            self.mutation(request, "assign" if action == "install" else "uninstall", f"{p['query']}/{package}")
         return json_response({k: v for k, v in activity.items() if k not in ("query", "packages")})
 
     def do_InstallPackages(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
         return self._change(request, p, "install")
 
     def do_RemovePackages(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
-        return self._change(request, p, "remove")
+        return self._change(request, p, "uninstall")
 
     def _children(self, aid: int) -> list[dict[str, Any]]:
         parent, deployment = self.activities[aid], self.deployments[aid]
@@ -189,6 +196,7 @@ class LandscapeSim(SimApp):
         for device in self.fleet.devices(deployment.group):
             state = self.fleet.state(deployment, device)
             status = CHILD_STATUS.get(state) or ("undelivered" if device.site_class == "air_gapped" else "delivered")
+            code = self.fleet.error_code(deployment, device) if status == "failed" else ""
             rows.append(
                 {
                     "id": aid * 100000 + device.index + 1,
@@ -197,9 +205,12 @@ class LandscapeSim(SimApp):
                     "type": "ChangePackagesRequest",
                     "summary": parent["summary"],
                     "activity_status": status,
+                    "result_code": exit_status(code) if code else 0 if status == "succeeded" else None,
                     "result_text": ""
-                    if status != "failed"
-                    else "E: Sub-process /usr/bin/dpkg returned an error code (1)",
+                    if not code
+                    else "Timed out waiting for the package operation to finish."
+                    if code == "timeout"
+                    else f"E: Sub-process /usr/bin/dpkg returned an error code ({code})",
                 }
             )
         return rows
@@ -230,7 +241,7 @@ class LandscapeSim(SimApp):
             return landscape_error(400, "InvalidQuery", f"Invalid query {p.get('query')!r}.")
         names = set(self._numbered(p, "names"))
         group_ids = {self._cid(d): d for d in devices}
-        rows = []
+        rows: list[dict[str, Any]] = []
         for aid, activity in sorted(self.activities.items()):
             if activity["query"] != p.get("query") or (names and not names & set(activity["packages"])):
                 continue

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -34,12 +35,23 @@ def demo_credentials(seed: int, plane: str) -> Credentials:
 
 
 def start_all(
-    *, seed: int, planes: list[str], host: str = "127.0.0.1", port_base: int = 0, speed: float = 1.0, scale: float = 1.0
+    *,
+    seed: int,
+    planes: list[str],
+    host: str = "127.0.0.1",
+    port_base: int = 0,
+    speed: float = 1.0,
+    scale: float = 1.0,
+    fleet_config: dict[str, Any] | None = None,
 ) -> list[Running]:
+    """One fleet shared by every plane: one clock, and `POST /_sim/fleet/groups/<name>` on any plane
+    configures the group for all of them."""
+    groups = tuple(GroupSpec(g.name, max(1, int(g.size * scale)), g.site_class) for g in DEFAULT_GROUPS)
+    fleet = Fleet(seed=seed, groups=groups, speed=speed)
+    if fleet_config:
+        fleet.configure(fleet_config)
     running = []
     for offset, plane in enumerate(planes):
-        groups = tuple(GroupSpec(g.name, max(1, int(g.size * scale)), g.site_class) for g in DEFAULT_GROUPS)
-        fleet = Fleet(seed=seed, groups=groups, speed=speed)
         sim = SIMULATORS[plane](seed=seed, fleet=fleet, credentials=demo_credentials(seed, plane))
         running.append(start(sim, host, port_base + offset if port_base else 0))
     return running
@@ -55,6 +67,13 @@ def serve(
     scale: float = typer.Option(1.0, "--scale", help="Multiply every ring group's device count"),
     throttle_rate: float = typer.Option(0.0, "--throttle-rate", help="Share of requests answered 429 + Retry-After"),
     unavailable_rate: float = typer.Option(0.0, "--unavailable-rate", help="Share of requests answered 503"),
+    fleet_file: Path | None = typer.Option(
+        None,
+        "--fleet-file",
+        help='Ring groups as JSON: {"groups": {"FG-PILOT": {"size": 200, "success_rate": 0.95, '
+        '"error_codes": {"1603": 0.7, "0x87D1041C": 0.3}, "latency_s": 60, "site_mix": {"online": 0.9, '
+        '"intermittent": 0.1}, "offline": {"intermittent": 0.2}}}}',
+    ),
     connections_file: Path | None = typer.Option(
         None, "--connections-file", help="Write base URLs and credentials here (JSON, 0600)"
     ),
@@ -63,7 +82,22 @@ def serve(
     unknown = sorted(set(plane) - set(SIMULATORS))
     if unknown:
         raise typer.BadParameter(f"unknown plane(s) {', '.join(unknown)}; choose from {', '.join(SIMULATORS)}")
-    running = start_all(seed=seed, planes=plane, host=host, port_base=port_base, speed=speed, scale=scale)
+    fleet_config = None
+    if fleet_file is not None:
+        try:
+            fleet_config = json.loads(fleet_file.read_text())
+            Fleet(seed=seed).configure(fleet_config)  # validate before any port is taken
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise typer.BadParameter(f"{fleet_file}: {exc}", param_hint="--fleet-file") from exc
+    running = start_all(
+        seed=seed,
+        planes=plane,
+        host=host,
+        port_base=port_base,
+        speed=speed,
+        scale=scale,
+        fleet_config=fleet_config,
+    )
     for handle in running:
         if throttle_rate:
             handle.app.faults.add("throttle", times=-1, rate=throttle_rate)

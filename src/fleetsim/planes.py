@@ -23,6 +23,7 @@ SIMULATORS: dict[str, type[SimApp]] = {
 def connection(sim: SimApp) -> dict[str, Any]:
     """What a Fleetgate connector instance needs to talk to `sim`: base URL, settings, secrets."""
     creds = sim.credentials
+    settings: dict[str, Any]
     if isinstance(sim, IntuneSim):
         settings = {"tenant_id": sim.tenant, "client_id": creds.client_id, "authority": sim.base_url}
         secrets = {"client_secret": creds.client_secret}

@@ -3,7 +3,9 @@
 `/AdminService/wmi/SMS_Site`, `SMS_Application` (GET with $filter, POST), `SMS_Collection`,
 `SMS_DistributionPointGroup('{id}')/AdminService.AddPackages`, `SMS_ApplicationAssignment`
 (GET/POST/DELETE), `SMS_AppDeploymentAssetDetails` with server-driven paging
-(`@odata.nextLink`). Errors as OData `{"error": {"code", "message"}}`. Authentication: HTTP Basic
+(`@odata.nextLink`); each row carries the device's AppStatusType, StatusType and, for an error,
+the ErrorCode HRESULT (as SMS_AppDeploymentErrorAssetDetails does). Errors as OData
+`{"error": {"code", "message"}}`. Authentication: HTTP Basic
 stands in for Windows integrated authentication (see the connector's docstring).
 """
 
@@ -11,12 +13,15 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from fleetsim.counters import marker_in
 from fleetsim.fleet import Deployment, _guid
+from fleetsim.groups import hresult
 from fleetsim.server import Fault, SimApp, json_response
 
 WMI = "/AdminService/wmi"
@@ -32,17 +37,21 @@ def odata_filter(rows: list[dict[str, Any]], expression: str) -> list[dict[str, 
     """`A eq 'x'`, `A eq 12`, `contains(A,'x')` joined by `and`; None when unsupported."""
     if not expression:
         return rows
-    tests = []
+    tests: list[Callable[[dict[str, Any]], bool]] = []
     for clause in re.split(r"\s+and\s+", expression.strip()):
-        if m := re.fullmatch(r"(\w+) eq '(.*)'", clause):
-            tests.append(lambda r, k=m.group(1), v=m.group(2): str(r.get(k)) == v)
-        elif m := re.fullmatch(r"(\w+) eq (-?\d+)", clause):
-            tests.append(lambda r, k=m.group(1), v=int(m.group(2)): r.get(k) == v)
-        elif m := re.fullmatch(r"contains\((\w+),\s*'(.*)'\)", clause):
-            tests.append(lambda r, k=m.group(1), v=m.group(2): v in str(r.get(k) or ""))
+        if text := re.fullmatch(r"(\w+) eq '(.*)'", clause):
+            tests.append(_test(text.group(1), text.group(2), lambda got, want: str(got) == want))
+        elif number := re.fullmatch(r"(\w+) eq (-?\d+)", clause):
+            tests.append(_test(number.group(1), int(number.group(2)), lambda got, want: got == want))
+        elif contains := re.fullmatch(r"contains\((\w+),\s*'(.*)'\)", clause):
+            tests.append(_test(contains.group(1), contains.group(2), lambda got, want: want in str(got or "")))
         else:
             return None
     return [r for r in rows if all(t(r) for t in tests)]
+
+
+def _test(key: str, want: Any, compare: Callable[[Any, Any], bool]) -> Callable[[dict[str, Any]], bool]:
+    return lambda row: compare(row.get(key), want)
 
 
 class SccmSim(SimApp):
@@ -56,7 +65,11 @@ class SccmSim(SimApp):
         self.deployments: dict[int, Deployment] = {}
         self.distributed: set[str] = set()
         self.dp_group = _guid(self.seed, "dpgroup").upper()
-        self.collections = {f"{self.site}{100020 + i:05d}": name for i, name in enumerate(self.fleet.group_names())}
+
+    @property
+    def collections(self) -> dict[str, str]:
+        """Collection id -> ring group name, for every group of the fleet (configurable at any time)."""
+        return {f"{self.site}{100020 + i:05d}": name for i, name in enumerate(self.fleet.group_names())}
 
     def rules(self) -> list[Rule]:
         return [
@@ -157,6 +170,7 @@ class SccmSim(SimApp):
         }
         self.applications[ci] = row
         self.created(f"app:{ci}", "POST", request.path)
+        self.mutation(request, "publish", ci, marker_in(row["LocalizedDescription"]))
         return json_response(row, 201)
 
     def list_collections(self, request: Request) -> Response:
@@ -188,6 +202,9 @@ class SccmSim(SimApp):
         if not isinstance(ids, list) or not all(i in known for i in ids):
             return odata_error(400, "PackageIDs must list existing content package ids.")
         self.distributed.update(ids)
+        for app in self.applications.values():
+            if app["PackageID"] in ids:
+                self.mutation(request, "distribute", app["PackageID"], marker_in(app["LocalizedDescription"]))
         return json_response({"@odata.context": f"{self.base_url}{WMI}/$metadata#Edm.Int32", "ReturnValue": 0})
 
     def list_assignments(self, request: Request) -> Response:
@@ -210,7 +227,8 @@ class SccmSim(SimApp):
         ):
             if body.get(required) in (None, "", []):
                 return odata_error(400, f"Property '{required}' is required.")
-        if body["TargetCollectionID"] not in self.collections:
+        collections = self.collections
+        if body["TargetCollectionID"] not in collections:
             return odata_error(400, f"Collection {body['TargetCollectionID']} does not exist.")
         apps = [self.applications.get(ci) for ci in body["AssignedCIs"]]
         if not all(apps):
@@ -224,7 +242,7 @@ class SccmSim(SimApp):
             **body,
             "AssignmentID": aid,
             "AssignmentUniqueID": f"{{{_guid(aid).upper()}}}",
-            "CollectionName": self.collections[body["TargetCollectionID"]],
+            "CollectionName": collections[body["TargetCollectionID"]],
         }
         self.assignments[aid] = row
         action = "uninstall" if body["DesiredConfigType"] == 2 else "install"
@@ -234,13 +252,18 @@ class SccmSim(SimApp):
                 app["IsDeployed"] = True
         self.created(f"asg:{aid}", "POST", request.path)
         self.changed()
+        operation = "uninstall" if action == "uninstall" else "assign"
+        target = f"{','.join(map(str, body['AssignedCIs']))}/{body['TargetCollectionID']}"
+        self.mutation(request, operation, target, marker_in(body.get("AssignmentDescription"), body["AssignmentName"]))
         return json_response(row, 201)
 
     def delete_assignment(self, request: Request, aid: int) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        if self.assignments.pop(aid, None) is None:
+        removed = self.assignments.pop(aid, None)
+        if removed is None:
             return self.not_found(request)
+        self.mutation(request, "delete", aid, marker_in(removed.get("AssignmentDescription")))
         self.deployments.pop(aid, None)
         self.changed()
         return Response(status=204)
@@ -253,6 +276,7 @@ class SccmSim(SimApp):
         rows = []
         for device in self.fleet.devices(deployment.group):
             state = self.fleet.state(deployment, device)
+            status = 4 if state == "pending" and device.site_class == "air_gapped" else APP_STATUS[state]
             rows.append(
                 {
                     "AssignmentID": aid,
@@ -260,10 +284,14 @@ class SccmSim(SimApp):
                     "MachineName": device.name,
                     "MachineID": 16800000 + device.index,
                     "CollectionID": assignment["TargetCollectionID"],
-                    "AppStatusType": 4
-                    if state == "pending" and device.site_class == "air_gapped"
-                    else APP_STATUS[state],
-                    "EnforcementState": 1000 if state == "installed" else 5000 if state == "failed" else 2000,
+                    "AppStatusType": status,
+                    "StatusType": status,
+                    "ErrorCode": hresult(self.fleet.error_code(deployment, device)) if state == "failed" else 0,
+                    "EnforcementState": 1000
+                    if state in ("installed", "not_installed")
+                    else 5000
+                    if state == "failed"
+                    else 2000,
                 }
             )
         return rows

@@ -9,6 +9,15 @@ Fault injection, per simulator, through `sim.faults` in-process or `POST /_sim/f
 - eventual: an object created now is invisible to the next `reads` reads (eventual consistency)
 Each fault matches a method and a path substring, fires `times` times (or with probability `rate`,
 drawn from the simulator's seeded RNG) and then disarms.
+
+Control API (never counted, never faulted), on every simulator:
+- `POST /_sim/faults`, `DELETE /_sim/faults`: arm / clear faults
+- `POST /_sim/advance {"seconds": N}`: move the fleet clock on
+- `GET /_sim/state`
+- `GET /_sim/counters`, `DELETE /_sim/counters`: mutating requests per operation / object / marker
+- `GET /_sim/fleet/groups`, `GET|POST /_sim/fleet/groups/<name>`: read / configure a ring group of
+  the fleet (shared by every simulator built on the same `Fleet`); the body is
+  `Fleet.configure_group`'s options, a bad option answers 400 naming it
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from fleetsim.counters import Counters, Mutation
 from fleetsim.fleet import Fleet
 
 FAULT_KINDS = ("throttle", "unavailable", "timeout", "conflict", "eventual")
@@ -134,6 +144,7 @@ class SimApp:
         self.visibility = Visibility()
         self.tokens: dict[str, float] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) in arrival order, for tests
+        self.counters = Counters(self.plane)  # accepted mutating requests (see counters.py)
         self.lock = threading.RLock()
         self._ids = 0
         self._cache: dict[Any, tuple[float, Any]] = {}
@@ -194,13 +205,17 @@ class SimApp:
         if fault is not None:
             self.visibility.hide(key, fault.reads)
 
+    def mutation(self, request: Request, operation: str, obj: Any, marker: str = "") -> None:
+        """Tag `request` as changing `obj`; the dispatcher counts it with the response's status."""
+        request.environ.setdefault("fleetsim.mutations", []).append((operation, str(obj), marker))
+
     def conflict_armed(self, method: str, path: str) -> bool:
         return self.faults.take("conflict", method, path) is not None
 
     def cached(self, key: Any, build: Callable[[], Any], ttl: float = 1.0) -> Any:
         """Paged listings of big groups are built once per `ttl` real seconds, not once per page."""
         now = time.monotonic()
-        key = (key, self.generation)
+        key = (key, self.generation, self.fleet.version)
         with self.lock:
             hit = self._cache.get(key)
             if hit is not None and now - hit[0] < ttl:
@@ -234,13 +249,16 @@ class SimApp:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
-            return getattr(self, endpoint)(request, **args)  # type: ignore[no-any-return]
+            response: Response = getattr(self, endpoint)(request, **args)
         except NotFound:
             return self.not_found(request)
         except MethodNotAllowed as exc:
             return json_response({"error": "method not allowed", "allowed": exc.valid_methods}, 405)
         except HTTPException as exc:
             return json_response({"error": exc.name, "message": exc.description}, exc.code or 500)
+        for operation, obj, marker in request.environ.get("fleetsim.mutations", []):
+            self.counters.record(Mutation(self.plane, operation, obj, marker, method, path, response.status_code))
+        return response
 
     # ---- control API --------------------------------------------------------------------
 
@@ -250,6 +268,11 @@ class SimApp:
             Rule("/_sim/faults", methods=["DELETE"], endpoint="sim_clear_faults"),
             Rule("/_sim/advance", methods=["POST"], endpoint="sim_advance"),
             Rule("/_sim/state", methods=["GET"], endpoint="sim_state"),
+            Rule("/_sim/counters", methods=["GET"], endpoint="sim_counters"),
+            Rule("/_sim/counters", methods=["DELETE"], endpoint="sim_reset_counters"),
+            Rule("/_sim/fleet/groups", methods=["GET"], endpoint="sim_groups"),
+            Rule("/_sim/fleet/groups/<path:name>", methods=["GET"], endpoint="sim_group"),
+            Rule("/_sim/fleet/groups/<path:name>", methods=["POST"], endpoint="sim_configure_group"),
         ]
 
     def sim_add_fault(self, request: Request) -> Response:
@@ -271,6 +294,31 @@ class SimApp:
 
     def sim_state(self, request: Request) -> Response:
         return json_response({"plane": self.plane, "seed": self.seed, "now": self.fleet.now(), **self.state()})
+
+    def sim_counters(self, request: Request) -> Response:
+        return json_response(self.counters.snapshot())
+
+    def sim_reset_counters(self, request: Request) -> Response:
+        self.counters.reset()
+        return Response(status=204)
+
+    def sim_groups(self, request: Request) -> Response:
+        return json_response({"groups": self.fleet.describe()})
+
+    def sim_group(self, request: Request, name: str) -> Response:
+        found = [g for g in self.fleet.describe() if g["name"] == name]
+        return json_response(found[0]) if found else json_response({"error": f"no group {name!r}"}, 404)
+
+    def sim_configure_group(self, request: Request, name: str) -> Response:
+        body = request.get_json(force=True, silent=True)
+        if not isinstance(body, dict):
+            return json_response({"error": "the body is a JSON object of group options"}, 400)
+        try:
+            self.fleet.configure_group(name, **body)
+        except (TypeError, ValueError) as exc:
+            return json_response({"error": str(exc)}, 400)
+        self.changed()
+        return self.sim_group(request, name)
 
 
 @dataclass

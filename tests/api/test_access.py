@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fleetgate.core.roles import Role
@@ -163,6 +164,19 @@ class TestLedgerAccess(ResourceAccessTests):
     ]
 
 
+def _pending_grant(world: World) -> int:
+    """A role-grant request filed by another Platform Admin (the world's admin may approve it)."""
+    from fleetgate.identity import services as identity
+    from fleetgate.identity.queries import from_user
+    from tests.factories import make_user
+
+    requester = from_user(make_user(R.PLATFORM_ADMIN))
+    row = identity.request_grant(
+        actor=requester, user_id=world.users[R.AUDITOR].pk, role="security_reviewer", reason="Owns the signing keys."
+    )
+    return row.pk
+
+
 class TestIdentityAccess(ResourceAccessTests):
     endpoints = [
         Endpoint("GET", lambda w: "/api/v1/me/", ALL_ROLES, label="me"),
@@ -192,6 +206,37 @@ class TestIdentityAccess(ResourceAccessTests):
             ledger_action="user.deactivated",
             body=lambda w: {"reason": "left"},
         ),
+        Endpoint(
+            "GET",
+            lambda w: "/api/v1/role-grant-requests/",
+            frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
+            label="list-grants",
+        ),
+        Endpoint(
+            "POST",
+            lambda w: "/api/v1/role-grant-requests/",
+            frozenset({R.PLATFORM_ADMIN}),
+            201,
+            label="request-grant",
+            body=lambda w: {"user": w.users[R.AUDITOR].pk, "role": "cab_approver", "reason": "Joins the change board."},
+            ledger_action="role_grant.requested",
+        ),
+        Endpoint(
+            "POST",
+            lambda w: f"/api/v1/role-grant-requests/{_pending_grant(w)}/approve/",
+            frozenset({R.PLATFORM_ADMIN}),
+            label="approve-grant",
+            body=lambda w: {"reason": "Confirmed with the CAB chair."},
+            ledger_action="role_grant.approved",
+        ),
+        Endpoint(
+            "POST",
+            lambda w: f"/api/v1/role-grant-requests/{_pending_grant(w)}/reject/",
+            frozenset({R.PLATFORM_ADMIN}),
+            label="reject-grant",
+            body=lambda w: {"reason": "Not on the board."},
+            ledger_action="role_grant.rejected",
+        ),
         Endpoint("GET", lambda w: "/api/v1/tokens/", ALL_ROLES, label="list-tokens"),
         Endpoint(
             "POST",
@@ -203,3 +248,30 @@ class TestIdentityAccess(ResourceAccessTests):
             ledger_action="token.created",
         ),
     ]
+
+
+@pytest.mark.django_db
+def test_an_admin_cannot_mint_a_token_for_another_person_over_the_api(world: World) -> None:
+    from fleetgate.identity import services as identity
+    from tests.api.base import client_for
+
+    admin = client_for(world.users[R.PLATFORM_ADMIN])
+    refused = admin.post("/api/v1/tokens/", {"name": "x", "user": world.users[R.CAB_APPROVER].pk}, format="json")
+    assert (refused.status_code, refused.json()["code"], refused.json()["rule"]) == (
+        403,
+        "separation-of-duties",
+        "own-tokens-only",
+    )
+    robot = identity.create_user(actor=world.actors[R.PLATFORM_ADMIN], username="scraper", service_account=True)
+    made = admin.post("/api/v1/tokens/", {"name": "scrape", "user": robot.pk}, format="json")
+    assert (made.status_code, made.json()["username"]) == (201, "scraper")
+    created = admin.post(
+        "/api/v1/users/", {"username": "bot2", "service_account": True, "description": "CI"}, format="json"
+    )
+    assert (created.status_code, created.json()["service_account"]) == (201, True)
+    cab = admin.post(
+        "/api/v1/users/",
+        {"username": "cab2", "password": "a-long-enough-password", "roles": [{"role": "cab_approver"}]},
+        format="json",
+    )
+    assert (cab.status_code, cab.json()["rule"]) == (403, "dual-control")

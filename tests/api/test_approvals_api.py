@@ -195,11 +195,12 @@ def test_submit_with_incomplete_evidence_lists_every_gap(world: World) -> None:
 
 @pytest.mark.django_db
 def test_separation_of_duties_is_a_403_problem_and_a_ledger_event(world: World) -> None:
-    from fleetgate.core import services as identity
+    from fleetgate.identity import services as identity
+    from tests.factories import BOOTSTRAP
 
     request = _request(world)
-    identity.set_roles(
-        actor=world.actors[R.PLATFORM_ADMIN],
+    identity.set_roles(  # the host path: one Platform Admin alone cannot grant CAB Approver
+        actor=BOOTSTRAP,
         user_id=world.users[R.PUBLISHER].pk,
         roles=[
             {"role": "publisher", "boundary": "acme", "business_units": ["*"]},

@@ -312,3 +312,44 @@ def test_verify_failure_over_the_api(world: World) -> None:
     body = client_for(world.users[R.AUDITOR]).post(f"/api/v1/evidence-packs/{pack.pk}/verify/").json()
     assert (body["ok"], body["failed_check"]) == (False, "seal-key")
     assert LedgerEvent.objects.order_by("-sequence").first().action == "evidence_pack.verification_failed"  # type: ignore[union-attr]
+
+
+def _upload(world: World, kind: str, raw: bytes, name: str = "doc.json", **extra: str) -> Any:
+    ew = _ew(world, "artifact")
+    return client_for(world.users[R.PACKAGING_ENGINEER]).post(
+        "/api/v1/evidence/",
+        {"artifact": str(ew.artifact.pk), "kind": kind, "file": SimpleUploadedFile(name, raw), **extra},
+        format="multipart",
+    )
+
+
+def test_too_large_evidence_names_the_cap_that_applies(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evidence, "MAX_EVIDENCE_BYTES", 100)
+    body = _problem(_upload(world, "install_facts", b" " * 300 + b.dumps(b.install_facts())), 413, "payload-too-large")
+    assert "fixed cap of 100 bytes" in body["detail"]
+    assert "raise FLEETGATE_MAX_UPLOAD_BYTES" not in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "rule"),
+    [
+        ("sbom", b"[" * 1000 + b"]" * 1000, "max-depth"),
+        ("vulnerability_scan", b'{"SchemaVersion": ' + b"7" * 5000 + b', "ArtifactName": "x"}', "max-integer"),
+        ("vulnerability_scan", b'{"matches": [], "x": NaN}', "finite-number"),
+    ],
+)
+def test_hostile_evidence_files_are_problems_not_500s(world: World, kind: str, raw: bytes, rule: str) -> None:
+    body = _problem(_upload(world, kind, raw, "evil.json"), 422, "evidence-invalid")
+    assert body["errors"][0]["rule"] == rule
+    assert body["errors"][0]["field"].startswith("evil.json:$")
+
+
+def test_a_directory_scan_is_bound_by_the_binding_field(world: World) -> None:
+    ew = _ew(world, "artifact")
+    raw = b.dumps(b.trivy_fs([("CVE-2026-5", 3.1, "LOW")]))
+    _problem(_upload(world, "vulnerability_scan", raw, "fs.json"), 422, "evidence-mismatch")
+    response = _upload(world, "vulnerability_scan", raw, "fs.json", binding="declared")
+    assert response.status_code == 201, response.content
+    assert (response.json()["summary"]["binding"], response.json()["summary"]["bound_to"]) == ("declared", ew.sha)
+    body = _problem(_upload(world, "sbom", b"{}", binding="declared"), 400, "validation-error")
+    assert body["errors"][0]["field"] == "binding"

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.catalog.models import Artifact
-from fleetgate.core.models import ApiToken
+from fleetgate.identity.models import ApiToken
 from fleetgate.core.roles import Role
 from fleetgate.intents.models import DeploymentIntent
 from tests.api.base import client_for

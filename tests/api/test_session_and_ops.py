@@ -45,9 +45,28 @@ def test_health_and_metrics(client: Any) -> None:
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "ledger": "ok"}
     client.get("/health/live")
-    metrics = client.get("/metrics").content.decode()
-    assert "fleetgate_http_requests_total" in metrics
-    assert "fleetgate_ledger_head_sequence" in metrics
+
+
+def test_metrics_need_an_oversight_token_or_an_allowed_address(world: World, monkeypatch: Any) -> None:
+    from fleetgate.api import health
+    from fleetgate.core import clientip
+    from tests.api.base import client_for
+
+    anonymous = APIClient().get("/metrics")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not-authenticated")
+    assert APIClient().get("/metrics", HTTP_AUTHORIZATION="Bearer fg_nope_nope").status_code == 401
+    refused = client_for(world.users[Role.PUBLISHER]).get("/metrics")
+    assert (refused.status_code, refused["Content-Type"]) == (403, "application/problem+json")
+    for role in (Role.AUDITOR, Role.PLATFORM_ADMIN):
+        metrics = client_for(world.users[role]).get("/metrics").content.decode()
+        assert "fleetgate_http_requests_total" in metrics
+        assert "fleetgate_ledger_head_sequence" in metrics
+    session = APIClient()
+    session.force_login(world.users[Role.AUDITOR])
+    assert session.get("/metrics").status_code == 200
+    monkeypatch.setattr(health, "METRICS_ALLOW", clientip.networks(["10.9.0.0/16"]))
+    assert APIClient().get("/metrics", REMOTE_ADDR="10.9.3.4").status_code == 200
+    assert APIClient().get("/metrics", REMOTE_ADDR="10.8.3.4", HTTP_X_FORWARDED_FOR="10.9.3.4").status_code == 401
 
 
 def test_schema_and_docs_are_served(client: Any) -> None:
@@ -99,19 +118,87 @@ def test_request_log_line_carries_the_correlation_id(client: Any, caplog: Any) -
     assert len(generated) == 36
 
 
+def _login(client: APIClient, username: str = "x", password: str = "y", **headers: str) -> Any:
+    return client.post("/api/v1/auth/login/", {"username": username, "password": password}, format="json", **headers)
+
+
 def test_login_attempts_are_throttled(world: World, monkeypatch: Any) -> None:
-    from django.core.cache import cache
+    from django.core.cache import caches
     from rest_framework.throttling import ScopedRateThrottle
 
-    cache.clear()
+    caches["shared"].clear()
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "2/min"})
     client = APIClient()
-    codes = [
-        client.post("/api/v1/auth/login/", {"username": "x", "password": "y"}, format="json").status_code
-        for _ in range(3)
-    ]
+    codes = [_login(client).status_code for _ in range(3)]
     assert codes == [401, 401, 429]
-    cache.clear()
+    caches["shared"].clear()
+
+
+def test_the_login_throttle_ignores_a_spoofed_forwarded_for(world: World, monkeypatch: Any) -> None:
+    from django.core.cache import caches
+    from rest_framework.throttling import ScopedRateThrottle
+
+    caches["shared"].clear()
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "3/min"})
+    client = APIClient()
+    codes = [_login(client, HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    caches["shared"].clear()
+
+
+def test_forwarded_for_counts_only_through_a_trusted_proxy(world: World, monkeypatch: Any) -> None:
+    from django.core.cache import caches
+    from rest_framework.throttling import ScopedRateThrottle
+
+    from fleetgate.core import clientip
+    from fleetgate.identity import api
+
+    caches["shared"].clear()
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "1/min"})
+    monkeypatch.setattr(api, "TRUSTED_PROXIES", clientip.networks(["10.0.0.0/8"]))
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    client = APIClient()
+    assert _login(client, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 401
+    assert _login(client, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy).status_code == 401  # another client
+    assert _login(client, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.1", **proxy).status_code == 429  # spoofed hop
+    # the count lives in the database cache every worker shares, not in one process's memory
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM fleetgate_cache")
+        assert cursor.fetchone()[0] >= 2
+    caches["shared"].clear()
+
+
+def test_client_address_rules() -> None:
+    from fleetgate.core.clientip import client_ip, networks
+
+    trusted = networks(["10.0.0.0/8", "fd00::/8"])
+    assert client_ip({"REMOTE_ADDR": "192.0.2.7", "HTTP_X_FORWARDED_FOR": "1.1.1.1"}, trusted) == "192.0.2.7"
+    assert client_ip({"REMOTE_ADDR": "10.1.1.1", "HTTP_X_FORWARDED_FOR": "1.1.1.1, 10.2.2.2"}, trusted) == "1.1.1.1"
+    assert client_ip({"REMOTE_ADDR": "10.1.1.1", "HTTP_X_FORWARDED_FOR": "10.3.3.3"}, trusted) == "10.3.3.3"
+    assert client_ip({"REMOTE_ADDR": "10.1.1.1"}, trusted) == "10.1.1.1"
+    assert client_ip({"REMOTE_ADDR": "10.1.1.1", "HTTP_X_FORWARDED_FOR": "1.1.1.1"}, ()) == "10.1.1.1"
+
+
+def test_a_locked_account_is_a_clear_problem(world: World) -> None:
+    from django.core.cache import caches
+
+    from fleetgate.identity.services import signin
+
+    caches["shared"].clear()
+    username = world.users[Role.PUBLISHER].username
+    for _ in range(signin.LOCK_AFTER - 1):
+        assert _login(APIClient(), username, "guess", REMOTE_ADDR="192.0.2.1").status_code == 401
+    locked = _login(APIClient(), username, "guess", REMOTE_ADDR="192.0.2.2")
+    assert (locked.status_code, locked["Content-Type"], locked.json()["code"]) == (
+        423,
+        "application/problem+json",
+        "account-locked",
+    )
+    assert locked.json()["retry_after"] == 900
+    assert _login(APIClient(), username, PASSWORD, REMOTE_ADDR="192.0.2.3").status_code == 423
+    caches["shared"].clear()
 
 
 def test_allowed_actions_follow_the_requesting_user(world: World) -> None:

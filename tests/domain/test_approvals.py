@@ -15,8 +15,6 @@ from fleetgate.approvals.models import CabDecision, CabRequest
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.catalog import services as catalog
 from fleetgate.core import actors
-from fleetgate.core import services as identity
-from fleetgate.core.actors import from_user
 from fleetgate.core.errors import (
     AlreadyRevoked,
     ApprovalExpired,
@@ -29,6 +27,8 @@ from fleetgate.core.errors import (
 )
 from fleetgate.core.roles import Role
 from fleetgate.evidence import services as evidence
+from fleetgate.identity import services as identity
+from fleetgate.identity.queries import from_user
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.notifications.models import Notification
 from tests.factories import BOOTSTRAP, PASSWORD, Sealed, World, make_actor, ring_plan, sealed_intent, unique

@@ -18,10 +18,10 @@ from fleetgate.approvals.models import CabDecision, CabRequest
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.catalog import services as catalog
 from fleetgate.core import actors
-from fleetgate.core import services as identity
-from fleetgate.core.actors import from_user
 from fleetgate.core.errors import DomainError, SeparationOfDuties
 from fleetgate.core.roles import Role
+from fleetgate.identity import services as identity
+from fleetgate.identity.queries import from_user
 from fleetgate.intents.models import DeploymentIntent
 from tests.factories import BOOTSTRAP, PASSWORD, World, ring_plan, sealed_intent, unique
 

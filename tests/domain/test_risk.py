@@ -141,10 +141,10 @@ def test_rubric_change_is_governed_with_parallel_scoring(ew: EvidenceWorld) -> N
 
 def test_proposer_cannot_approve_their_own_rubric(ew: EvidenceWorld) -> None:
     both = make_actor(Role.SECURITY_REVIEWER)
-    from fleetgate.core.models import RoleBinding
+    from fleetgate.identity.models import RoleBinding
 
     RoleBinding.objects.create(user_id=both.user_pk, role=Role.CAB_APPROVER, boundary="*", business_units=["*"])
-    from fleetgate.core.actors import from_user
+    from fleetgate.identity.queries import from_user
     from tests.factories import user_model
 
     both = from_user(user_model().objects.get(pk=both.user_pk))

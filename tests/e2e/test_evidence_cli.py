@@ -177,3 +177,44 @@ def test_seal_by_intent_name_finds_the_only_artifact(live_server: Any) -> None:
     ambiguous = run("evidence", "seal", ew.intent.name, server=live_server, token=token)
     assert ambiguous.exit_code == 1
     assert "name the one to seal" in ambiguous.output
+
+
+def test_verify_names_the_failed_check_of_a_resigned_pack_without_artifact(tmp_path: Path) -> None:
+    """Regression: a re-signed pack whose body has no artifact crashed `evidence verify` with KeyError (exit 1)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from fleetgate.evidence import crypto, seal
+
+    private = Ed25519PrivateKey.generate()
+    text, _ = seal.seal({"schema": seal.SCHEMA, "sections": {}}, private, crypto.ed25519_key_id(private.public_key()))
+    pack = tmp_path / "resigned.json"
+    pack.write_text(text)
+    result = runner.invoke(app, ["evidence", "verify", str(pack)])
+    assert result.exit_code == 2, result.output
+    assert "FAIL artifact-binding" in result.output
+    assert "check 'artifact-binding' failed" in result.output
+
+
+def test_add_declares_the_binding_and_prints_warnings(live_server: Any, tmp_path: Path) -> None:
+    ew = build()
+    token = make_token(ew.world.users[Role.PACKAGING_ENGINEER])
+    scan = tmp_path / "fs.json"
+    scan.write_text(json.dumps(b.grype_dir([("CVE-2026-8", 2.0, "Low")])))
+    result = run(
+        "evidence",
+        "add",
+        str(ew.artifact.pk),
+        str(scan),
+        "-k",
+        "vulnerability_scan",
+        "--declare-binding",
+        server=live_server,
+        token=token,
+    )
+    assert result.exit_code == 0, result.output
+    assert "binding: declared" in result.output
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps(b.cyclonedx(ew.sha, n=0)))
+    result = run("evidence", "add", str(ew.artifact.pk), str(empty), "-k", "sbom", server=live_server, token=token)
+    assert result.exit_code == 0, result.output
+    assert "warning: The SBOM lists no components" in result.output

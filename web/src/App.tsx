@@ -19,6 +19,7 @@ import { LedgerEvent } from "./pages/LedgerEvent";
 import { Login } from "./pages/Login";
 import { Me } from "./pages/Me";
 import { NotFound } from "./pages/NotFound";
+import { Rollouts } from "./pages/Rollouts";
 import { Settings } from "./pages/Settings";
 
 export function makeQueryClient(): QueryClient {
@@ -55,6 +56,7 @@ export function AppRoutes() {
         <Route path="intents/new" element={<IntentForm key="new" />} />
         <Route path="intents/:id" element={<IntentDetail />} />
         <Route path="intents/:id/edit" element={<IntentForm key="edit" />} />
+        <Route path="rollouts" element={<Rollouts />} />
         <Route path="ledger" element={<Ledger />} />
         <Route path="ledger/:sequence" element={<LedgerEvent />} />
         <Route path="cab" element={<CabQueue />} />

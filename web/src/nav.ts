@@ -33,6 +33,7 @@ export const NAV: NavSection[] = [
   {
     label: "Operations",
     items: [
+      { to: "/rollouts", label: "Rollouts" },
       {
         to: "/connectors",
         label: "Connectors",

@@ -9,7 +9,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from fleetgate.core.models import ApiToken
+from fleetgate.identity.models import ApiToken
 
 # Writing last_used_at on every request would turn every read into a write; once a minute is plenty.
 LAST_USED_GRANULARITY_S = 60

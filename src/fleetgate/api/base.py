@@ -1,25 +1,32 @@
 """Shared API plumbing so each resource is a short declaration.
 
 - StrictSerializer refuses fields it does not know (a typo must not be silently ignored).
-- ResourceViewSet checks the resource's view permission on every read and exposes `self.actor`.
+- ResourceViewSet checks the resource's view permission on every read, exposes `self.actor`, and answers a
+  404 problem for an id that cannot name a row of the collection (a non-UUID where ids are UUIDs), before any
+  view or service sees it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 
-from fleetgate.core import actors, permissions
+from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
-from fleetgate.core.errors import NotFound
+from fleetgate.core.errors import FieldIssue, NotFound
+from fleetgate.identity.queries import from_user
 
 
 def actor_of(request: Request) -> Actor:
     cached = getattr(request, "_fleetgate_actor", None)
     if cached is None:
-        cached = actors.from_user(request.user)  # type: ignore[arg-type]  # authenticated by now
+        cached = from_user(request.user)  # type: ignore[arg-type]  # authenticated by now
         request._fleetgate_actor = cached  # type: ignore[attr-defined]
     return cached
 
@@ -60,3 +67,68 @@ class ResourceViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         super().initial(request, *args, **kwargs)
         if self.view_permission and request.method in ("GET", "HEAD", "OPTIONS"):
             permissions.require(actor_of(request), self.view_permission)
+        self._check_lookup()
+
+    def _check_lookup(self) -> None:
+        """A detail route's id must be a value of the lookup field's type, else no such resource (404)."""
+        kwarg = self.lookup_url_kwarg or self.lookup_field
+        raw = self.kwargs.get(kwarg)
+        if raw is None:
+            return
+        field = lookup_field_of(self)
+        if field is None:
+            return
+        try:
+            field.to_python(raw)
+        except (DjangoValidationError, TypeError, ValueError, OverflowError):
+            raise NotFound(
+                f"'{raw}' is not an id in this collection; ids here are {_describe(field)}.",
+                errors=[FieldIssue(kwarg, "format", f"Use an id as listed by the collection ({_describe(field)}).")],
+            ) from None
+        if isinstance(field, models.IntegerField) and not _fits_int64(raw):
+            raise NotFound(f"'{raw}' is not an id in this collection; ids here are {_describe(field)}.")
+
+
+def lookup_field_of(view: Any) -> models.Field[Any, Any] | None:
+    queryset = getattr(view, "queryset", None)
+    if queryset is None:
+        try:
+            queryset = view.get_queryset()
+        except Exception:  # a queryset that needs more than the route to build: leave the check to the view
+            return None
+    model = getattr(queryset, "model", None)
+    if model is None:
+        return None
+    name = "pk" if view.lookup_field == "pk" else view.lookup_field
+    try:
+        return model._meta.pk if name == "pk" else model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _describe(field: models.Field[Any, Any]) -> str:
+    if isinstance(field, models.UUIDField):
+        return "UUIDs such as 3f2b6c1e-8a4d-4b7e-9c1a-2d5e6f708192"
+    if isinstance(field, models.IntegerField):
+        return "whole numbers"
+    return "as listed by the collection"
+
+
+def _fits_int64(raw: str) -> bool:
+    try:
+        return -(2**63) <= int(raw) < 2**63
+    except ValueError:
+        return False
+
+
+class StrictSerializerSchema(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
+    """In the contract, a StrictSerializer's request body says what the server does: no unknown fields."""
+
+    target_class = StrictSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -148,4 +148,54 @@ def _classify(exc: Exception) -> tuple[int, str, str, str, dict[str, Any], dict[
         "Something failed on the server; quote the correlation_id when you report it.",
         {},
         {},
+    )
+
+
+# Django's own error pages (raised outside DRF: CSRF, a bad Host header, an unknown URL, a crash) are HTML
+# by default; an API client sees problem+json for every one of them instead.
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """CSRF_FAILURE_VIEW: the session cookie was sent (or a login posted) without the CSRF token."""
+    return problem_response(
+        403,
+        "csrf-failed",
+        "CSRF check failed",
+        f"{reason or 'CSRF verification failed.'} Browser clients: read the csrftoken cookie (GET "
+        "/api/v1/auth/session/ sets it) and send it back as the X-CSRFToken header. Programs: use "
+        "'Authorization: Bearer <token>' instead of a session.",
+        errors=[FieldIssue("X-CSRFToken", "csrf", reason or "missing or incorrect").as_dict()],
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """handler400: Django refuses the request before routing (DisallowedHost, other SuspiciousOperation)."""
+    if isinstance(exception, DisallowedHost):
+        return problem_response(
+            400,
+            "bad-host",
+            "Host not allowed",
+            "The Host header names a host this server does not serve; use the server's configured "
+            "address (FLEETGATE_ALLOWED_HOSTS lists the names it answers to).",
+            errors=[FieldIssue("Host", "allowed-hosts", "not one of the configured hosts").as_dict()],
+        )
+    return problem_response(400, "bad-request", "Bad request", "The request could not be processed as sent.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem_response(403, "forbidden", "You may not do this", str(exception or "") or "Forbidden.")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem_response(
+        404, "not-found", "Not found", f"No endpoint at {request.path}; see /api/docs/ for the list."
+    )
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return problem_response(
+        500,
+        "internal-error",
+        "Internal error",
+        "Something failed on the server; quote the correlation_id when you report it.",
     )

@@ -16,7 +16,6 @@ from fleetgate.approvals.api import (
 from fleetgate.audit.api import LedgerViewSet
 from fleetgate.catalog.api import ApplicationViewSet, ArtifactViewSet, VersionViewSet
 from fleetgate.connectors.api import ConnectorViewSet
-from fleetgate.core.api import LoginView, LogoutView, MeView, SessionView, TokenViewSet, UserViewSet
 from fleetgate.evidence.api import (
     ComponentViewSet,
     EvidencePackViewSet,
@@ -24,9 +23,27 @@ from fleetgate.evidence.api import (
     SealKeyViewSet,
     TrustedKeyViewSet,
 )
+from fleetgate.identity.api import (
+    LoginView,
+    LogoutView,
+    MeView,
+    RoleGrantRequestViewSet,
+    SessionView,
+    TokenViewSet,
+    UserViewSet,
+)
 from fleetgate.intents.api import DashboardView, IntentViewSet, RingPolicyViewSet
 from fleetgate.notifications.api import NotificationViewSet, WebhookTargetViewSet
 from fleetgate.risk.api import RiskAssessmentViewSet, RiskModelViewSet
+from fleetgate.rollouts.api import (
+    FreezeView,
+    IncidentViewSet,
+    JobViewSet,
+    PlanView,
+    RolloutViewSet,
+    StartView,
+    WindowViewSet,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -38,6 +55,7 @@ router.register("ring-policies", RingPolicyViewSet, basename="ring-policy")
 router.register("ledger", LedgerViewSet, basename="ledger")
 router.register("users", UserViewSet, basename="user")
 router.register("tokens", TokenViewSet, basename="token")
+router.register("role-grant-requests", RoleGrantRequestViewSet, basename="role-grant-request")
 router.register("connectors", ConnectorViewSet, basename="connector")
 router.register("evidence", EvidenceViewSet, basename="evidence")
 router.register("components", ComponentViewSet, basename="component")
@@ -53,6 +71,10 @@ router.register("exceptions", ExceptionViewSet, basename="exception")
 router.register("break-glass", BreakGlassViewSet, basename="break-glass")
 router.register("webhooks", WebhookTargetViewSet, basename="webhook")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("rollouts", RolloutViewSet, basename="rollout")
+router.register("jobs", JobViewSet, basename="job")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("maintenance-windows", WindowViewSet, basename="maintenance-window")
 
 urlpatterns = [
     path("auth/session/", SessionView.as_view(), name="session"),
@@ -61,5 +83,8 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path("promotion-check/", PromotionCheckView.as_view(), name="promotion-check"),
+    path("intents/<uuid:pk>/start/", StartView.as_view(), name="intent-start"),
+    path("intents/<uuid:pk>/plan/", PlanView.as_view(), name="intent-plan"),
+    path("change-freeze/", FreezeView.as_view(), name="change-freeze"),
     path("", include(router.urls)),
 ]

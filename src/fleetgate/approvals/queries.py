@@ -41,13 +41,15 @@ def requests() -> QuerySet[CabRequest]:
 
 
 def pending_for(actor: Actor) -> list[CabRequest]:
-    """Open requests this person may decide on: CAB Approver over the intent's scope, not conflicted,
-    not decided yet."""
+    """Open requests this person may decide on: CAB Approver over the intent's scope (granted before
+    the change was submitted), not conflicted, not decided yet."""
     if actor.kind != "user" or not actor.has_role(Role.CAB_APPROVER):
         return []
     out = []
     for request in requests().filter(state=RequestState.OPEN, intent__state__in=[State.AWAITING_CAB, State.APPROVED]):
         if not permissions.can(actor, "cab.decide", request.intent):
+            continue
+        if not permissions.granted_before(actor, "cab.decide", request.intent, request.intent.submitted_at):
             continue
         if any(d.approver_id == actor.user_pk for d in request.decisions.all()):
             continue
@@ -106,14 +108,30 @@ def conflicts_of_interest(request: CabRequest, intent: DeploymentIntent) -> dict
 
     add(request.opened_by_id, "you submitted this change")
     add(intent.publisher_id, "you are the intent's publisher")
+    for user_id, why in pack_authors(pack, request.assessment).items():
+        add(user_id, why)
+    for author in CabSubmission.objects.filter(intent=intent).values_list("created_by_id", flat=True):
+        add(author, "you wrote its CAB submission")
+    return people
+
+
+def pack_authors(pack: EvidencePack, assessment: Any | None) -> dict[int, str]:
+    """Who packaged this change: the artifact's uploader, the pack's sealer, the uploaders of the
+    evidence it seals and the declarer of its risk factors (packaging ≠ publishing, per change)."""
+    people: dict[int, str] = {}
+
+    def add(user_id: int | None, why: str) -> None:
+        if user_id is not None:
+            people.setdefault(user_id, why)
+
     add(pack.artifact.uploaded_by_id, "you packaged the artifact")
     add(pack.sealed_by_id, "you sealed its evidence pack")
+    if assessment is not None:
+        add(assessment.created_by_id, "you declared its risk factors")
     body = json.loads(pack.sealed_json)["body"]
     ids = [s["evidence_id"] for items in body.get("sections", {}).values() for s in items]
     for uploader in EvidenceItem.objects.filter(pk__in=ids).values_list("created_by_id", flat=True):
         add(uploader, "you uploaded evidence in its pack")
-    for author in CabSubmission.objects.filter(intent=intent).values_list("created_by_id", flat=True):
-        add(author, "you wrote its CAB submission")
     return people
 
 
@@ -298,3 +316,27 @@ def _cab_approval(
         document, conditions["max_ring"]
     ):
         decision.refuse(f"CAB approved up to {conditions['max_ring']} only; {ring} is beyond it.")
+
+
+def promotion_checks(intent: DeploymentIntent, ring: str, at: datetime | None = None) -> dict[str, Decision]:
+    """`promotion_allowed` split by the rollout gate each part feeds: CAB approval (with its
+    conditions and break-glass), exceptions, and everything else (plan, state, pack, assessment)."""
+    at = at or timezone.now()
+    whole = promotion_allowed(intent, ring, at)
+    exceptions = Decision(ok=True)
+    pack = EvidencePack.objects.filter(intent=intent).order_by("-sealed_at", "-version").first()
+    if pack is not None:
+        _exceptions_in_force(exceptions, json.loads(pack.sealed_json)["body"], at)
+    _intent_exceptions(exceptions, intent, at)
+    cab = Decision(ok=True, conditions=whole.conditions, skip_soak=whole.skip_soak)
+    document = intent.ring_policy.document
+    assessment = risk.latest(intent.pk)
+    gated = ring in intent.rings and policy.ring_index(document, ring) >= policy.cab_gate_index(document)
+    if gated and assessment is not None and assessment.cab_required:
+        _cab_approval(cab, intent, pack, ring, at)
+    taken = set(exceptions.reasons) | set(cab.reasons)
+    rest = Decision(ok=True)
+    for reason in whole.reasons:
+        if reason not in taken and not reason.startswith("break-glass"):
+            rest.refuse(reason)
+    return {"cab": cab, "exceptions": exceptions, "other": rest}

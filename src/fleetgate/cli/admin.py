@@ -1,5 +1,10 @@
-"""Users and tokens. On the Fleetgate host they work on the database directly (bootstrap, before any
-admin exists); with --remote they go through the API as the token's owner (a Platform Admin)."""
+"""Users and tokens. On the Fleetgate host they work on the database directly as the host operator
+(a service identity: whoever runs them there has the database anyway). That is how the first Platform
+Admin is made, and the host path may grant any roles that do not conflict, without a second admin,
+and create tokens for anybody; each grant of Platform Admin, CAB Approver or Security Reviewer is a
+`critical` ledger event naming `cli-bootstrap`. With --remote they go through the API as the token's
+owner, a person: roles under dual control then need a role-grant request that a second Platform Admin
+approves, and tokens are only for yourself or for service accounts."""
 
 from __future__ import annotations
 
@@ -36,26 +41,40 @@ def user_create(
     role: list[str] = typer.Option([], "--role", "-r", help="ROLE[:BOUNDARY[:BU,BU]], repeatable"),
     email: str = typer.Option("", "--email"),
     password: str = typer.Option("", "--password", help="Omit to generate one (printed once)."),
+    service_account: bool = typer.Option(
+        False, "--service-account", help="A non-human account: no roles, no password; tokens only."
+    ),
     remote: bool = REMOTE_OPT,
     server: str | None = SERVER_OPT,
     token: str | None = TOKEN_OPT,
 ) -> None:
     """Create a user with roles."""
-    chosen = password or secrets.token_urlsafe(18)
+    chosen = "" if service_account else (password or secrets.token_urlsafe(18))
     roles = [parse_role(r) for r in role]
     if remote:
-        body = {"username": username, "password": chosen, "roles": roles, **({"email": email} if email else {})}
+        body = {
+            "username": username,
+            "password": chosen,
+            "roles": roles,
+            "service_account": service_account,
+            **({"email": email} if email else {}),
+        }
         created = Client(server, token).post("/api/v1/users/", json=body)
         user_id = created["id"]
     else:
         setup_django()
-        from fleetgate.core import services
+        from fleetgate.identity import services
 
         user_id = services.create_user(
-            actor=_bootstrap_actor("user.manage"), username=username, password=chosen, email=email, roles=roles
+            actor=_bootstrap_actor("user.manage"),
+            username=username,
+            password=chosen,
+            email=email,
+            roles=roles,
+            service_account=service_account,
         ).pk
-    console.print(f"Created user [bold]{username}[/bold] (id {user_id}).")
-    if not password:
+    console.print(f"Created {'service account' if service_account else 'user'} [bold]{username}[/bold] (id {user_id}).")
+    if chosen and not password:
         console.print(f"Password (shown once): [bold]{chosen}[/bold]")
 
 
@@ -84,7 +103,7 @@ def token_create(
         setup_django()
         from django.contrib.auth import get_user_model
 
-        from fleetgate.core import services
+        from fleetgate.identity import services
 
         owner = get_user_model().objects.filter(username=user).first()
         if owner is None:
@@ -96,3 +115,14 @@ def token_create(
         key_id, expires = row.key_id, f"{row.expires_at:%Y-%m-%d}"
     console.print(f"Token {key_id} for {user}, expires {expires}. Shown once:")
     console.print(secret, highlight=False)
+
+
+@user_app.command("unlock")
+@handles_errors
+def user_unlock(username: str) -> None:
+    """On this host: lift the sign-in lockout of USERNAME after repeated failed sign-ins."""
+    setup_django()
+    from fleetgate.identity import services
+
+    services.unlock(username)
+    console.print(f"Sign-in for [bold]{username}[/bold] is unlocked.")

@@ -90,7 +90,7 @@ def check(
         raise typer.Exit(1)
 
 
-def start_demo_simulators(data_dir: Any, seed: int = 7) -> Any:
+def start_demo_simulators(data_dir: Any, seed: int = 7, speed: float = 600.0) -> Any:
     """`fleetgate up --demo`: run `fleetsim serve` beside the server and register one connector per plane."""
     import json
     import subprocess
@@ -108,7 +108,7 @@ def start_demo_simulators(data_dir: Any, seed: int = 7) -> Any:
             "--seed",
             str(seed),
             "--speed",
-            "600",
+            str(speed),
             "--port-base",
             "0",
             "--connections-file",

@@ -23,17 +23,29 @@ def add(
     artifact: str = typer.Argument(..., help="artifact id"),
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the evidence document"),
     kind: str = typer.Option(..., "--kind", "-k", help=KINDS),
+    declare_binding: bool = typer.Option(
+        False,
+        "--declare-binding",
+        help="Bind a vulnerability scan that names no digest (trivy fs, grype dir:) to this artifact yourself; "
+        "recorded as binding 'declared'",
+    ),
     server: str | None = SERVER_OPT,
     token: str | None = TOKEN_OPT,
 ) -> None:
     """Upload one evidence document (streamed) for an artifact."""
     client = Client(server, token)
+    data = {"artifact": artifact, "kind": kind, "binding": "declared" if declare_binding else "digest"}
     with file.open("rb") as stream:
-        response = client.request(
-            "POST", "/api/v1/evidence/", data={"artifact": artifact, "kind": kind}, files={"file": (file.name, stream)}
-        )
+        response = client.request("POST", "/api/v1/evidence/", data=data, files={"file": (file.name, stream)})
     item = response.json()
     console.print(f"Added {item['kind']} {item['filename']} ({item['status']}) as {item['id']}", highlight=False)
+    for warning in item["summary"].get("warnings", []):
+        err.print(f"warning: {warning}", highlight=False, markup=False)
+    if item["summary"].get("binding") == "declared":
+        console.print("Bound to the artifact by your declaration (binding: declared).", highlight=False)
+    if item["summary"].get("vulnerabilities_recorded_as"):
+        count = item["summary"].get("vulnerability_count", 0)
+        console.print(f"Its {count} vulnerabilities are recorded as a vulnerability scan too.", highlight=False)
 
 
 @evidence_app.command("list")

@@ -11,7 +11,7 @@ import time
 
 import typer
 
-from fleetgate.cli import audit, cab, connectors, intents, seed
+from fleetgate.cli import audit, cab, connectors, intents, rollouts, seed
 from fleetgate.cli.admin import token_app, user_app
 from fleetgate.cli.common import console, handles_errors, setup_django
 from fleetgate.cli.evidence import evidence_app
@@ -30,7 +30,12 @@ app.add_typer(cab.cab_app, name="cab")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(risk_app, name="risk")
 app.add_typer(connectors.connector_app, name="connector")
+app.add_typer(rollouts.rollout_app, name="rollout")
+app.add_typer(rollouts.incident_app, name="incident")
+app.add_typer(rollouts.window_app, name="window")
+app.add_typer(rollouts.freeze_app, name="freeze")
 app.command("apply")(intents.apply)
+DEMO_TICK_SECONDS = 5.0  # the demo's engine pass (Huey's periodic tick is per minute, an hour of demo time)
 
 
 @app.command()
@@ -89,6 +94,8 @@ def up(
     shutil.rmtree(metrics_dir, ignore_errors=True)  # multiprocess metrics files are per run
     metrics_dir.mkdir(parents=True)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fleetgate.settings", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    if demo:
+        env["FLEETGATE_DEMO"] = "1"  # the demo clock (rollouts/clock.py) is on in the demo only
     web = [
         sys.executable,
         "-m",
@@ -107,10 +114,39 @@ def up(
     ]
     worker = [sys.executable, "-m", "django", "run_huey", "--quiet"]
     children = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]  # noqa: S603 (our own argv)
-    if demo and (simulators := connectors.start_demo_simulators(cfg.data_dir)) is not None:
-        children.append(simulators)
+    if demo:
+        ticker = [sys.executable, "-m", "fleetgate.cli.main", "demo-tick", "--interval", str(DEMO_TICK_SECONDS)]
+        children.append(subprocess.Popen(ticker, env=env))  # noqa: S603 (our own argv)
+        simulators = connectors.start_demo_simulators(cfg.data_dir, speed=cfg.demo_time_scale)
+        if simulators is not None:
+            children.append(simulators)
     console.print(f"Fleetgate on [bold]http://{host}:{port}[/bold] (API docs /api/docs/). Ctrl-C stops it.")
     _supervise(children)
+
+
+@app.command("demo-tick", hidden=True)
+def demo_tick(interval: float = typer.Option(DEMO_TICK_SECONDS, "--interval", min=0.5)) -> None:
+    """The demo's engine pass, every few seconds, so a policy day of soak shows as seconds of rings moving."""
+    setup_django()
+    import logging
+
+    from fleetgate.rollouts.services import engine
+
+    log = logging.getLogger("fleetgate.demo")
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping:
+        try:
+            engine.tick()
+        except Exception:  # a locked database or a plane hiccup: the next pass retries
+            log.exception("demo engine tick failed; retrying in %s s", interval)
+        time.sleep(interval)
 
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> None:

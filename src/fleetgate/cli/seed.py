@@ -81,6 +81,35 @@ DEMO_APPS: list[dict[str, Any]] = [
         "business_units": ["*"],
         "versions": ["1.95.3"],
     },
+    # The rollouts `fleetgate up --demo` shows moving: one artifact per platform, previous version included.
+    {
+        "name": "Google Chrome",
+        "vendor": "Google",
+        "category": "productivity",
+        "platforms": ["windows", "macos"],
+        "boundary": "acme",
+        "business_units": ["*"],
+        "versions": ["130.0.0", "131.0.0"],
+        "every_platform": True,
+    },
+    {
+        "name": "Notepad++",
+        "vendor": "Notepad++ Team",
+        "category": "utility",
+        "platforms": ["windows"],
+        "boundary": "acme",
+        "business_units": ["*"],
+        "versions": ["8.6.9", "8.7.0"],
+    },
+    {
+        "name": "Slack",
+        "vendor": "Salesforce",
+        "category": "productivity",
+        "platforms": ["macos"],
+        "boundary": "acme",
+        "business_units": ["*"],
+        "versions": ["4.40.0", "4.41.0"],
+    },
 ]
 
 FORMATS = {"windows": "msi", "macos": "pkg", "linux": "deb"}
@@ -99,6 +128,85 @@ CAB_SUBMISSION = {
 }
 
 
+# Demo rollouts, started by the engine's tick (ring_plan[0].not_before is the seeding time). Each ring
+# has its own group in the simulated fleet (`demo_fleet`): sizes and success rates chosen so that one
+# rollout goes Lab -> Canary -> Pilot, one fails at Pilot and rolls back, one waits for judgment on a
+# Canary too small to decide (12 devices, under the count rule's min_sample of 30).
+DEMO_ROLLOUTS: list[dict[str, Any]] = [
+    {
+        "name": "chrome-131-engineering",
+        "app": "Google Chrome",
+        "version": "131.0.0",
+        "previous": "130.0.0",
+        "bu": "engineering",
+        "tag": "CHROME",
+        "planes": {"intune": "WIN", "jamf": "MAC"},
+        "rings": {"lab": 8, "canary": 40, "pilot": 200, "department": 600},
+    },
+    {
+        "name": "notepadpp-8-7-finance",
+        "app": "Notepad++",
+        "version": "8.7.0",
+        "previous": "8.6.9",
+        "bu": "finance",
+        "tag": "NPP",
+        "planes": {"intune": ""},
+        "rings": {"lab": 8, "canary": 40, "pilot": 150, "department": 600},
+        "failing": {"pilot": 0.8},
+        "uninstall": True,  # the fleet fails any install in that group, the previous version's too
+    },
+    {
+        "name": "slack-4-41-sales",
+        "app": "Slack",
+        "version": "4.41.0",
+        "previous": "4.40.0",
+        "bu": "sales",
+        "tag": "SLACK",
+        "planes": {"jamf": ""},
+        "rings": {"lab": 8, "canary": 12, "pilot": 200},
+    },
+]
+FAILING_CODES = {"1603": 0.6, "0x87D1041C": 0.3, "timeout": 0.1}
+# Which platforms and boundaries each simulated plane serves: one plane per platform per boundary.
+DEMO_PLANES: dict[str, dict[str, list[str]]] = {
+    "intune": {"platforms": ["windows", "android"], "boundaries": ["acme"]},
+    "jamf": {"platforms": ["macos", "ios"], "boundaries": ["acme"]},
+    "sccm": {"platforms": ["windows"], "boundaries": ["globex"]},
+    "landscape": {"platforms": ["linux"], "boundaries": ["acme"]},
+    "ansible": {"platforms": ["linux"], "boundaries": ["globex"]},
+}
+
+
+def _group(spec: dict[str, Any], ring: str, suffix: str) -> str:
+    return f"FG-DEMO-{spec['tag']}-{ring.upper()}" + (f"-{suffix}" if suffix else "")
+
+
+def _demo_plan(spec: dict[str, Any], not_before: str) -> list[dict[str, Any]]:
+    plan = []
+    for ring, devices in spec["rings"].items():
+        groups = {kind: _group(spec, ring, suffix) for kind, suffix in spec["planes"].items()}
+        step = {"ring": ring, "target_group": next(iter(groups.values())), "device_count": devices}
+        if len(groups) > 1:
+            step["target_groups"] = groups
+        plan.append(step)
+    plan[0]["not_before"] = not_before
+    return plan
+
+
+def demo_fleet() -> dict[str, dict[str, Any]]:
+    """Ring groups of the simulated fleet for the demo rollouts (`POST /_sim/fleet/groups/<name>`)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for spec in DEMO_ROLLOUTS:
+        for ring, devices in spec["rings"].items():
+            rate = spec.get("failing", {}).get(ring)
+            for suffix in spec["planes"].values():
+                options: dict[str, Any] = {"size": devices, "site_class": "online", "success_rate": rate or 1.0}
+                if rate is not None:
+                    options["error_codes"] = FAILING_CODES
+                groups[_group(spec, ring, suffix)] = options
+    return groups
+
+
 def _plan(devices: list[int]) -> list[dict[str, Any]]:
     rings = ["lab", "canary", "pilot", "department", "global"]
     return [
@@ -113,8 +221,9 @@ def seed(password_for: dict[str, str] | None = None) -> dict[str, str] | None:
 
     if get_user_model().objects.filter(username="admin").exists():
         return None
-    from fleetgate.core import services as identity
-    from fleetgate.core.actors import SYSTEM, from_user, service
+    from fleetgate.core.actors import SYSTEM, service
+    from fleetgate.identity import services as identity
+    from fleetgate.identity.queries import from_user
 
     bootstrap = service("demo-seed", SYSTEM.rights | {"user.manage"})
     creds: dict[str, str] = {}
@@ -141,27 +250,29 @@ def _seed_catalog(admin: Any, packager: Any, globex: Any) -> dict[str, Any]:
 
     apps = {}
     for spec in DEMO_APPS:
-        data = {k: v for k, v in spec.items() if k != "versions"}
+        data = {k: v for k, v in spec.items() if k not in ("versions", "every_platform")}
         app = catalog.create_application(actor=admin, data=data)
         for version in spec["versions"]:
             row = catalog.create_version(
                 actor=packager, application_id=app.pk, version=version, release_notes=f"{app.name} {version}"
             )
-            platform = spec["platforms"][0]
-            blob = f"{app.name} {version} {platform} demo payload".encode() * 64
-            catalog.register_artifact(
-                actor=packager,
-                version_id=row.pk,
-                platform=platform,
-                artifact_format=FORMATS[platform],
-                filename=f"{app.name.lower().replace(' ', '-')}-{version}.{FORMATS[platform]}",
-                upload=store_stream(io.BytesIO(blob), cfg.max_upload_bytes),
-            )
+            for platform in spec["platforms"] if spec.get("every_platform") else spec["platforms"][:1]:
+                blob = f"{app.name} {version} {platform} demo payload".encode() * 64
+                catalog.register_artifact(
+                    actor=packager,
+                    version_id=row.pk,
+                    platform=platform,
+                    artifact_format=FORMATS[platform],
+                    filename=f"{app.name.lower().replace(' ', '-')}-{version}.{FORMATS[platform]}",
+                    upload=store_stream(io.BytesIO(blob), cfg.max_upload_bytes),
+                )
         apps[app.name] = app
     return apps
 
 
 def _seed_intents(publisher: Any, globex: Any, apps: dict[str, Any], packager: Any, security: Any) -> None:
+    from django.utils import timezone
+
     from fleetgate.approvals import services as approvals
     from fleetgate.evidence import demo
     from fleetgate.evidence import services as evidence
@@ -172,13 +283,17 @@ def _seed_intents(publisher: Any, globex: Any, apps: dict[str, Any], packager: A
 
     def ready(intent: Any, declared: dict[str, Any], findings: list[Any] | None = None) -> Any:
         """Real evidence through the services, a risk assessment, a CAB submission when needed, a seal."""
-        artifact = intent.version.artifacts.get()
-        demo.attach(packager, artifact, key, findings)
-        assessment = risk.assess(actor=packager, intent_id=intent.pk, declared=declared)
-        if assessment.cab_required:
+        artifacts = list(intent.version.artifacts.order_by("platform"))
+        for artifact in artifacts:
+            demo.attach(packager, artifact, key, findings)
+        assessments = [
+            risk.assess(actor=packager, intent_id=intent.pk, declared=declared, artifact_id=a.pk) for a in artifacts
+        ]
+        if any(a.cab_required for a in assessments):
             approvals.create_submission(actor=packager, intent_id=intent.pk, data=CAB_SUBMISSION)
-        evidence.seal_pack(actor=packager, intent_id=intent.pk, artifact_id=artifact.pk)
-        return artifact
+        for artifact in artifacts:
+            evidence.seal_pack(actor=packager, intent_id=intent.pk, artifact_id=artifact.pk)
+        return artifacts[0]
 
     def make(
         actor: Any,
@@ -189,6 +304,7 @@ def _seed_intents(publisher: Any, globex: Any, apps: dict[str, Any], packager: A
         devices: list[int],
         boundary: str = "acme",
         previous: str | None = None,
+        ring_plan: list[dict[str, Any]] | None = None,
     ) -> Any:
         rollback = (
             {"strategy": "reinstall_previous", "rollback_version": previous} if previous else {"strategy": "uninstall"}
@@ -203,7 +319,7 @@ def _seed_intents(publisher: Any, globex: Any, apps: dict[str, Any], packager: A
                 "target_boundary": boundary,
                 "target_business_unit": bu,
                 "target_site_classes": ["online", "intermittent"],
-                "ring_plan": _plan(devices),
+                "ring_plan": ring_plan or _plan(devices),
                 "change_reason": "Quarterly update with security fixes",
                 "rollback_plan": rollback,
             },
@@ -243,6 +359,15 @@ def _seed_intents(publisher: Any, globex: Any, apps: dict[str, Any], packager: A
             "expires_in_days": 30,
         },
     )  # pending: a Security Reviewer decides
+    not_before = timezone.now().isoformat()
+    for spec in DEMO_ROLLOUTS:  # approved; the engine's tick starts them on the simulated planes
+        plan = _demo_plan(spec, not_before)
+        previous = None if spec.get("uninstall") else spec["previous"]
+        intent = make(
+            publisher, spec["name"], spec["app"], spec["version"], spec["bu"], [], previous=previous, ring_plan=plan
+        )
+        ready(intent, LOW_RISK)
+        approvals.submit(actor=publisher, intent_id=intent.pk)
 
 
 def save_credentials(creds: dict[str, str]) -> Path:
@@ -263,17 +388,33 @@ def seed_connectors(connections: list[dict[str, Any]]) -> list[str]:
 
     from fleetgate.connectors import services as connectors
     from fleetgate.connectors.models import ConnectorInstance
-    from fleetgate.core.actors import from_user
+    from fleetgate.identity.queries import from_user
 
     admin = from_user(get_user_model().objects.get(username="admin"))
     names = []
     for conn in connections:
         name = f"demo-{conn['kind']}"
+        conn = {**conn, **DEMO_PLANES.get(conn["kind"], {})}
         existing = ConnectorInstance.objects.filter(name=name).first()
         if existing is None:
             connectors.create(actor=admin, data={**conn, "name": name})
-        elif existing.base_url != conn["base_url"] or existing.settings != conn["settings"]:
-            changes = {k: conn[k] for k in ("base_url", "settings", "secrets")}
+        elif any(getattr(existing, k) != conn[k] for k in ("base_url", "settings", "platforms", "boundaries")):
+            keys = ("base_url", "settings", "secrets", "platforms", "boundaries")
+            changes = {k: conn[k] for k in keys if k in conn}
             connectors.update(actor=admin, connector_id=existing.pk, changes=changes, expected_etag=existing.etag)
         names.append(name)
+    if connections:
+        configure_demo_fleet(connections[0]["base_url"])
     return names
+
+
+def configure_demo_fleet(base_url: str) -> None:
+    """The simulators share one fleet: configuring a group on any plane configures it for all."""
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    root = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
+    with httpx.Client(base_url=root, timeout=10) as http:
+        for name, options in demo_fleet().items():
+            http.post(f"/_sim/fleet/groups/{name}", json=options).raise_for_status()

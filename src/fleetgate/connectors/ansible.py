@@ -13,6 +13,11 @@ AWX stores no packages: publish() only resolves the job template and returns a r
 the package, version and artifact; assign()/retire() launch the template with
 `fleetgate_state` present / absent and the ring group as `limit`. The correlation marker travels
 in `extra_vars.fleetgate_correlation_id`, which is how a crashed launch is found again.
+
+observe() follows the newest job on the group for the app's package that either installs this
+version (`present`) or removes the package (`absent`: ok hosts are then `not_installed`); when
+hosts failed, their `runner_on_failed` job events give each one's `rc` (detail "1603"; "timeout"
+when the task timed out).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from fleetgate.connectors.base import (
     Permanent,
     RingGroup,
     Tally,
+    error_code,
 )
 
 TEMPLATE_NAME = "Fleetgate software deployment"
@@ -41,6 +47,7 @@ TEMPLATE_NAME = "Fleetgate software deployment"
 
 class AnsibleConnector(Connector):
     kind = "ansible"
+    default_platforms = ("linux",)
     label = "Ansible AWX / AAP"
     api_version = "AWX / automation controller REST API v2"
     required_settings = ()
@@ -136,16 +143,26 @@ class AnsibleConnector(Connector):
     def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
         tally = Tally(page_size=self.config.page_size)
         package = app.attributes.get("package", "")
-        job = next(
+        found = next(
             (
-                j
+                (j, extra)
                 for j, extra in self._latest_jobs(group, app.attributes.get("template", ""))
-                if extra.get("fleetgate_package") == package and extra.get("fleetgate_state") == "present"
+                if extra.get("fleetgate_package") == package
+                and (
+                    extra.get("fleetgate_state") == "absent"
+                    or (
+                        extra.get("fleetgate_state") == "present"
+                        and extra.get("fleetgate_version") in (None, app.version)
+                    )
+                )
             ),
             None,
         )
-        if job is None:
+        if found is None:
             return tally.result()
+        job, extra = found
+        action = "uninstall" if extra.get("fleetgate_state") == "absent" else "install"
+        failed: list[dict[str, Any]] = []
         seen = 0
         for row in self._pages(f"/api/v2/jobs/{job['id']}/job_host_summaries/", {"page_size": 200}, tally):
             seen += 1
@@ -156,7 +173,10 @@ class AnsibleConnector(Connector):
             elif row.get("skipped") and not row.get("changed") and row.get("ok", 0) <= 1:
                 state = "not_applicable"
             else:
-                state = "installed"
+                state = "not_installed" if action == "uninstall" else "installed"
+            if state == "failed":
+                failed.append(row)
+                continue
             tally.add(
                 DeviceStatus(
                     str(row.get("host")),
@@ -165,12 +185,26 @@ class AnsibleConnector(Connector):
                     " ".join(f"{k}={row.get(k)}" for k in ("ok", "changed", "failures", "dark")),
                 )
             )
-        total = self._group_size(group)
+        codes = self._failure_codes(job["id"]) if failed else {}
+        for row in failed:
+            tally.add(
+                DeviceStatus(
+                    str(row.get("host")), str(row.get("host_name", "")), "failed", codes.get(row.get("host"), "")
+                )
+            )
+        total = self.group_size(group)
         for _ in range(max(0, total - seen)):
             tally.counts["pending"] += 1  # hosts the running job has not reached yet
-        return tally.result()
+        return tally.result(action)
 
-    def _group_size(self, group: RingGroup) -> int:
+    def _failure_codes(self, job_id: Any) -> dict[Any, str]:
+        codes: dict[Any, str] = {}
+        for event in self._pages(f"/api/v2/jobs/{job_id}/job_events/", {"event": "runner_on_failed", "page_size": 200}):
+            res = (event.get("event_data") or {}).get("res") or {}
+            codes.setdefault(event.get("host"), error_code(res.get("rc"), str(res.get("msg") or "")) or "failed")
+        return codes
+
+    def group_size(self, group: RingGroup) -> int:
         inventory = self.config.settings.get("inventory_id", 1)
         groups = list(
             self._pages(f"/api/v2/inventories/{inventory}/groups/", {"name": group.external_id or group.name})

@@ -25,6 +25,14 @@ class ConnectorWriteSerializer(StrictSerializer):
     kind = serializers.CharField(max_length=16, help_text="intune, jamf, sccm, landscape or ansible")
     base_url = serializers.URLField(max_length=500)
     settings = serializers.DictField(required=False, default=dict)
+    platforms = serializers.ListField(
+        child=serializers.CharField(max_length=16),
+        required=False,
+        help_text="Platforms this plane deploys to (default: the plane's own, e.g. windows for sccm).",
+    )
+    boundaries = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, help_text="Boundaries served; empty: all."
+    )
     secrets = serializers.DictField(
         child=serializers.CharField(max_length=4096), required=False, default=dict, write_only=True
     )
@@ -35,6 +43,8 @@ class ConnectorWriteSerializer(StrictSerializer):
 class ConnectorUpdateSerializer(StrictSerializer):
     base_url = serializers.URLField(max_length=500, required=False)
     settings = serializers.DictField(required=False)
+    platforms = serializers.ListField(child=serializers.CharField(max_length=16), required=False)
+    boundaries = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
     secrets = serializers.DictField(child=serializers.CharField(max_length=4096), required=False, write_only=True)
     enabled = serializers.BooleanField(required=False)
     dry_run = serializers.BooleanField(required=False)
@@ -61,6 +71,8 @@ class ConnectorSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
             "base_url",
             "settings",
             "secret_names",
+            "platforms",
+            "boundaries",
             "enabled",
             "dry_run",
             "health",

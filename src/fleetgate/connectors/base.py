@@ -121,8 +121,9 @@ class OperationResult:
 class DeviceStatus:
     device_id: str
     device_name: str
-    state: str  # installed | failed | pending | not_applicable
-    detail: str = ""
+    state: str  # installed | failed | pending | not_applicable | not_installed (an uninstall done)
+    detail: str = ""  # for a failed device: its error code as `error_code()` renders it ("1603")
+    site_class: str = ""  # online | intermittent | air_gapped when the plane tells it, else ""
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,28 @@ class DevicePage:
     devices: tuple[DeviceStatus, ...]
 
 
-STATES = ("installed", "failed", "pending", "not_applicable")
+STATES = ("installed", "failed", "pending", "not_applicable", "not_installed")
+DONE_STATES = ("installed", "not_installed")  # the assignment's intent reached on the device
+
+
+def error_code(value: Any, text: str = "") -> str:
+    """A plane's numeric error as Fleetgate groups failures: a Win32 / exit code in decimal ("1603",
+    also unwrapped from HRESULT_FROM_WIN32, 0x80070643), any other HRESULT as 0x%08X ("0x87D1041C"),
+    ERROR_TIMEOUT (1460, 0x800705B4) or a text saying it timed out as "timeout"; "" when none."""
+    if isinstance(value, str):
+        value = value.strip()
+        try:
+            value = int(value, 16) if value.lower().startswith("0x") else int(value) if value else None
+        except ValueError:
+            return value
+    if isinstance(value, int) and not isinstance(value, bool) and value != 0:
+        unsigned = value & 0xFFFFFFFF
+        if unsigned & 0xFFFF0000 == 0x80070000:
+            unsigned &= 0xFFFF
+        if unsigned == 1460:
+            return "timeout"
+        return str(unsigned) if unsigned <= 0xFFFF else f"0x{unsigned:08X}"
+    return "timeout" if "timed out" in text.lower() else ""
 
 
 @dataclass(frozen=True)
@@ -141,11 +163,13 @@ class ObserveResult:
     pending: int
     not_applicable: int
     pages_read: int
-    detail_pages: tuple[DevicePage, ...] = ()  # the not-yet-installed devices, capped (see Tally)
+    detail_pages: tuple[DevicePage, ...] = ()  # the devices not done yet, capped (see Tally)
+    not_installed: int = 0  # devices that report the app absent after an uninstall assignment
+    action: str = "install"  # the intent of the assignment observed: install | uninstall
 
     @property
     def total(self) -> int:
-        return self.installed + self.failed + self.pending + self.not_applicable
+        return self.installed + self.failed + self.pending + self.not_applicable + self.not_installed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +177,8 @@ class ObserveResult:
             "failed": self.failed,
             "pending": self.pending,
             "not_applicable": self.not_applicable,
+            "not_installed": self.not_installed,
+            "action": self.action,
             "total": self.total,
             "pages_read": self.pages_read,
             "detail_pages": [
@@ -198,7 +224,7 @@ class RecordedRequest:
 
 
 class Tally:
-    """Counts device states while paging; keeps at most `detail_cap` non-installed devices for detail."""
+    """Counts device states while paging; keeps at most `detail_cap` devices not done for detail."""
 
     def __init__(self, page_size: int = 100, detail_cap: int = 1000) -> None:
         self.counts = dict.fromkeys(STATES, 0)
@@ -209,10 +235,10 @@ class Tally:
 
     def add(self, device: DeviceStatus) -> None:
         self.counts[device.state] += 1
-        if device.state != "installed" and len(self._detail) < self.detail_cap:
+        if device.state not in DONE_STATES and len(self._detail) < self.detail_cap:
             self._detail.append(device)
 
-    def result(self) -> ObserveResult:
+    def result(self, action: str = "install") -> ObserveResult:
         size = self.page_size
         pages = tuple(
             DevicePage(number=i // size + 1, devices=tuple(self._detail[i : i + size]))
@@ -225,6 +251,8 @@ class Tally:
             not_applicable=self.counts["not_applicable"],
             pages_read=self.pages_read,
             detail_pages=pages,
+            not_installed=self.counts["not_installed"],
+            action=action,
         )
 
 
@@ -291,6 +319,7 @@ class Connector(ABC):
     kind: ClassVar[str]
     label: ClassVar[str]
     api_version: ClassVar[str]
+    default_platforms: ClassVar[tuple[str, ...]] = ()  # what a new instance serves unless told otherwise
     required_settings: ClassVar[tuple[str, ...]] = ()
     required_secrets: ClassVar[tuple[str, ...]] = ()
 
@@ -336,6 +365,10 @@ class Connector(ABC):
 
     @abstractmethod
     def inventory(self, group: RingGroup) -> list[InventoryItem]: ...
+
+    @abstractmethod
+    def group_size(self, group: RingGroup) -> int:
+        """How many devices the plane has in the ring group now (its membership, never a typed count)."""
 
     @abstractmethod
     def find_published(self, artifact: Artifact, key: str) -> AppRef | None:

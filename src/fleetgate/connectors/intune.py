@@ -19,7 +19,11 @@ credentials grant is one form POST (RFC 6749 §4.4), done here with httpx.
 
 Supersedence for rollback: the rollback path is `retire()` (the ring group's assignment becomes
 `uninstall`) followed by assigning the previous version's app; Graph's
-`mobileAppRelationships` supersedence is not used yet.
+`mobileAppRelationships` supersedence is not used yet. observe() reads the group's assignment
+intent first: under an `uninstall` assignment a device reporting `notInstalled` is done
+(`not_installed`), `installed` is still pending. A failed device's detail is its `errorCode`
+rendered by `error_code()` ("1603" for 0x80070643); its site class comes from the Entra device's
+extension attribute named by the setting `site_class_attribute` (default `extensionAttribute1`).
 """
 
 from __future__ import annotations
@@ -41,7 +45,9 @@ from fleetgate.connectors.base import (
     OperationResult,
     Permanent,
     RingGroup,
+    SchemaMismatch,
     Tally,
+    error_code,
 )
 from fleetgate.connectors.errors import Transient
 
@@ -56,12 +62,15 @@ STATE_MAP = {
 }
 APP_TYPES = {"macos": "#microsoft.graph.macOSPkgApp"}
 DEFAULT_TYPE = "#microsoft.graph.win32LobApp"
+UNINSTALL_STATE_MAP = {"notInstalled": "not_installed", "installed": "pending"}
+SITE_CLASSES = ("online", "intermittent", "air_gapped")
 BLOCK_SIZE = 4 * 1024 * 1024
 POLLS = 10
 
 
 class IntuneConnector(Connector):
     kind = "intune"
+    default_platforms = ("windows", "macos", "ios", "android")
     label = "Microsoft Intune (Graph)"
     api_version = "Microsoft Graph v1.0 (+ beta deviceStatuses/installSummary)"
     required_settings = ("tenant_id", "client_id")
@@ -134,7 +143,7 @@ class IntuneConnector(Connector):
         group_id = self._group_id(group)
         wanted = "uninstall" if intent.action == "uninstall" else "required"
         for item in self._assignments(app.external_id):
-            if item.get("target", {}).get("groupId") == group_id and item.get("intent") == wanted:
+            if _target(item) == group_id and item.get("intent") == wanted:
                 return OperationResult("assign", f"{app.external_id}:{group_id}", correlation=self.marker(key))
         return None
 
@@ -144,31 +153,48 @@ class IntuneConnector(Connector):
     def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
         tally = Tally(page_size=self.config.page_size)
         group_id = self._group_id(group)
-        members: dict[str, str] = {}
+        intents = [a.get("intent") for a in self._assignments(app.external_id) if _target(a) == group_id]
+        action = "uninstall" if intents and intents[-1] == "uninstall" else "install"
+        attribute = str(self.config.settings.get("site_class_attribute", "extensionAttribute1"))
+        members: dict[str, tuple[str, str]] = {}
         for device in self._paged(
             f"{self.v1}/groups/{group_id}/members/microsoft.graph.device",
-            {"$select": "id,deviceId,displayName", "$top": 999},
+            {"$select": "id,deviceId,displayName,extensionAttributes", "$top": 999},
             tally,
         ):
-            members[str(device.get("deviceId"))] = str(device.get("displayName", ""))
+            site = str((device.get("extensionAttributes") or {}).get(attribute) or "")
+            members[str(device.get("deviceId"))] = (
+                str(device.get("displayName", "")),
+                site if site in SITE_CLASSES else "",
+            )
         for row in self._paged(
             f"/beta/deviceAppManagement/mobileApps/{app.external_id}/deviceStatuses", {"$top": 999}, tally
         ):
             device_id = str(row.get("deviceId"))
-            if members.pop(device_id, None) is None:
+            member = members.pop(device_id, None)
+            if member is None:
                 continue  # a device of another ring group
             value = str(row.get("mobileAppInstallStatusValue", "unknown"))
-            tally.add(
-                DeviceStatus(
-                    device_id,
-                    str(row.get("deviceName", "")),
-                    STATE_MAP.get(value, "pending"),
-                    f"{value} {row.get('errorCode', '')}".strip(),
-                )
+            state = (UNINSTALL_STATE_MAP.get(value) if action == "uninstall" else None) or STATE_MAP.get(
+                value, "pending"
             )
-        for device_id, name in members.items():
-            tally.add(DeviceStatus(device_id, name, "pending", "not reported yet"))
-        return tally.result()
+            detail = error_code(row.get("errorCode")) if state == "failed" else value
+            tally.add(DeviceStatus(device_id, str(row.get("deviceName", "")), state, detail or value, member[1]))
+        for device_id, (name, site) in members.items():
+            tally.add(DeviceStatus(device_id, name, "pending", "not reported yet", site))
+        return tally.result(action)
+
+    def group_size(self, group: RingGroup) -> int:
+        response = self.request(
+            "GET",
+            f"{self.v1}/groups/{self._group_id(group)}/members/microsoft.graph.device/$count",
+            headers={"ConsistencyLevel": "eventual", "Accept": "text/plain"},
+            safe=True,
+        )
+        try:
+            return int(response.text.strip())
+        except ValueError as exc:
+            raise SchemaMismatch(f"intune: $count answered {response.text[:60]!r}, not a number") from exc
 
     def inventory(self, group: RingGroup) -> list[InventoryItem]:
         group_id = self._group_id(group)
@@ -371,3 +397,7 @@ class IntuneConnector(Connector):
                 tally.pages_read += 1
             yield from self.field(body, "value")
             next_url = body.get("@odata.nextLink")
+
+
+def _target(assignment: dict[str, Any]) -> str:
+    return str((assignment.get("target") or {}).get("groupId", ""))

@@ -15,10 +15,16 @@ Correlation: packages carry the marker in `notes`; policies have no notes field,
 is the last token of the policy name (`Fleetgate <app> <version> -> <group> [fleetgate:…]`),
 looked up with `policies/name/{name}`. Jamf answers 423 (locked) while a record is being
 written elsewhere; it is Transient here.
+
+observe() reads each of the app's policies on the group (its package action: Install or
+Uninstall) and every member's latest policy log among them: Completed under an Uninstall policy is
+`not_installed`; a Failed log's detail is the installer's exit code from the log text
+(`(exit code: 1603)` -> "1603", "timed out" -> "timeout").
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -37,13 +43,16 @@ from fleetgate.connectors.base import (
     RingGroup,
     SchemaMismatch,
     Tally,
+    error_code,
 )
 
 XML = {"Content-Type": "application/xml", "Accept": "application/xml"}
+EXIT_CODE = re.compile(r"exit code:?\s*([0-9A-Fa-fx]+)")
 
 
 class JamfConnector(Connector):
     kind = "jamf"
+    default_platforms = ("macos", "ios")
     label = "Jamf Pro"
     api_version = "Jamf Pro API v1 + Classic API (Jamf Pro 11)"
     required_settings = ("client_id",)
@@ -202,7 +211,8 @@ class JamfConnector(Connector):
 
     def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
         tally = Tally(page_size=self.config.page_size)
-        policy_ids = set(self._policies_for(app, group))
+        actions = {pid: self._policy_action(pid) for pid in self._policies_for(app, group)}
+        action = actions[max(actions, key=int)] if actions else "install"
         members = self._group(group)
         tally.pages_read += 1
         for computer in members.findall("computers/computer"):
@@ -214,17 +224,37 @@ class JamfConnector(Connector):
             )
             tally.pages_read += 1
             logs = [
-                log
-                for log in history.findall("policy_logs/policy_log")
-                if (log.findtext("policy_id") or "") in policy_ids
+                log for log in history.findall("policy_logs/policy_log") if (log.findtext("policy_id") or "") in actions
             ]
             if not logs:
                 tally.add(DeviceStatus(cid, name, "pending", "no policy log yet"))
                 continue
             latest = max(logs, key=lambda log: int(log.findtext("date_completed_epoch") or 0))
             status = latest.findtext("status") or ""
-            tally.add(DeviceStatus(cid, name, "installed" if status == "Completed" else "failed", status))
-        return tally.result()
+            if actions[latest.findtext("policy_id") or ""] != action:
+                tally.add(DeviceStatus(cid, name, "pending", f"no {action} policy log yet"))
+            elif status == "Completed":
+                done = "not_installed" if actions[latest.findtext("policy_id") or ""] == "uninstall" else "installed"
+                tally.add(DeviceStatus(cid, name, done, status))
+            else:
+                text = latest.findtext("log") or ""
+                found = EXIT_CODE.search(text)
+                code = error_code(found.group(1) if found else None, text)
+                tally.add(DeviceStatus(cid, name, "failed", code or status))
+        return tally.result(action)
+
+    def _policy_action(self, policy_id: str) -> str:
+        policy = self._xml(self.request("GET", f"/JSSResource/policies/id/{policy_id}", headers=XML, safe=True).text)
+        actions = {
+            (p.findtext("action") or "").lower() for p in policy.findall("package_configuration/packages/package")
+        }
+        return "uninstall" if "uninstall" in actions else "install"
+
+    def group_size(self, group: RingGroup) -> int:
+        size = self._group(group).findtext("computers/size")
+        if size is None:
+            raise SchemaMismatch("jamf: the computer group lacks computers/size")
+        return int(size)
 
     def inventory(self, group: RingGroup) -> list[InventoryItem]:
         root = self._xml(self.request("GET", "/JSSResource/policies", headers=XML, safe=True).text)

@@ -13,6 +13,12 @@ Activities, Repositories sections; "Make a request" for the signature).
 Correlation: Landscape activities have no free-text field, so a crashed assign is found again by
 its summary (`Install package <name>`) among the recent ChangePackagesRequest activities with a
 child on the ring's tag. AddPackagesToPocket is idempotent, so a crashed publish is simply redone.
+
+observe() follows the newest Install or Remove activity of the app's package on the tag (a Remove:
+succeeded children are `not_installed`); a failed child's detail is its `result_code` rendered by
+`error_code()` ("1603"), or "timeout" when its `result_text` says it timed out. Landscape installs
+packages by name, so two versions of one package share their activities. A computer's site class is
+its `site-<class>` tag (`site-air-gapped` -> air_gapped).
 """
 
 from __future__ import annotations
@@ -37,9 +43,11 @@ from fleetgate.connectors.base import (
     OperationResult,
     RingGroup,
     Tally,
+    error_code,
 )
 
 STATUS = {"succeeded": "installed", "failed": "failed", "canceled": "not_applicable"}
+SITE_TAGS = {"site-online": "online", "site-intermittent": "intermittent", "site-air-gapped": "air_gapped"}
 
 
 def sign(secret: str, method: str, host: str, path: str, params: dict[str, str]) -> str:
@@ -50,6 +58,7 @@ def sign(secret: str, method: str, host: str, path: str, params: dict[str, str])
 
 class LandscapeConnector(Connector):
     kind = "landscape"
+    default_platforms = ("linux",)
     label = "Canonical Landscape"
     api_version = "Landscape legacy API 2011-08-01 (HMAC-SHA256 v2)"
     required_settings = ("access_key_id",)
@@ -119,14 +128,19 @@ class LandscapeConnector(Connector):
     def _tag(self, group: RingGroup) -> str:
         return f"tag:{group.external_id or group.name}"
 
-    def _activities(self, summary: str, group: RingGroup) -> Iterator[dict[str, Any]]:
+    def _computers(self, group: RingGroup) -> dict[Any, dict[str, Any]]:
+        return {
+            c["id"]: c for c in self.call("GetComputers", {"query": self._tag(group), "limit": "100000"}, safe=True)
+        }
+
+    def _activities(
+        self, summaries: tuple[str, ...], group: RingGroup, computers: dict[Any, dict[str, Any]] | None = None
+    ) -> Iterator[dict[str, Any]]:
         for activity in self.call("GetActivities", {"query": "type:ChangePackagesRequest", "limit": "100"}, safe=True):
-            if activity.get("summary") != summary:
+            if activity.get("summary") not in summaries:
                 continue
             children = self.call("GetActivities", {"query": f"parent-id:{activity['id']}", "limit": "1"}, safe=True)
-            computers = {
-                c["id"] for c in self.call("GetComputers", {"query": self._tag(group), "limit": "100000"}, safe=True)
-            }
+            computers = self._computers(group) if computers is None else computers
             if children and children[0].get("computer_id") in computers:
                 yield activity
 
@@ -142,7 +156,7 @@ class LandscapeConnector(Connector):
     def find_assignment(self, app: AppRef, group: RingGroup, intent: IntentRef, key: str) -> OperationResult | None:
         verb = "Remove" if intent.action == "uninstall" else "Install"
         summary = f"{verb} package {app.attributes.get('package', '')}"
-        found = next(self._activities(summary, group), None)
+        found = next(self._activities((summary,), group), None)
         return OperationResult("assign", str(found["id"]), "accepted", self.marker(key)) if found else None
 
     def retire(self, app: AppRef, group: RingGroup, key: str) -> OperationResult:
@@ -150,20 +164,35 @@ class LandscapeConnector(Connector):
 
     def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
         tally = Tally(page_size=self.config.page_size)
-        parent = next(self._activities(f"Install package {app.attributes.get('package', '')}", group), None)
+        package = app.attributes.get("package", "")
+        computers = self._computers(group)
+        parent = next(
+            self._activities((f"Install package {package}", f"Remove package {package}"), group, computers), None
+        )
         if parent is None:
             return tally.result()
+        action = "uninstall" if str(parent.get("summary", "")).startswith("Remove ") else "install"
         for child in self._pages("GetActivities", {"query": f"parent-id:{parent['id']}"}, tally):
             status = str(child.get("activity_status", ""))
+            state = STATUS.get(status, "pending")
+            if state == "installed" and action == "uninstall":
+                state = "not_installed"
+            text = str(child.get("result_text") or "")
+            detail = error_code(child.get("result_code"), text) if state == "failed" else ""
+            computer = computers.get(child.get("computer_id"), {})
             tally.add(
                 DeviceStatus(
                     str(child.get("computer_id")),
-                    str(child.get("computer_id")),
-                    STATUS.get(status, "pending"),
-                    status + (f": {child['result_text']}" if child.get("result_text") else ""),
+                    str(computer.get("title") or child.get("computer_id")),
+                    state,
+                    detail or status + (f": {text}" if text else ""),
+                    _site_class(computer.get("tags") or []),
                 )
             )
-        return tally.result()
+        return tally.result(action)
+
+    def group_size(self, group: RingGroup) -> int:
+        return sum(1 for _ in self._pages("GetComputers", {"query": self._tag(group)}))
 
     def inventory(self, group: RingGroup) -> list[InventoryItem]:
         return [
@@ -172,3 +201,10 @@ class LandscapeConnector(Connector):
             )
             for row in self._pages("GetPackages", {"query": self._tag(group), "installed": "true"})
         ]
+
+
+def _site_class(tags: list[str]) -> str:
+    for tag in tags:
+        if tag in SITE_TAGS:
+            return SITE_TAGS[tag]
+    return ""

@@ -26,6 +26,10 @@ class ConnectorInstance(models.Model):
     settings = models.JSONField(default=dict)  # non-secret auth and plane settings
     secrets_ciphertext = models.TextField(blank=True, default="")  # Fernet token; the key never enters the DB
     secret_names = models.JSONField(default=list)
+    # Where the rollout engine sends artifacts: the platforms this plane serves and the acquisition
+    # boundaries it serves them in (empty: every boundary).
+    platforms = models.JSONField(default=list)
+    boundaries = models.JSONField(default=list)
     enabled = models.BooleanField(default=True)
     dry_run = models.BooleanField(default=False)
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
@@ -44,6 +48,9 @@ class ConnectorInstance(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def serves(self, platform: str, boundary: str) -> bool:
+        return platform in self.platforms and (not self.boundaries or boundary in self.boundaries)
+
     @property
     def etag(self) -> str:
         return f'"{self.pk}.{self.revision}"'
@@ -56,6 +63,8 @@ class ConnectorInstance(models.Model):
             "base_url": self.base_url,
             "settings": self.settings,
             "secret_names": sorted(self.secret_names),
+            "platforms": self.platforms,
+            "boundaries": self.boundaries,
             "enabled": self.enabled,
             "dry_run": self.dry_run,
             "revision": self.revision,

@@ -17,6 +17,10 @@ Authentication: the AdminService expects Windows integrated authentication (Nego
 httpx has no built-in Negotiate, so this connector sends HTTP Basic over TLS (IIS with Basic
 enabled on the SMS Provider, or a reverse proxy that maps it); settings `username`, secret
 `password`. The SDMPackageXML is a minimal AppMgmtDigest with one script deployment type.
+
+observe() follows the app's latest deployment to the collection, install or uninstall (after
+retire() it is the uninstall one: AppStatusType 1 then means removed, `not_installed`); a failed
+device's detail is its ErrorCode rendered by `error_code()` ("1603" for 0x80070643).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from fleetgate.connectors.base import (
     Permanent,
     RingGroup,
     Tally,
+    error_code,
 )
 
 WMI = "/AdminService/wmi"
@@ -49,6 +54,7 @@ def _q(value: str) -> str:
 
 class SccmConnector(Connector):
     kind = "sccm"
+    default_platforms = ("windows",)
     label = "Configuration Manager (AdminService)"
     api_version = "AdminService WMI route, ConfigMgr current branch 2309+"
     required_settings = ("username",)
@@ -186,10 +192,11 @@ class SccmConnector(Connector):
         rows = self._get("SMS_ApplicationAssignment", f"AssignmentDescription eq '{self.marker(key)}'")
         return OperationResult("assign", str(rows[0]["AssignmentID"]), correlation=self.marker(key)) if rows else None
 
-    def _deployments(self, app: AppRef, collection: str, config_type: int) -> list[dict[str, Any]]:
-        rows = self._get(
-            "SMS_ApplicationAssignment", f"TargetCollectionID eq '{collection}' and DesiredConfigType eq {config_type}"
-        )
+    def _deployments(self, app: AppRef, collection: str, config_type: int | None) -> list[dict[str, Any]]:
+        flt = f"TargetCollectionID eq '{collection}'"
+        if config_type is not None:
+            flt += f" and DesiredConfigType eq {config_type}"
+        rows = self._get("SMS_ApplicationAssignment", flt)
         return [r for r in rows if int(app.external_id) in (r.get("AssignedCIs") or [])]
 
     def retire(self, app: AppRef, group: RingGroup, key: str) -> OperationResult:
@@ -207,10 +214,11 @@ class SccmConnector(Connector):
 
     def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
         tally = Tally(page_size=self.config.page_size)
-        deployments = self._deployments(app, self._collection(group), 1)
+        deployments = self._deployments(app, self._collection(group), None)
         if not deployments:
             return tally.result()
         latest = max(deployments, key=lambda r: int(r["AssignmentID"]))
+        action = "uninstall" if latest.get("DesiredConfigType") == 2 else "install"
         url: str | None = f"{WMI}/SMS_AppDeploymentAssetDetails"
         params: dict[str, str] | None = {"$filter": f"AssignmentID eq {latest['AssignmentID']}"}
         while url:
@@ -218,16 +226,27 @@ class SccmConnector(Connector):
             tally.pages_read += 1
             for row in self.field(body, "value"):
                 code = int(row.get("AppStatusType", 4))
+                state = STATUS.get(code, "pending")
+                if state == "installed" and action == "uninstall":
+                    state = "not_installed"
+                detail = error_code(row.get("ErrorCode")) if state == "failed" else ""
                 tally.add(
                     DeviceStatus(
                         str(row.get("MachineID")),
                         str(row.get("MachineName", "")),
-                        STATUS.get(code, "pending"),
-                        f"AppStatusType {code}",
+                        state,
+                        detail or f"AppStatusType {code}",
                     )
                 )
             url, params = body.get("@odata.nextLink"), None
-        return tally.result()
+        return tally.result(action)
+
+    def group_size(self, group: RingGroup) -> int:
+        flt = f"CollectionID eq '{_q(group.external_id)}'" if group.external_id else f"Name eq '{_q(group.name)}'"
+        rows = self._get("SMS_Collection", flt)
+        if not rows:
+            raise Permanent(f"sccm: no collection named '{group.external_id or group.name}'")
+        return int(rows[0].get("MemberCount") or 0)
 
     def inventory(self, group: RingGroup) -> list[InventoryItem]:
         collection = self._collection(group)

@@ -58,7 +58,8 @@ from fleetgate.core.validation import Issues
 
 SUBJECT = "connector"
 RUNNER = service("connector-runner", frozenset({"connector.execute"}))  # the rollout engine's identity
-EDITABLE = ("base_url", "settings", "enabled", "dry_run")
+EDITABLE = ("base_url", "settings", "platforms", "boundaries", "enabled", "dry_run")
+PLATFORMS = ("windows", "macos", "linux", "ios", "android")
 LOOKUP_TRIES = 3  # reads to wait out a plane's eventual consistency before concluding "absent"
 T = TypeVar("T")
 
@@ -83,6 +84,13 @@ def _validate(data: dict[str, Any], kind: str, *, creating: bool) -> None:
         parts = urlsplit(str(data["base_url"]))
         if parts.scheme not in ("http", "https") or not parts.netloc:
             issues.add("base_url", "url", "Give the plane's base URL, e.g. https://graph.microsoft.com.")
+    for name in ("platforms", "boundaries"):
+        value = data.get(name)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) and v for v in value)):
+            issues.add(name, "type", f"{name} is a list of names.")
+    for platform in data.get("platforms") or []:
+        if isinstance(platform, str) and platform not in PLATFORMS:
+            issues.add("platforms", "choice", f"'{platform}' is not one of: {', '.join(PLATFORMS)}.")
     cls = KINDS.get(kind)
     if cls is not None:
         settings = data.get("settings")
@@ -118,6 +126,8 @@ def create(*, actor: Actor, data: dict[str, Any]) -> ConnectorInstance:
             kind=kind,
             base_url=str(data["base_url"]).rstrip("/"),
             settings=data.get("settings") or {},
+            platforms=list(data.get("platforms") or (KINDS[kind].default_platforms)),
+            boundaries=list(data.get("boundaries") or []),
             secrets_ciphertext=vault.seal(secrets),
             secret_names=sorted(secrets),
             enabled=bool(data.get("enabled", True)),

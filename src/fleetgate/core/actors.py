@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from fleetgate.core.roles import Role, Scope
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
 class RoleGrant:
     role: Role
     scope: Scope
+    granted_at: datetime | None = field(default=None, compare=False)  # None: not known (non-human actors)
 
 
 @dataclass(frozen=True)
@@ -35,16 +33,6 @@ class Actor:
 
     def ledger_view(self) -> dict[str, object]:
         return {"kind": self.kind, "id": self.id, "name": self.name, "roles": self.roles}
-
-
-def from_user(user: User) -> Actor:
-    from fleetgate.core.models import RoleBinding
-
-    grants = tuple(
-        RoleGrant(role=Role(b.role), scope=Scope(b.boundary, frozenset(b.business_units)))
-        for b in RoleBinding.objects.filter(user=user).order_by("role", "boundary")
-    )
-    return Actor(kind="user", id=str(user.pk), name=user.get_username(), grants=grants, user_pk=user.pk)
 
 
 def service(name: str, rights: frozenset[str]) -> Actor:

@@ -55,6 +55,18 @@ class Conflict(DomainError):
     status, code, title = 409, "conflict", "Conflict with the current state"
 
 
+class LastPlatformAdmin(Conflict):
+    code, title = "last-platform-admin", "This would leave nobody able to administer Fleetgate"
+
+
+class RoleConflict(Forbidden):
+    code, title = "role-conflict", "These roles cannot be held by one person"
+
+
+class AccountLocked(DomainError):
+    status, code, title = 423, "account-locked", "The account is locked after repeated failed sign-ins"
+
+
 class ActiveChangeConflict(Conflict):
     code, title = "active-change-conflict", "Another change is active for this application and ring"
 
@@ -135,3 +147,11 @@ class ApprovalExpired(Conflict):
 
 class MalwareNotExceptable(DomainError):
     status, code, title = 422, "malware-not-exceptable", "Malware findings can never be excepted"
+
+
+class NoRoute(Conflict):
+    code, title = "no-route", "No execution plane serves this artifact in the intent's boundary"
+
+
+class GateNotMet(Conflict):
+    code, title = "gate-not-met", "A promotion gate is not met"

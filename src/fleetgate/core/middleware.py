@@ -1,4 +1,4 @@
-"""Request plumbing: correlation ids, Prometheus metrics, problem details outside DRF."""
+"""Request plumbing: correlation ids and Prometheus metrics (problem details outside DRF live in api.middleware)."""
 
 from __future__ import annotations
 
@@ -52,24 +52,3 @@ class MetricsMiddleware:
             duration_ms=round(elapsed * 1000, 1),
         )
         return response
-
-
-class ProblemMiddleware:
-    """Errors Django raises before DRF sees the request (unknown URL, body too big) as problem+json."""
-
-    def __init__(self, get_response: Handler) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if request.path.startswith("/api/") and response.status_code == 404 and not _is_problem(response):
-            from fleetgate.api.problems import problem_response
-
-            return problem_response(
-                404, "not-found", "Not found", f"No API endpoint at {request.path}; see /api/docs/ for the list."
-            )
-        return response
-
-
-def _is_problem(response: HttpResponse) -> bool:
-    return "json" in response.get("Content-Type", "")

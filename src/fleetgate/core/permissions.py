@@ -6,6 +6,7 @@ that role's grant covers the object's scope. Non-human actors have fixed rights 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from fleetgate.core.actors import Actor
@@ -38,6 +39,9 @@ RULES: dict[str, frozenset[Role]] = {
     "user.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
     "user.manage": frozenset({R.PLATFORM_ADMIN}),
     "token.manage": frozenset({R.PLATFORM_ADMIN}),
+    "role_grant.request": frozenset({R.PLATFORM_ADMIN}),
+    "role_grant.approve": frozenset({R.PLATFORM_ADMIN}),
+    "metrics.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
     "policy.view": EVERY_ROLE,
     # evidence: packaging engineers attach and seal; security reviewers own the trusted keys
     "evidence.view": EVERY_ROLE,
@@ -78,6 +82,22 @@ RULES: dict[str, frozenset[Role]] = {
     "connector.check": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS}),
     "connector.exercise": frozenset({R.PLATFORM_ADMIN}),
     "connector.execute": frozenset(),
+    # rollouts: publishers run their changes; endpoint ops may stop them (pause, halt, roll back);
+    # judging an inconclusive ring is also checked for separation of duties in rollouts services
+    "rollout.view": EVERY_ROLE,
+    "rollout.start": frozenset({R.PUBLISHER}),
+    "rollout.pause": frozenset({R.PUBLISHER, R.ENDPOINT_OPS}),
+    "rollout.resume": frozenset({R.PUBLISHER}),
+    "rollout.halt": frozenset({R.PUBLISHER, R.ENDPOINT_OPS}),
+    "rollout.rollback": frozenset({R.PUBLISHER, R.ENDPOINT_OPS}),
+    "rollout.promote": frozenset({R.PUBLISHER, R.CAB_APPROVER}),
+    "rollout.advance": frozenset(),
+    "incident.view": EVERY_ROLE,
+    "incident.create": frozenset({R.ENDPOINT_OPS, R.SECURITY_REVIEWER, R.PUBLISHER}),
+    "incident.resolve": frozenset({R.ENDPOINT_OPS, R.SECURITY_REVIEWER}),
+    "window.view": EVERY_ROLE,
+    "window.manage": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS}),
+    "freeze.manage": frozenset({R.PLATFORM_ADMIN}),
 }
 
 
@@ -106,6 +126,21 @@ def can(actor: Actor, action: str, obj: object | None = None) -> bool:
         if target is None or grant.role == Role.AUDITOR or grant.scope.covers(target):
             return True
     return False
+
+
+def granted_before(actor: Actor, action: str, obj: object | None, opened_at: datetime | None) -> bool:
+    """Whether one of the actor's grants that allows `action` on `obj` was held when the change was
+    opened: a role granted later cannot decide on changes already under way."""
+    if actor.kind != "user" or opened_at is None:
+        return True
+    roles = RULES.get(action, frozenset())
+    target = _scope_of(obj)
+    return any(
+        g.role in roles
+        and (target is None or g.scope.covers(target))
+        and (g.granted_at is None or g.granted_at <= opened_at)
+        for g in actor.grants
+    )
 
 
 def require(actor: Actor, action: str, obj: object | None = None) -> None:

@@ -19,6 +19,28 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "Auditor"
 
 
+# Roles that decide on someone else's change (CAB decisions, exceptions, break-glass, rubrics).
+DECIDING_ROLES = frozenset({Role.CAB_APPROVER, Role.SECURITY_REVIEWER})
+# Granting one of these needs a second Platform Admin (dual control): whoever holds them can decide
+# or hand out roles.
+DUAL_CONTROL_ROLES = frozenset({Role.PLATFORM_ADMIN, *DECIDING_ROLES})
+
+
+def role_conflicts(roles: set[Role] | frozenset[Role]) -> list[str]:
+    """Why a set of roles must not be held by one person (empty when it may).
+
+    Whoever configures Fleetgate and hands out roles never also decides: Platform Admin with a deciding
+    role is refused outright. Packaging Engineer with Publisher is allowed and checked per change
+    (the packager of a pack never submits the intent that uses it).
+    """
+    if Role.PLATFORM_ADMIN in roles:
+        return [
+            f"Platform Admin cannot also hold {r.label}: whoever administers does not decide."
+            for r in sorted(DECIDING_ROLES & roles)
+        ]
+    return []
+
+
 class SiteClass(models.TextChoices):
     ONLINE = "online", "Online"
     INTERMITTENT = "intermittent", "Intermittent"

@@ -27,12 +27,22 @@ from fleetgate.evidence.documents import Kind
 from fleetgate.evidence.models import EvidenceItem, EvidencePack, SbomComponent, SealKey, TrustedKey
 
 
+class EvidenceTempFile(HashedTempFile):
+    """The artifact temp file, whose 413 names the evidence cap (not a setting that cannot raise it)."""
+
+    def write(self, chunk: bytes) -> None:
+        if self.size + len(chunk) > self.limit:
+            self.discard()
+            raise services.too_large(self.limit)
+        super().write(chunk)
+
+
 class EvidenceUploadHandler(HashingUploadHandler):
     """Streams like artifact uploads, with the (smaller) evidence size limit."""
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         FileUploadHandler.new_file(self, *args, **kwargs)
-        self.tmp = HashedTempFile(min(services.MAX_EVIDENCE_BYTES, settings.FLEETGATE_MAX_UPLOAD_BYTES))
+        self.tmp = EvidenceTempFile(min(services.MAX_EVIDENCE_BYTES, settings.FLEETGATE_MAX_UPLOAD_BYTES))
 
 
 class EvidenceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -52,6 +62,13 @@ class EvidenceUploadSerializer(StrictSerializer):
     artifact = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=[(k.value, k.value) for k in Kind])
     file = serializers.FileField()
+    binding = serializers.ChoiceField(
+        choices=[(b, b) for b in services.BINDINGS],
+        default="digest",
+        help_text="digest: the document names the artifact (or its SBOM) by digest. declared: the packager "
+        "binds a vulnerability scan that names no digest (trivy fs, grype dir:) to this artifact; recorded as "
+        "binding 'declared' in the evidence summary and the sealed pack.",
+    )
 
 
 class EvidenceFilter(django_filters.FilterSet):
@@ -91,6 +108,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resource
             kind=body.validated_data["kind"],
             filename=upload.name,
             upload=upload.tmp,
+            binding=body.validated_data["binding"],
         )
         return Response(EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
 

@@ -30,6 +30,7 @@ CHECKS = (
     "rollback-validated",
     "lab-install-succeeded",
     "cab-submission",
+    "scan-binding",
 )
 
 
@@ -67,7 +68,17 @@ def check(body: dict[str, Any], *, artifact_digest_ok: bool = True) -> list[Gap]
     gaps: list[Gap] = []
     exceptions = exception_set(body)
     for kind in REQUIRED_SECTIONS:
-        if not _items(body, kind):
+        items = _items(body, kind)
+        if kind == Kind.SBOM and items and not any(_counts_as_sbom(i) for i in items):
+            gaps.append(
+                Gap(
+                    "sections-present",
+                    f"sections.{kind}",
+                    "The attached SBOM lists no components, so it does not count; attach one generated from the "
+                    "build or the installed files.",
+                )
+            )
+        elif not items:
             gaps.append(
                 Gap(
                     "sections-present",
@@ -97,6 +108,7 @@ def check(body: dict[str, Any], *, artifact_digest_ok: bool = True) -> list[Gap]
             )
         )
     gaps += _findings(body, exceptions)
+    gaps += _scan_bindings(body)
     for scan in _items(body, Kind.MALWARE_SCAN):
         if scan["summary"].get("result") != "clean":
             gaps.append(
@@ -143,4 +155,32 @@ def _findings(body: dict[str, Any], exceptions: ExceptionSet) -> list[Gap]:
                         + (f"; fixed in {finding['fixed_version']}." if finding.get("fixed_version") else "."),
                     )
                 )
+    return gaps
+
+
+def _counts_as_sbom(item: dict[str, Any]) -> bool:
+    return int(item["summary"].get("component_count", 1)) > 0
+
+
+def _scan_bindings(body: dict[str, Any]) -> list[Gap]:
+    """Each scan still speaks of this artifact: by digest, through an SBOM in this pack, or by the
+    packager's declaration. The verifier re-runs this, so a pack is never sealed that it rejects."""
+    digest = body["artifact"]["sha256"]
+    sboms = {s["document_sha256"] for s in _items(body, Kind.SBOM)}
+    gaps = []
+    for scan in _items(body, Kind.VULNERABILITY_SCAN):
+        summary = scan["summary"]
+        if summary.get("binding") == "declared":
+            bound = summary.get("bound_to") == digest
+        else:
+            bound = bool(set(summary.get("target_digests", [])) & ({digest} | sboms))
+        if not bound:
+            gaps.append(
+                Gap(
+                    "scan-binding",
+                    "sections.vulnerability_scan",
+                    f"Scan {scan['filename']} names neither this artifact nor an SBOM in this pack (was its SBOM "
+                    "replaced?); scan the current SBOM or the artifact again.",
+                )
+            )
     return gaps

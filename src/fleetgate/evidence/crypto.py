@@ -27,10 +27,11 @@ PublicKey = Any  # Ed25519PublicKey | EllipticCurvePublicKey | RSAPublicKey
 class CheckFailed(Exception):
     """A named verification check failed; `check` is stable, the message says what to do."""
 
-    def __init__(self, check: str, message: str) -> None:
+    def __init__(self, check: str, message: str, path: str = "") -> None:
         super().__init__(message)
         self.check = check
         self.message = message
+        self.path = path  # the JSON path in the evidence file the check read, when known
 
 
 def algorithm_of(key: PublicKey) -> str:
@@ -169,6 +170,27 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate, index: int) -> 
         raise CheckFailed("chain-broken", f"Certificate {index} is not issued by the next one in the chain.") from None
     if not constraints.ca:
         raise CheckFailed("chain-broken", f"The issuer of certificate {index} is not a CA.")
+
+
+def dsse_key(pem: str) -> Any:
+    """The registered key as securesystemslib sees it: its keyid is the one in-toto tools write
+    into DSSE signatures (SHA-256 of the canonical JSON key: keytype, scheme, keyval)."""
+    from securesystemslib.signer import SSlibKey
+
+    return SSlibKey.from_crypto(load_public_pem(pem))
+
+
+def dsse_verify(pem: str, sig_b64: str, message: bytes) -> None:
+    """Verify one DSSE signature over the pre-authentication encoding with securesystemslib."""
+    from securesystemslib.exceptions import UnverifiedSignatureError
+    from securesystemslib.signer import Signature
+
+    key = dsse_key(pem)
+    signature = b64decode(sig_b64)
+    try:
+        key.verify_signature(Signature(key.keyid, signature.hex()), message)
+    except UnverifiedSignatureError:
+        raise CheckFailed("signature-mismatch", "The DSSE signature does not verify with the key.") from None
 
 
 def ed25519_key_id(key: Ed25519PublicKey) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -12,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticError
 
 from fleetgate.core.errors import EvidenceInvalid, FieldIssue
+from fleetgate.evidence import safejson
 
 SHA256 = re.compile(r"(?:sha256:)?([0-9a-f]{64})\b")
 
@@ -36,12 +36,13 @@ class Status(StrEnum):
 class Severity(StrEnum):
     CRITICAL = "Critical"
     HIGH = "High"
+    UNKNOWN = "Unknown"  # no score and no severity the tool could name: blocks like High, fail closed
     MEDIUM = "Medium"
     LOW = "Low"
     NONE = "None"
 
 
-BLOCKING = frozenset({Severity.CRITICAL, Severity.HIGH})
+BLOCKING = frozenset({Severity.CRITICAL, Severity.HIGH, Severity.UNKNOWN})
 LABELS = {
     "critical": Severity.CRITICAL,
     "high": Severity.HIGH,
@@ -49,14 +50,19 @@ LABELS = {
     "moderate": Severity.MEDIUM,
     "low": Severity.LOW,
     "negligible": Severity.NONE,
+    "info": Severity.NONE,
     "none": Severity.NONE,
-    "unknown": Severity.NONE,
+    "unknown": Severity.UNKNOWN,
 }
+TEN = Decimal("10.0")
 
 
 def band(score: Decimal | None, label: str | None) -> Severity:
-    """CVSS base score bands (Critical >= 9.0, High 7.0-8.9, Medium 4.0-6.9, Low 0.1-3.9); the label when no score."""
+    """CVSS base score bands (Critical >= 9.0, High 7.0-8.9, Medium 4.0-6.9, Low 0.1-3.9); the label
+    when no score. Fail closed: a score outside 0-10 or a label nobody defined is Unknown, which blocks."""
     if score is not None:
+        if not score.is_finite() or score < 0 or score > TEN:
+            return Severity.UNKNOWN
         if score >= Decimal("9.0"):
             return Severity.CRITICAL
         if score >= Decimal("7.0"):
@@ -66,7 +72,7 @@ def band(score: Decimal | None, label: str | None) -> Severity:
         if score >= Decimal("0.1"):
             return Severity.LOW
         return Severity.NONE
-    return LABELS.get((label or "").strip().lower(), Severity.NONE)
+    return LABELS.get((label or "").strip().lower(), Severity.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ class Parsed:
     summary: dict[str, Any]
     components: list[Component] = field(default_factory=list)
     digests: set[str] = field(default_factory=set)  # artifact digests the document says it describes
+    derived: list[Parsed] = field(default_factory=list)  # other evidence the same file carries (SBOM findings)
 
 
 class FileIssues:
@@ -142,14 +149,16 @@ class FileIssues:
         self.raise_if_any(what)
 
 
-def load_json(raw: bytes, filename: str, what: str) -> Any:
-    issues = FileIssues(filename)
+def load_json(raw: bytes, filename: str, what: str, *, within: str = "") -> Any:
+    """The safe JSON loading step of every parser (see safejson); `within` prefixes paths for
+    documents embedded in another (a DSSE payload: `$.payload:`)."""
     try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        issues.fail("$", "utf-8", f"Byte {exc.start} is not UTF-8; JSON files must be UTF-8.", what)
-    except json.JSONDecodeError as exc:
-        issues.fail("$", "json", f"Line {exc.lineno} column {exc.colno}: {exc.msg}.", what)
+        return safejson.loads(raw)
+    except safejson.UnsafeJson as exc:
+        issues = FileIssues(filename)
+        for path, rule, message in exc.issues:
+            issues.add(within + path, rule, message)
+        issues.raise_if_any(what)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -1,17 +1,19 @@
 """Provenance: an in-toto Statement v1 with a SLSA v1 provenance predicate, in a DSSE envelope.
 
-The envelope's signature is checked over the DSSE pre-authentication encoding with the registered
-keys; the statement's subject must name the artifact's digest. A well-formed envelope signed by a
-key nobody registered is kept, but as *declared* provenance, never as verified.
+The envelope is read and its signatures checked by securesystemslib, the DSSE reference
+implementation, so key ids are those in-toto tools write (a registered key is also found by its
+Fleetgate key id). The statement's subject must name the artifact's digest. An envelope signed by
+a key nobody registered is kept as *declared* provenance; a signature that names a registered key
+and does not verify with it is refused, never downgraded to declared.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticError
 
 from fleetgate.evidence import crypto
@@ -35,9 +37,20 @@ class Envelope(BaseModel):
     signatures: list[DsseSignature] = Field(min_length=1)
 
 
+HEX_DIGESTS = ("sha256", "sha384", "sha512", "sha1")
+
+
 class Subject(BaseModel):
     name: str
     digest: dict[str, str] = Field(min_length=1)
+
+    @field_validator("digest")
+    @classmethod
+    def _hex(cls, value: dict[str, str]) -> dict[str, str]:
+        """in-toto digests are lower-case hex: normalised here, so what is sealed is what verifies."""
+        if "sha256" in value and not re.fullmatch(r"[0-9a-fA-F]{64}", value["sha256"]):
+            raise ValueError("sha256 is 64 hex digits")
+        return {k: v.lower() if k in HEX_DIGESTS else v for k, v in value.items()}
 
 
 class Builder(BaseModel):
@@ -73,9 +86,10 @@ class Statement(BaseModel):
 
 
 def pae(payload_type: str, body: bytes) -> bytes:
-    """DSSE v1 pre-authentication encoding."""
-    kind = payload_type.encode()
-    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
+    """DSSE v1 pre-authentication encoding (securesystemslib's)."""
+    from securesystemslib.dsse import Envelope as SslibEnvelope
+
+    return SslibEnvelope(body, payload_type, {}).pae()
 
 
 def parse(raw: bytes, filename: str) -> tuple[Envelope, Statement, bytes]:
@@ -84,47 +98,78 @@ def parse(raw: bytes, filename: str) -> tuple[Envelope, Statement, bytes]:
         envelope = Envelope.model_validate(data)
     except PydanticError as exc:
         raise from_pydantic(exc, filename, "DSSE envelope") from None
+    issues = FileIssues(filename)
     try:
         body = crypto.b64decode(envelope.payload, "payload-format")
     except CheckFailed as exc:
-        FileIssues(filename).fail("$.payload", exc.check, exc.message, WHAT)
+        issues.fail("$.payload", exc.check, exc.message, WHAT)
+    for index, signature in enumerate(envelope.signatures):
+        try:
+            crypto.b64decode(signature.sig)
+        except CheckFailed as exc:
+            issues.add(f"$.signatures[{index}].sig", exc.check, exc.message)
+    keyids = [s.keyid for s in envelope.signatures]
+    if len(set(keyids)) != len(keyids):
+        issues.add("$.signatures", "unique-keyid", "Two signatures carry the same keyid; DSSE keeps one per key.")
+    issues.raise_if_any(WHAT)
+    statement_doc = load_json(body, filename, WHAT, within="$.payload:")
     try:
-        statement = Statement.model_validate(json.loads(body))
-    except json.JSONDecodeError as exc:
-        FileIssues(filename).fail("$.payload", "json", f"The payload is not JSON: {exc.msg}.", WHAT)
+        statement = Statement.model_validate(statement_doc)
     except PydanticError as exc:
-        err = from_pydantic(exc, f"{filename}:$.payload", "in-toto Statement v1 with a SLSA v1 predicate")
-        raise err from None
+        raise from_pydantic(exc, f"{filename}:$.payload", "in-toto Statement v1 with a SLSA v1 predicate") from None
     return envelope, statement, body
 
 
 def subject_digests(statement: Statement) -> set[str]:
-    return {s.digest["sha256"].lower() for s in statement.subject if "sha256" in s.digest}
+    return {s.digest["sha256"] for s in statement.subject if "sha256" in s.digest}
+
+
+def _named(key: TrustedKey, keyid: str) -> bool:
+    """Does the DSSE keyid name this registered key (in-toto keyid, or Fleetgate's key id)?"""
+    if not keyid:
+        return False
+    if keyid == key.key_id:
+        return True
+    try:
+        return bool(crypto.dsse_key(key.pem).keyid == keyid)
+    except CheckFailed:
+        return False
 
 
 def verify(envelope: Envelope, statement: Statement, body: bytes, trusted: list[TrustedKey], at: datetime) -> Parsed:
-    """Verified when a registered key signed the envelope; declared when no registered key matches.
+    """Verified when a registered key signed the envelope; declared when no signature names a
+    registered key and none verifies with one.
 
-    Raises CheckFailed when a registered key is named (keyid) but the signature does not verify,
-    or the matching key is expired or revoked."""
+    Raises CheckFailed (with the path of the signature) when a signature names a registered key
+    but does not verify with it, or the key that verified it is expired or revoked."""
     message = pae(envelope.payloadType, body)
     keys = [k for k in trusted if k.kind == "public_key"]
     verified_by: TrustedKey | None = None
-    for signature in envelope.signatures:
-        named = [k for k in keys if signature.keyid and k.key_id == signature.keyid]
+    refused: CheckFailed | None = None
+    for index, signature in enumerate(envelope.signatures):
+        named = [k for k in keys if _named(k, signature.keyid)]
         for candidate in named or keys:
-            key = crypto.load_public_pem(candidate.pem)
             try:
-                crypto.verify(key, crypto.algorithm_of(key), crypto.b64decode(signature.sig), message)
-            except CheckFailed:
-                if named:
-                    raise
+                crypto.dsse_verify(candidate.pem, signature.sig, message)
+            except CheckFailed as exc:
+                if named and refused is None:
+                    refused = CheckFailed(
+                        exc.check,
+                        f"Signature {index} names registered key {candidate.key_id} ('{candidate.name}') "
+                        "but does not verify with it: the payload or the signature was changed.",
+                        f"$.signatures[{index}].sig",
+                    )
                 continue
-            candidate.usable_at(at)
+            try:
+                candidate.usable_at(at)
+            except CheckFailed as exc:
+                raise CheckFailed(exc.check, exc.message, f"$.signatures[{index}].keyid") from None
             verified_by = candidate
             break
         if verified_by:
             break
+    if verified_by is None and refused is not None:
+        raise refused
     predicate = statement.predicate
     return Parsed(
         kind=Kind.PROVENANCE,

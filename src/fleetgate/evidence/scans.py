@@ -6,6 +6,7 @@ refuses a scan whose digests match neither the artifact nor the artifact's SBOM.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -36,9 +37,14 @@ class _Open(BaseModel):
 # --- Trivy (trivy image|fs|sbom --format json) ---------------------------------------------------
 
 
+def _cvss_score() -> Any:
+    return Field(None, ge=0, le=10, allow_inf_nan=False)
+
+
 class TrivyCvss(_Open):
-    V3Score: float | None = None
-    V2Score: float | None = None
+    V40Score: float | None = _cvss_score()
+    V3Score: float | None = _cvss_score()
+    V2Score: float | None = _cvss_score()
 
 
 class TrivyVulnerability(_Open):
@@ -67,7 +73,7 @@ class TrivyReport(_Open):
 
 
 class GrypeMetrics(_Open):
-    baseScore: float
+    baseScore: float = Field(ge=0, le=10, allow_inf_nan=False)
 
 
 class GrypeCvss(_Open):
@@ -116,14 +122,61 @@ def parse(raw: bytes, filename: str) -> Parsed:
         return _trivy(document, filename)
     if isinstance(document, dict) and "matches" in document:
         return _grype(document, filename)
+    if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX" and "vulnerabilities" in document:
+        from fleetgate.evidence import sbom  # sbom reads the findings of a CycloneDX SBOM through here
+
+        return sbom.parse(raw, filename).derived[0]
     FileIssues(filename).fail(
-        "$", "scan-format", "Not a Trivy (SchemaVersion, ArtifactName, Results) or Grype (matches) JSON report.", WHAT
+        "$",
+        "scan-format",
+        "Not a Trivy (SchemaVersion, ArtifactName, Results), Grype (matches) or CycloneDX (vulnerabilities) "
+        "JSON report.",
+        WHAT,
     )
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _score(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+LABELS_BY_TOOL = {
+    "trivy": ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"),
+    "grype": ("Unknown", "Negligible", "Low", "Medium", "High", "Critical"),
+    "cyclonedx": ("critical", "high", "medium", "low", "info", "none", "unknown"),
+}
+
+
+def _label(value: str, tool: str, path: str, issues: FileIssues) -> str:
+    """A severity label the tool can write; anything else ('SEVERE') is refused, never read as None."""
+    if value.strip().lower() not in {label.lower() for label in LABELS_BY_TOOL[tool]}:
+        issues.add(
+            path, "severity-label", f"'{value[:40]}' is not a {tool} severity; use {', '.join(LABELS_BY_TOOL[tool])}."
+        )
+    return value
+
+
+def _version(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return (0,)
+
+
+def highest_version(candidates: Sequence[tuple[tuple[int, ...], bool, float]]) -> Decimal | None:
+    """(CVSS version, preferred source, base score): the highest version present decides (v4 over
+    v3.1 over v2); at that version the preferred source (NVD, Primary), else the highest score."""
+    if not candidates:
+        return None
+    top = max(version for version, _, _ in candidates)
+    at_top = [(preferred, score) for version, preferred, score in candidates if version == top]
+    preferred = [score for chosen, score in at_top if chosen]
+    return Decimal(str(preferred[0] if preferred else max(score for _, score in at_top)))
+
+
+def _trivy_score(cvss: dict[str, TrivyCvss]) -> Decimal | None:
+    candidates = []
+    for source, c in cvss.items():
+        for version, value in (((4, 0), c.V40Score), ((3, 1), c.V3Score), ((2, 0), c.V2Score)):
+            if value is not None:
+                candidates.append((version, source == "nvd", value))
+    return highest_version(candidates)
 
 
 def _trivy(document: dict[str, Any], filename: str) -> Parsed:
@@ -131,23 +184,27 @@ def _trivy(document: dict[str, Any], filename: str) -> Parsed:
         report = TrivyReport.model_validate(document)
     except PydanticError as exc:
         raise from_pydantic(exc, filename, "Trivy report") from None
+    issues = FileIssues(filename)
     findings = []
-    for result in report.Results or []:
-        for v in result.Vulnerabilities or []:
-            cvss = v.CVSS.get("nvd") or next(iter(v.CVSS.values()), None)
-            score = _score(cvss.V3Score) if cvss else None
-            findings.append(
-                Finding(
-                    id=v.VulnerabilityID,
-                    severity=band(score, v.Severity),
-                    component=v.PkgName,
-                    installed_version=v.InstalledVersion,
-                    fixed_version=v.FixedVersion,
-                    score=None if score is None else str(score),
-                )
-            )
+    for r, result in enumerate(report.Results or []):
+        for i, v in enumerate(result.Vulnerabilities or []):
+            label = _label(v.Severity, "trivy", f"$.Results[{r}].Vulnerabilities[{i}].Severity", issues)
+            score = _trivy_score(v.CVSS)
+            findings.append(_finding(v.VulnerabilityID, score, label, v.PkgName, v.InstalledVersion, v.FixedVersion))
+    issues.raise_if_any("Trivy report")
     tool = {"name": "trivy", "schema_version": report.SchemaVersion}
     return _result("trivy", tool, report.ArtifactName, findings, digests_in(report.ArtifactName, report.Metadata))
+
+
+def _finding(vid: str, score: Decimal | None, label: str, component: str, installed: str, fixed: str) -> Finding:
+    return Finding(
+        id=vid,
+        severity=band(score, label),
+        component=component,
+        installed_version=installed,
+        fixed_version=fixed,
+        score=None if score is None else str(score),
+    )
 
 
 def _grype(document: dict[str, Any], filename: str) -> Parsed:
@@ -155,24 +212,18 @@ def _grype(document: dict[str, Any], filename: str) -> Parsed:
         report = GrypeReport.model_validate(document)
     except PydanticError as exc:
         raise from_pydantic(exc, filename, "Grype report") from None
+    issues = FileIssues(filename)
     findings = []
-    for match in report.matches:
+    for m, match in enumerate(report.matches):
         v = match.vulnerability
-        primary = sorted(v.cvss, key=lambda c: (c.type != "Primary", c.version), reverse=False)
-        score = _score(primary[0].metrics.baseScore) if primary else None
-        findings.append(
-            Finding(
-                id=v.id,
-                severity=band(score, v.severity),
-                component=match.artifact.name,
-                installed_version=match.artifact.version,
-                fixed_version=", ".join(v.fix.versions),
-                score=None if score is None else str(score),
-            )
-        )
+        label = _label(v.severity, "grype", f"$.matches[{m}].vulnerability.severity", issues)
+        score = highest_version([(_version(c.version), c.type == "Primary", c.metrics.baseScore) for c in v.cvss])
+        a = match.artifact
+        findings.append(_finding(v.id, score, label, a.name, a.version, ", ".join(v.fix.versions)))
+    issues.raise_if_any("Grype report")
     tool = {"name": report.descriptor.name, "version": report.descriptor.version}
     target = report.source.get("target")
-    name = target if isinstance(target, str) else str((target or {}).get("userInput", ""))
+    name = target if isinstance(target, str) else str(target.get("userInput", "")) if isinstance(target, dict) else ""
     return _result("grype", tool, name, findings, digests_in(report.source))
 
 
@@ -198,6 +249,48 @@ def _result(fmt: str, tool: dict[str, Any], target: str, findings: list[Finding]
 
 def _order(f: Finding) -> tuple[int, str, str, str]:
     return (list(Severity).index(f.severity), f.id, f.component, f.installed_version)
+
+
+# --- CycloneDX vulnerabilities (pip-audit -f cyclonedx-json, trivy/grype -o cyclonedx-json) ----------
+
+CDX_METHODS = {"CVSSv2": (2, 0), "CVSSv3": (3, 0), "CVSSv31": (3, 1), "CVSSv4": (4, 0)}
+CDX_ORDER = ("critical", "high", "unknown", "medium", "low", "info", "none")
+
+
+def from_cyclonedx(document: dict[str, Any], filename: str, fmt: str) -> Parsed:
+    """The `vulnerabilities` of a CycloneDX document that passed the strict schema (so members are typed).
+
+    Scores must be CVSS base scores (0-10, finite); with no score the most severe rated label decides,
+    and a vulnerability nobody rated is Unknown, which blocks."""
+    from fleetgate.evidence.sbom import walk
+
+    issues = FileIssues(filename)
+    refs = {c["bom-ref"]: c for c in walk(document.get("components", [])) if "bom-ref" in c}
+    findings = []
+    for index, v in enumerate(document.get("vulnerabilities", [])):
+        candidates, labels = [], []
+        for r, rating in enumerate(v.get("ratings", [])):
+            score = rating.get("score")
+            if score is not None and rating.get("method") in CDX_METHODS:
+                if not 0 <= score <= 10:
+                    issues.add(f"$.vulnerabilities[{index}].ratings[{r}].score", "cvss-range", "A CVSS score is 0-10.")
+                    continue
+                candidates.append((CDX_METHODS[rating["method"]], False, score))
+            if "severity" in rating:
+                labels.append(rating["severity"])
+        score = highest_version(candidates)
+        label = min(labels, key=CDX_ORDER.index) if labels else "unknown"
+        affected = [a.get("ref", "") for a in v.get("affects", [])] or [""]
+        for ref in affected:
+            component = refs.get(ref, {})
+            name = component.get("name") or ref
+            findings.append(_finding(v.get("id", ""), score, label, name, component.get("version", ""), ""))
+    issues.raise_if_any("CycloneDX vulnerabilities")
+    subject = document.get("metadata", {}).get("component") or {}
+    digests = {h["content"].lower() for h in subject.get("hashes", []) if h.get("alg") == "SHA-256"}
+    tools = document.get("metadata", {}).get("tools")
+    tool = {"name": fmt, "tools": tools if isinstance(tools, list | dict) else []}
+    return _result(fmt, tool, str(subject.get("name", "")), findings, digests)
 
 
 # --- malware ---------------------------------------------------------------------------------------

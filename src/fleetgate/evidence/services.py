@@ -27,19 +27,32 @@ from fleetgate.core.errors import (
 from fleetgate.core.lookups import locked, user_of
 from fleetgate.evidence import (
     assemble,
-    binding,
     completeness,
     crypto,
     keyring,
 )
+from fleetgate.evidence import (
+    binding as binder,
+)
 from fleetgate.evidence import seal as sealing
 from fleetgate.evidence import verify as verifier
 from fleetgate.evidence.crypto import CheckFailed
-from fleetgate.evidence.documents import Kind, Parsed
+from fleetgate.evidence.documents import Kind, Parsed, Status
 from fleetgate.evidence.models import EvidenceItem, EvidencePack, SbomComponent, SealKey, TrustedKey
 from fleetgate.intents.models import DeploymentIntent
 
-MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
+MAX_EVIDENCE_BYTES = 64 * 1024 * 1024  # fixed; FLEETGATE_MAX_UPLOAD_BYTES (settings) can only lower it
+BINDINGS = ("digest", "declared")
+DERIVED_SLOT = "sbom"  # a vulnerability scan read from the current SBOM, beside the scan of the artifact
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    """The 413 for evidence names the cap that applies; no setting raises it past 64 MiB."""
+    return PayloadTooLarge(
+        f"Evidence files are limited to {limit} bytes: a fixed cap of {MAX_EVIDENCE_BYTES} bytes, lowered only "
+        "by FLEETGATE_MAX_UPLOAD_BYTES. Attach a smaller document (e.g. one report per target).",
+        limit=limit,
+    )
 
 
 uuid0 = UUID(int=0)
@@ -56,15 +69,22 @@ def _read(upload: HashedTempFile) -> bytes:
     upload.close()
     if upload.size > MAX_EVIDENCE_BYTES:
         upload.discard()
-        raise PayloadTooLarge(f"Evidence files are limited to {MAX_EVIDENCE_BYTES} bytes.")
+        raise too_large(MAX_EVIDENCE_BYTES)
     return upload.path.read_bytes()
 
 
 def add_evidence(
-    *, actor: Actor, artifact_id: UUID | str, kind: str, filename: str, upload: HashedTempFile
+    *,
+    actor: Actor,
+    artifact_id: UUID | str,
+    kind: str,
+    filename: str,
+    upload: HashedTempFile,
+    binding: str = "digest",
 ) -> EvidenceItem:
     """Validate, bind to the artifact and record one evidence document. A failed signature check is
-    itself recorded (one ledger event) and then refused."""
+    itself recorded (one ledger event) and then refused. binding="declared": the packager binds a
+    vulnerability scan that names no digest (trivy fs, grype dir:) to this artifact."""
     try:
         kind_ = Kind(kind)
     except ValueError:
@@ -72,6 +92,14 @@ def add_evidence(
         raise ValidationFailed(
             "Unknown evidence kind.", errors=[FieldIssue("kind", "choice", f"Use one of: {', '.join(Kind)}.")]
         ) from None
+    if binding not in BINDINGS or (binding == "declared" and kind_ != Kind.VULNERABILITY_SCAN):
+        upload.discard()
+        raise ValidationFailed(
+            "Only a vulnerability scan can be bound to the artifact by declaration.",
+            errors=[
+                FieldIssue("binding", "declared-scan-only", 'Use "digest", or "declared" with vulnerability_scan.')
+            ],
+        )
     artifact = Artifact.objects.select_related("version__application").filter(pk=_uuid(artifact_id) or uuid0).first()
     if artifact is None:
         upload.discard()
@@ -79,7 +107,7 @@ def add_evidence(
     try:
         permissions.require(actor, "evidence.add", artifact)  # before the (possibly long) parse
         raw = _read(upload)
-        parsed = binding.parse_offline(kind_, raw, filename)
+        parsed = binder.parse_offline(kind_, raw, filename)
     except Exception:
         upload.discard()
         raise
@@ -90,7 +118,8 @@ def add_evidence(
             permissions.require(actor, "evidence.add", artifact)
             now = timezone.now()
             try:
-                result = binding.bind(kind_, parsed, artifact, filename, now)
+                result = binder.bind(kind_, parsed, artifact, filename, now, declared=binding == "declared")
+                _no_downgrade(artifact, result)
             except CheckFailed as exc:
                 failure = _record_failure(actor, artifact, kind_, filename, upload.hexdigest, exc)
             else:
@@ -117,25 +146,34 @@ def _record_failure(
     )
     return SignatureInvalid(
         f"{filename}: {exc.message}",
-        errors=[
-            FieldIssue(
-                f"{filename}:$.signature" if kind == Kind.SIGNATURE else f"{filename}:$.signatures",
-                exc.check,
-                exc.message,
-            )
-        ],
+        errors=[FieldIssue(f"{filename}:{exc.path or '$'}", exc.check, exc.message)],
         file=filename,
         check=exc.check,
     )
 
 
-def _store(actor: Actor, artifact: Artifact, parsed: Parsed, filename: str, upload: HashedTempFile) -> EvidenceItem:
-    slot = parsed.format if parsed.kind == Kind.SIGNATURE else ""
-    replaced = list(
-        EvidenceItem.objects.filter(artifact=artifact, kind=parsed.kind, slot=slot, current=True).values_list(
-            "pk", flat=True
-        )
-    )
+def _no_downgrade(artifact: Artifact, parsed: Parsed) -> None:
+    """Provenance Fleetgate could not verify never replaces provenance it verified."""
+    if parsed.kind == Kind.PROVENANCE and parsed.status != Status.VERIFIED:
+        current = EvidenceItem.objects.filter(artifact=artifact, kind=Kind.PROVENANCE, current=True)
+        if current.filter(status=Status.VERIFIED).exists():
+            raise CheckFailed(
+                "provenance-downgrade",
+                "No registered key verifies this envelope, and verified provenance is attached already: "
+                "unverifiable provenance never replaces verified provenance.",
+                "$.signatures",
+            )
+
+
+def _store(
+    actor: Actor, artifact: Artifact, parsed: Parsed, filename: str, upload: HashedTempFile, slot: str = ""
+) -> EvidenceItem:
+    slot = parsed.format if parsed.kind == Kind.SIGNATURE else slot
+    current = EvidenceItem.objects.filter(artifact=artifact, current=True)
+    stale = current.filter(kind=parsed.kind, slot=slot)
+    if parsed.kind == Kind.SBOM:  # the findings read from the replaced SBOM go with it
+        stale = stale | current.filter(kind=Kind.VULNERABILITY_SCAN, slot=DERIVED_SLOT)
+    replaced = list(stale.values_list("pk", flat=True))
     EvidenceItem.objects.filter(pk__in=replaced).update(current=False)
     item = EvidenceItem.objects.create(
         artifact=artifact,
@@ -172,6 +210,9 @@ def _store(actor: Actor, artifact: Artifact, parsed: Parsed, filename: str, uplo
         subject_id=item.pk,
         after={**item.snapshot(), "replaces": [str(pk) for pk in replaced]},
     )
+    for derived in parsed.derived:  # CycloneDX vulnerabilities in an SBOM: a scan of that SBOM document
+        derived.summary.update(target_digests=[upload.hexdigest], binding="sbom")
+        _store(actor, artifact, derived, filename, upload, slot=DERIVED_SLOT)
     return item
 
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError as PydanticError
 
 from fleetgate.evidence import crypto
 from fleetgate.evidence.crypto import CheckFailed, TrustedKey
-from fleetgate.evidence.documents import FileIssues, Kind, Parsed, Status, from_pydantic, load_json
+from fleetgate.evidence.documents import Kind, Parsed, Status, from_pydantic, load_json
 
 WHAT = "signature (fleetgate.signature/v1)"
 
@@ -68,8 +68,27 @@ def declared(document: Authenticode | Notarization) -> Parsed:
     )
 
 
+def _path(check: str, document: Detached) -> str:
+    """The member of the signature file a failed check is about: only paths the file has."""
+    if check.startswith(("certificate-", "chain-")):
+        return "$.certificate_chain"
+    if check == "key-algorithm":
+        return "$.algorithm"
+    if check.startswith("key-") and document.key_id:
+        return "$.key_id"
+    return "$.signature"
+
+
 def verify_detached(document: Detached, artifact_sha256: str, trusted: list[TrustedKey], at: datetime) -> Parsed:
-    """Verify against the registered keys (or an X.509 chain to a registered root). Raises CheckFailed."""
+    """Verify against the registered keys (or an X.509 chain to a registered root). Raises CheckFailed
+    whose `path` names the member of the file the failed check read."""
+    try:
+        return _verify_detached(document, artifact_sha256, trusted, at)
+    except CheckFailed as exc:
+        raise CheckFailed(exc.check, exc.message, exc.path or _path(exc.check, document)) from None
+
+
+def _verify_detached(document: Detached, artifact_sha256: str, trusted: list[TrustedKey], at: datetime) -> Parsed:
     signature = crypto.b64decode(document.signature)
     digest = bytes.fromhex(artifact_sha256)
     if document.certificate_chain:
@@ -84,7 +103,8 @@ def verify_detached(document: Detached, artifact_sha256: str, trusted: list[Trus
             raise CheckFailed(
                 "key-unknown",
                 f"No registered publisher key{' ' + document.key_id if document.key_id else ''}; "
-                "a Security Reviewer registers publisher keys (`fleetgate evidence key add`).",
+                "a Security Reviewer registers the publisher's key with POST /api/v1/trusted-keys/ "
+                "(the trusted keys API).",
             )
         key, anchor = _matching_key(candidates, document, signature, digest, at)
         subject, publisher = anchor.name, anchor.publisher
@@ -126,9 +146,3 @@ def _matching_key(
         return key, candidate
     assert last is not None
     raise last
-
-
-def check_issues(filename: str, exc: CheckFailed) -> FileIssues:
-    issues = FileIssues(filename)
-    issues.add("$.signature", exc.check, exc.message)
-    return issues

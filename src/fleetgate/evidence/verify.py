@@ -7,14 +7,14 @@ import base64
 import binascii
 import contextlib
 import hashlib
-import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from fleetgate.evidence import completeness, crypto, provenance, seal
+from fleetgate.evidence import completeness, crypto, provenance, safejson, seal
 from fleetgate.evidence.crypto import CheckFailed
 from fleetgate.evidence.documents import Kind, Status
 
@@ -60,6 +60,10 @@ class _Stop(Exception):
     pass
 
 
+PACK_NESTING = 16  # the pack wraps each evidence summary this many levels deep at most
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 def verify(sealed: str | bytes, public_keys: Iterable[str] | None = None, artifact_sha256: str | None = None) -> Report:
     """Run every check; structural failures stop early, the rest are all reported.
 
@@ -76,11 +80,25 @@ def _add(report: Report, name: str, ok: bool, message: str, *, fatal: bool = Fal
         raise _Stop
 
 
+def _guarded(report: Report, name: str, check: Callable[[], None]) -> None:
+    """Run one check over untrusted structure: a missing or mistyped member fails *that* check by name."""
+    try:
+        check()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        what = f"missing member {exc}" if isinstance(exc, KeyError) else f"{exc.__class__.__name__}: {exc}"
+        _add(report, name, False, f"The pack body is malformed for this check ({what}).")
+
+
 def _run(report: Report, sealed: str | bytes, pins: list[str] | None, artifact_sha256: str | None) -> None:
     try:
-        document = json.loads(sealed)
+        document = safejson.loads(sealed, max_depth=safejson.MAX_DEPTH + PACK_NESTING)
         body, meta = document["body"], document["seal"]
-        ok = meta["schema"] == seal.SCHEMA and meta["algorithm"] == crypto.ED25519 and isinstance(body, dict)
+        ok = (
+            isinstance(body, dict)
+            and isinstance(meta, dict)
+            and meta.get("schema") == seal.SCHEMA
+            and meta.get("algorithm") == crypto.ED25519
+        )
         _add(
             report,
             "format",
@@ -88,9 +106,14 @@ def _run(report: Report, sealed: str | bytes, pins: list[str] | None, artifact_s
             f"A {seal.SCHEMA} document sealed with Ed25519." if ok else "Unknown pack schema or seal algorithm.",
             fatal=True,
         )
-    except (ValueError, KeyError, TypeError) as exc:
+    except safejson.UnsafeJson as exc:
+        _add(report, "format", False, f"Not a sealed evidence pack ({exc}).", fatal=True)
+    except (KeyError, TypeError) as exc:
         _add(report, "format", False, f"Not a sealed evidence pack ({exc.__class__.__name__}: {exc}).", fatal=True)
-    digest = hashlib.sha256(seal.canonical(body)).hexdigest()
+    try:
+        digest = hashlib.sha256(seal.canonical(body)).hexdigest()
+    except ValueError as exc:  # rfc8785 refuses what it cannot canonicalise
+        _add(report, "content-address", False, f"The body cannot be canonicalised ({exc}).", fatal=True)
     report.sha256 = meta.get("sha256", "")
     _add(
         report,
@@ -103,7 +126,7 @@ def _run(report: Report, sealed: str | bytes, pins: list[str] | None, artifact_s
     )
     key = _seal_key(report, meta, pins)
     try:
-        key.verify(base64.b64decode(meta["signature"], validate=True), seal.seal_message(meta["sha256"]))
+        key.verify(base64.b64decode(str(meta["signature"]), validate=True), seal.seal_message(meta["sha256"]))
         _add(report, "seal-signature", True, f"Ed25519 signature by key {report.key_id} is valid.")
     except (ValueError, binascii.Error, Exception) as exc:  # InvalidSignature or bad base64
         _add(
@@ -113,7 +136,12 @@ def _run(report: Report, sealed: str | bytes, pins: list[str] | None, artifact_s
             f"The seal signature does not verify with key {report.key_id} ({exc.__class__.__name__}).",
             fatal=True,
         )
-    _bindings(report, body, artifact_sha256)
+    _guarded(report, "artifact-binding", lambda: _bindings(report, body, artifact_sha256))
+    _guarded(report, "evidence-signatures", lambda: _signatures(report, body["sections"], body["artifact"]["sha256"]))
+    _guarded(report, "completeness", lambda: _completeness(report, body))
+
+
+def _completeness(report: Report, body: dict[str, Any]) -> None:
     gaps = completeness.check(body)
     _add(
         report,
@@ -125,12 +153,12 @@ def _run(report: Report, sealed: str | bytes, pins: list[str] | None, artifact_s
 
 def _seal_key(report: Report, meta: dict[str, Any], pins: list[str] | None) -> Ed25519PublicKey:
     try:
-        key = crypto.load_public_pem(meta["public_key"])
+        key = crypto.load_public_pem(str(meta["public_key"]))
     except (CheckFailed, KeyError) as exc:
         _add(report, "seal-key", False, f"The embedded public key is unusable ({exc}).", fatal=True)
     if not isinstance(key, Ed25519PublicKey) or crypto.ed25519_key_id(key) != meta.get("key_id"):
         _add(report, "seal-key", False, "The embedded public key does not match the sealed key_id.", fatal=True)
-    report.key_id = meta["key_id"]
+    report.key_id = str(meta["key_id"])
     if pins is None:
         _add(
             report,
@@ -164,11 +192,17 @@ def _seal_key(report: Report, meta: dict[str, Any], pins: list[str] | None) -> E
 def _bindings(report: Report, body: dict[str, Any], artifact_sha256: str | None) -> None:
     """Every section speaks of this artifact, and its signatures still verify."""
     digest = body["artifact"]["sha256"]
+    if not isinstance(digest, str) or not SHA256_HEX.fullmatch(digest):
+        raise ValueError("body.artifact.sha256 is not a lower-case SHA-256 digest")
     problems: list[str] = []
-    sections = body.get("sections", {})
+    sections = body["sections"]
     sbom_digests = {s["document_sha256"] for s in sections.get(Kind.SBOM, [])}
     for scan in sections.get(Kind.VULNERABILITY_SCAN, []):
-        if not set(scan["summary"].get("target_digests", [])) & ({digest} | sbom_digests):
+        summary = scan["summary"]
+        if summary.get("binding") == "declared":
+            if summary.get("bound_to") != digest:
+                problems.append(f"scan {scan['filename']} was bound by declaration to another artifact")
+        elif not set(summary.get("target_digests", [])) & ({digest} | sbom_digests):
             problems.append(f"scan {scan['filename']} names neither the artifact nor its SBOM")
     for scan in sections.get(Kind.MALWARE_SCAN, []):
         if scan["summary"].get("target_sha256") != digest:
@@ -181,7 +215,6 @@ def _bindings(report: Report, body: dict[str, Any], artifact_sha256: str | None)
         not problems,
         "Every section names this artifact." if not problems else "; ".join(problems),
     )
-    _signatures(report, sections, digest)
 
 
 def _signatures(report: Report, sections: dict[str, Any], digest: str) -> None:
@@ -205,13 +238,12 @@ def _signatures(report: Report, sections: dict[str, Any], digest: str) -> None:
         if item["status"] != Status.VERIFIED:
             continue
         try:
-            if digest not in {sub["digest"].get("sha256") for sub in s["subjects"]}:
+            if digest not in {str(sub["digest"].get("sha256", "")).lower() for sub in s["subjects"]}:
                 raise CheckFailed("subject-digest", "its subject is another artifact")
             envelope = s["envelope"]
             body = crypto.b64decode(envelope["payload"], "payload-format")
-            key = crypto.load_public_pem(s["public_key"])
             message = provenance.pae(envelope["payloadType"], body)
-            if not any(_dsse_ok(key, sig["sig"], message) for sig in envelope["signatures"]):
+            if not any(_dsse_ok(s["public_key"], sig["sig"], message) for sig in envelope["signatures"]):
                 raise CheckFailed("signature-mismatch", "the DSSE signature does not verify")
         except (CheckFailed, KeyError, ValueError) as exc:
             failures.append(f"provenance {item['filename']}: {exc}")
@@ -223,9 +255,9 @@ def _signatures(report: Report, sections: dict[str, Any], digest: str) -> None:
     )
 
 
-def _dsse_ok(key: crypto.PublicKey, sig: str, message: bytes) -> bool:
+def _dsse_ok(pem: str, sig: str, message: bytes) -> bool:
     try:
-        crypto.verify(key, crypto.algorithm_of(key), crypto.b64decode(sig), message)
+        crypto.dsse_verify(pem, sig, message)
     except CheckFailed:
         return False
     return True

@@ -31,6 +31,12 @@ IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, descriptio
 class RingStepSerializer(StrictSerializer):
     ring = serializers.CharField(max_length=32)
     target_group = serializers.CharField(max_length=200)
+    target_groups = serializers.DictField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="The ring's group per plane, as the plane names it (an Entra group id, a Jamf computer group, "
+        "an SCCM collection, a Landscape tag, an AWX limit), keyed by connector kind or name; target_group otherwise.",
+    )
     device_count = serializers.IntegerField(min_value=1)
     not_before = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -73,6 +79,7 @@ class CancelSerializer(StrictSerializer):
 class RingStepReadSerializer(serializers.Serializer):  # type: ignore[type-arg]
     ring = serializers.CharField()
     target_group = serializers.CharField()
+    target_groups = serializers.DictField(child=serializers.CharField(), required=False)
     device_count = serializers.IntegerField()
     not_before = serializers.DateTimeField(required=False, allow_null=True)
 

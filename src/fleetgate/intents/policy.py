@@ -9,7 +9,8 @@ from typing import Any
 
 from fleetgate.intents.models import RingPolicy
 
-DEFAULT_FILE = "ring-policy-v1.json"
+DEFAULT_FILE = "ring-policy-v1.1.json"
+EMBEDDED_FILES = ("ring-policy-v1.json", "ring-policy-v1.1.json")  # oldest first; each may supersede the one before
 
 
 def embedded_document(filename: str = DEFAULT_FILE) -> dict[str, Any]:

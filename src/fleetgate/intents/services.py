@@ -195,24 +195,64 @@ def _issue(field: str, rule: str, message: str) -> list[Any]:
 
 
 def load_default_ring_policy() -> None:
-    """Load the embedded ring policy once; later versions arrive as governed changes."""
+    """Load the embedded ring policies once, oldest first. A version that `supersedes` the active
+    one becomes active (1.1 supersedes 1.0); intents keep the version they were planned against."""
     from fleetgate.core.actors import SYSTEM
     from fleetgate.intents.models import RingPolicy
 
-    document = policy.embedded_document()
-    with transaction.atomic():
-        if RingPolicy.objects.filter(version=document["version"]).exists():
-            return
-        row = RingPolicy.objects.create(
-            version=document["version"],
-            document=document,
-            sha256=policy.digest(document),
-            active=not RingPolicy.objects.filter(active=True).exists(),
-        )
-        audit.record(
-            actor=SYSTEM,
-            action="ring_policy.loaded",
-            subject_type="ring_policy",
-            subject_id=row.version,
-            after={"version": row.version, "sha256": row.sha256, "active": row.active},
-        )
+    for filename in policy.EMBEDDED_FILES:
+        document = policy.embedded_document(filename)
+        with transaction.atomic():
+            if RingPolicy.objects.filter(version=document["version"]).exists():
+                continue
+            current = RingPolicy.objects.select_for_update().filter(active=True).first()
+            supersedes = current is not None and document.get("supersedes") == current.version
+            if supersedes:
+                assert current is not None
+                RingPolicy.objects.filter(pk=current.pk).update(active=False)
+            row = RingPolicy.objects.create(
+                version=document["version"],
+                document=document,
+                sha256=policy.digest(document),
+                active=current is None or supersedes,
+            )
+            audit.record(
+                actor=SYSTEM,
+                action="ring_policy.loaded",
+                subject_type="ring_policy",
+                subject_id=row.version,
+                after={
+                    "version": row.version,
+                    "sha256": row.sha256,
+                    "active": row.active,
+                    "supersedes": current.version if supersedes and current else None,
+                },
+            )
+
+
+def transition(
+    *,
+    actor: Actor,
+    intent: DeploymentIntent,
+    action: Action,
+    event: str,
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
+) -> DeploymentIntent:
+    """Move a locked intent along its lifecycle (the rollout engine's transitions) and record it.
+
+    The caller holds the intent's row lock inside its own transaction and has checked permissions.
+    """
+    before = intent.snapshot()
+    intent.state = next_state(TRANSITIONS, State(intent.state), action)
+    _bump(intent)
+    audit.record(
+        actor=actor,
+        action=event,
+        subject_type=SUBJECT,
+        subject_id=intent.pk,
+        before=before,
+        after={**intent.snapshot(), **(extra or {})},
+        reason=reason,
+    )
+    return intent

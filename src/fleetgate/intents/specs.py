@@ -77,6 +77,11 @@ def _check_ring_plan(issues: Issues, plan: object, policy: RingPolicy) -> None:
                 f"{where}.device_count", "range", f"device_count must be a whole number from 1 to {MAX_DEVICES}."
             )
         _check_datetime(issues, f"{where}.not_before", step.get("not_before"))
+        groups = step.get("target_groups")
+        if groups is not None and (
+            not isinstance(groups, dict) or not all(isinstance(v, str) and v.strip() for v in groups.values())
+        ):
+            issues.add(f"{where}.target_groups", "type", "target_groups maps a connector kind or name to a group name.")
     if seen and seen[0] != 0:
         issues.add("ring_plan[0].ring", "starts-with-lab", "Every rollout starts in lab, where rollback is validated.")
     if seen != sorted(set(seen)):

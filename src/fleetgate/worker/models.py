@@ -7,6 +7,7 @@ from django.db import models
 
 class JobRun(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued"
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
@@ -15,9 +16,17 @@ class JobRun(models.Model):
     task_id = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     correlation_id = models.CharField(max_length=128)
-    started_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True)
+    queued_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     error = models.TextField(blank=True, default="")
+    # A job a person asked for (rollout actions) or the engine ran for one intent
+    intent_id = models.UUIDField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=32, blank=True, default="")
+    requested_by = models.JSONField(default=dict, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    log = models.JSONField(default=list, blank=True)  # structured lines: {"at", "level", "message", ...}
 
     class Meta:
-        ordering = ["-started_at"]
+        ordering = ["-id"]

@@ -46,6 +46,16 @@ export type ExceptionWrite = Schemas["ExceptionWriteRequest"];
 export type BreakGlass = Schemas["BreakGlass"];
 export type Connector = Schemas["Connector"];
 export type CheckResult = Schemas["CheckResult"];
+export type Rollout = Schemas["Rollout"];
+export type RolloutBrief = Schemas["RolloutBrief"];
+export type RolloutStatus = NonNullable<Rollout["status"]>;
+export type RingRun = Schemas["RingRun"];
+export type RolloutTarget = RingRun["targets"][number];
+export type GateResult = RingRun["gates"][number];
+export type RolloutPlan = Schemas["Plan"];
+export type Job = Schemas["Job"];
+export type RolloutAction = "pause" | "resume" | "halt" | "rollback" | "promote";
+export type RolloutQuery = NonNullable<operations["rollouts_list"]["parameters"]["query"]>;
 export type CabQuery = NonNullable<operations["cab_requests_list"]["parameters"]["query"]>;
 export type ComponentQuery = NonNullable<operations["components_list"]["parameters"]["query"]>;
 export type ExceptionQuery = NonNullable<operations["exceptions_list"]["parameters"]["query"]>;
@@ -180,6 +190,43 @@ export function createApi(options: ApiOptions) {
         if (Array.isArray(data)) return data as LedgerEvent[];
         return ((data as Page<LedgerEvent> | undefined)?.results ?? []) as LedgerEvent[];
       },
+    },
+    rollouts: {
+      list: (query: RolloutQuery = {}) => call(client.GET("/api/v1/rollouts/", { params: { query: compact(query) } })),
+      get: (id: string) => call(client.GET("/api/v1/rollouts/{id}/", { params: { path: { id } } })),
+      /** The rollout of an intent, or null before it started. */
+      ofIntent: async (intentId: string): Promise<RolloutBrief | null> => {
+        const page = await call(client.GET("/api/v1/rollouts/", { params: { query: { intent: intentId } } }));
+        return page?.results?.[0] ?? null;
+      },
+      act: (id: string, action: RolloutAction, reason: string) => {
+        const init = { params: { path: { id } }, body: { reason } };
+        switch (action) {
+          case "pause":
+            return call(client.POST("/api/v1/rollouts/{id}/pause/", init));
+          case "resume":
+            return call(client.POST("/api/v1/rollouts/{id}/resume/", init));
+          case "halt":
+            return call(client.POST("/api/v1/rollouts/{id}/halt/", init));
+          case "rollback":
+            return call(client.POST("/api/v1/rollouts/{id}/rollback/", init));
+          case "promote":
+            return call(client.POST("/api/v1/rollouts/{id}/promote/", init));
+        }
+      },
+      /** Start an approved intent's rollout (202 + a job to poll). */
+      start: (intentId: string, etag?: string) =>
+        call(
+          client.POST("/api/v1/intents/{id}/start/", {
+            params: { path: { id: intentId } },
+            ...(etag ? { headers: { "If-Match": etag } } : {}),
+          }),
+        ),
+      /** The dry plan: the expected timeline, ring by ring, touching no plane. */
+      plan: (intentId: string) => call(client.POST("/api/v1/intents/{id}/plan/", { params: { path: { id: intentId } } })),
+    },
+    jobs: {
+      get: (id: number) => call(client.GET("/api/v1/jobs/{id}/", { params: { path: { id } } })),
     },
     ringPolicies: {
       list: () => call(client.GET("/api/v1/ring-policies/")),

@@ -372,6 +372,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/change-freeze/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET the global change freeze; POST {active, reason} turns it on or off (Platform Admin). */
+        get: operations["change_freeze_read"];
+        put?: never;
+        /** @description GET the global change freeze; POST {active, reason} turns it on or off (Platform Admin). */
+        post: operations["change_freeze_set"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/components/": {
         parameters: {
             query?: never;
@@ -679,6 +697,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["incidents_list"];
+        put?: never;
+        post: operations["incidents_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["incidents_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/resolve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["incidents_resolve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/intents/": {
         parameters: {
             query?: never;
@@ -743,6 +809,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/intents/{id}/plan/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST /intents/{id}/plan/: the expected timeline, ring by ring, touching no plane. */
+        post: operations["intents_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intents/{id}/start/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST /intents/{id}/start/: start an approved intent's rollout (202 + job). */
+        post: operations["intents_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/intents/{id}/submit/": {
         parameters: {
             query?: never;
@@ -753,6 +853,38 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["intents_submit_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["jobs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["jobs_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -817,6 +949,38 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["ledger_verify_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance-windows/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["maintenance_windows_list"];
+        put?: never;
+        post: operations["maintenance_windows_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/maintenance-windows/{id}/deactivate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["maintenance_windows_deactivate_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1010,6 +1174,202 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["risk_models_approve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/role-grant-requests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Dual control: a Platform Admin requests CAB Approver, Security Reviewer or Platform Admin for
+         *     someone; a different Platform Admin approves.
+         */
+        get: operations["role_grant_requests_list"];
+        put?: never;
+        /**
+         * @description Dual control: a Platform Admin requests CAB Approver, Security Reviewer or Platform Admin for
+         *     someone; a different Platform Admin approves.
+         */
+        post: operations["role_grant_requests_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/role-grant-requests/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Dual control: a Platform Admin requests CAB Approver, Security Reviewer or Platform Admin for
+         *     someone; a different Platform Admin approves.
+         */
+        get: operations["role_grant_requests_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/role-grant-requests/{id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Dual control: a Platform Admin requests CAB Approver, Security Reviewer or Platform Admin for
+         *     someone; a different Platform Admin approves.
+         */
+        post: operations["role_grant_requests_approve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/role-grant-requests/{id}/reject/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Dual control: a Platform Admin requests CAB Approver, Security Reviewer or Platform Admin for
+         *     someone; a different Platform Admin approves.
+         */
+        post: operations["role_grant_requests_reject_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["rollouts_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["rollouts_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/halt/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["rollouts_halt_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/pause/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["rollouts_pause_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/promote/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["rollouts_promote_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/resume/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["rollouts_resume_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/rollback/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["rollouts_rollback_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1244,12 +1604,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Accepted: {
+            job: components["schemas"]["Job"];
+            rollout: components["schemas"]["RolloutBrief"];
+        };
         /**
          * @description * `submit` - submit
          *     * `review` - review
          * @enum {string}
          */
         ActionEnum: "submit" | "review";
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ActionRequest: {
+            /** @default  */
+            reason?: string;
+        };
         /** @description Refuses unknown fields, reported together with every other field error. */
         ActiveRequest: {
             active: boolean;
@@ -1360,6 +1729,12 @@ export interface components {
          */
         AssessmentRoleEnum: "primary" | "parallel";
         /**
+         * @description * `digest` - digest
+         *     * `declared` - declared
+         * @enum {string}
+         */
+        BindingEnum: "digest" | "declared";
+        /**
          * @description * `critical_infrastructure` - Critical infrastructure
          *     * `business_critical` - Business critical
          *     * `productivity` - Productivity
@@ -1373,7 +1748,7 @@ export interface components {
             /** Format: uuid */
             intent: string;
             readonly intent_name: string;
-            priority: components["schemas"]["PriorityEnum"];
+            priority: components["schemas"]["BreakGlassPriorityEnum"];
             reason: string;
             /** Format: int64 */
             duration_hours: number;
@@ -1393,6 +1768,12 @@ export interface components {
             reviewed_at?: string | null;
             review_notes?: string;
         };
+        /**
+         * @description * `P0` - P0
+         *     * `P1` - P1
+         * @enum {string}
+         */
+        BreakGlassPriorityEnum: "P0" | "P1";
         /**
          * @description * `pending` - pending
          *     * `active` - active
@@ -1579,6 +1960,8 @@ export interface components {
             base_url: string;
             settings?: unknown;
             secret_names?: unknown;
+            platforms?: unknown;
+            boundaries?: unknown;
             enabled?: boolean;
             dry_run?: boolean;
             health?: components["schemas"]["HealthEnum"];
@@ -1605,6 +1988,10 @@ export interface components {
             settings?: {
                 [key: string]: unknown;
             };
+            /** @description Platforms this plane deploys to (default: the plane's own, e.g. windows for sccm). */
+            platforms?: string[];
+            /** @description Boundaries served; empty: all. */
+            boundaries?: string[];
             secrets?: {
                 [key: string]: string;
             };
@@ -1718,6 +2105,14 @@ export interface components {
             kind: components["schemas"]["KindEnum"];
             /** Format: binary */
             file: string;
+            /**
+             * @description digest: the document names the artifact (or its SBOM) by digest. declared: the packager binds a vulnerability scan that names no digest (trivy fs, grype dir:) to this artifact; recorded as binding 'declared' in the evidence summary and the sealed pack.
+             *
+             *     * `digest` - digest
+             *     * `declared` - declared
+             * @default digest
+             */
+            binding?: components["schemas"]["BindingEnum"];
         };
         Exception: {
             /** Format: uuid */
@@ -1805,6 +2200,26 @@ export interface components {
          * @enum {string}
          */
         FormatEnum: "msi" | "msix" | "exe" | "intunewin" | "pkg" | "dmg" | "deb" | "rpm";
+        Freeze: {
+            active: boolean;
+            reason: string;
+            /** Format: date-time */
+            started_at: string | null;
+            started_by: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        FreezeWriteRequest: {
+            active: boolean;
+            reason: string;
+        };
+        Gate: {
+            gate: string;
+            outcome: components["schemas"]["OutcomeEnum"];
+            summary?: string;
+            inputs?: unknown;
+            /** Format: date-time */
+            evaluated_at?: string;
+        };
         /**
          * @description * `unknown` - Unknown
          *     * `healthy` - Healthy
@@ -1813,6 +2228,58 @@ export interface components {
          * @enum {string}
          */
         HealthEnum: "unknown" | "healthy" | "degraded" | "down";
+        Incident: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            intent?: string | null;
+            /** Format: uuid */
+            artifact?: string | null;
+            priority: components["schemas"]["IncidentPriorityEnum"];
+            security?: boolean;
+            title: string;
+            description?: string;
+            external_ticket?: string;
+            state?: components["schemas"]["IncidentStateEnum"];
+            boundary: string;
+            business_unit: string;
+            opened_by: number;
+            /** Format: date-time */
+            opened_at?: string;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            resolution?: string;
+        };
+        /**
+         * @description * `P0` - P0
+         *     * `P1` - P1
+         *     * `P2` - P2
+         *     * `P3` - P3
+         *     * `P4` - P4
+         * @enum {string}
+         */
+        IncidentPriorityEnum: "P0" | "P1" | "P2" | "P3" | "P4";
+        /**
+         * @description * `open` - Open
+         *     * `resolved` - Resolved
+         * @enum {string}
+         */
+        IncidentStateEnum: "open" | "resolved";
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        IncidentWriteRequest: {
+            /** Format: uuid */
+            intent?: string | null;
+            /** Format: uuid */
+            artifact?: string | null;
+            priority: components["schemas"]["IncidentPriorityEnum"];
+            /** @default false */
+            security?: boolean;
+            title: string;
+            /** @default  */
+            description?: string;
+            /** @default  */
+            external_ticket?: string;
+        };
         Intent: {
             /** Format: uuid */
             readonly id: string;
@@ -1887,6 +2354,35 @@ export interface components {
             ring_plan: components["schemas"]["RingStepRequest"][];
             rollback_plan: components["schemas"]["RollbackPlanRequest"];
         };
+        Job: {
+            readonly id: number;
+            task: string;
+            status?: components["schemas"]["JobStatusEnum"];
+            /** Format: uuid */
+            intent_id?: string | null;
+            action?: string;
+            requested_by?: unknown;
+            params?: unknown;
+            /** Format: int64 */
+            attempts?: number;
+            log?: unknown;
+            /** Format: date-time */
+            queued_at?: string | null;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            error?: string;
+            correlation_id: string;
+        };
+        /**
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `succeeded` - Succeeded
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        JobStatusEnum: "queued" | "running" | "succeeded" | "failed";
         /** @description Refuses unknown fields, reported together with every other field error. */
         KeyReasonRequest: {
             /** @default  */
@@ -1917,8 +2413,8 @@ export interface components {
             severity?: string;
             subject_type: string;
             subject_id: string;
-            before?: unknown | null;
-            after?: unknown | null;
+            before?: unknown;
+            after?: unknown;
             reason?: string;
             correlation_id: string;
             prev_hash: string;
@@ -1968,6 +2464,16 @@ export interface components {
             /** @default  */
             reason?: string;
         };
+        /**
+         * @description * `pass` - pass
+         *     * `fail` - fail
+         *     * `inconclusive` - inconclusive
+         *     * `waiting` - waiting
+         *     * `blocked` - blocked
+         *     * `not_applicable` - not_applicable
+         * @enum {string}
+         */
+        OutcomeEnum: "pass" | "fail" | "inconclusive" | "waiting" | "blocked" | "not_applicable";
         Pack: {
             /** Format: uuid */
             readonly id: string;
@@ -2103,6 +2609,19 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Exception"][];
         };
+        PaginatedIncidentList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Incident"][];
+        };
         PaginatedIntentList: {
             /**
              * Format: uri
@@ -2115,6 +2634,19 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Intent"][];
+        };
+        PaginatedJobList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Job"][];
         };
         PaginatedLedgerEventList: {
             /**
@@ -2155,6 +2687,19 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Pack"][];
         };
+        PaginatedRolloutBriefList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["RolloutBrief"][];
+        };
         PaginatedVersionList: {
             /**
              * Format: uri
@@ -2167,6 +2712,19 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Version"][];
+        };
+        PaginatedWindowList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Window"][];
         };
         /** @description Refuses unknown fields, reported together with every other field error. */
         PatchedApplicationWriteRequest: {
@@ -2187,6 +2745,8 @@ export interface components {
             settings?: {
                 [key: string]: unknown;
             };
+            platforms?: string[];
+            boundaries?: string[];
             secrets?: {
                 [key: string]: string;
             };
@@ -2205,6 +2765,76 @@ export interface components {
             ring_plan?: components["schemas"]["RingStepRequest"][];
             rollback_plan?: components["schemas"]["RollbackPlanRequest"];
         };
+        PendingRoleGrant: {
+            readonly id: number;
+            user: number;
+            readonly username: string;
+            role: components["schemas"]["RoleGrantRoleEnum"];
+            boundary?: string;
+            business_units: string[];
+            reason: string;
+            state?: components["schemas"]["PendingRoleGrantStateEnum"];
+            readonly requested_by: string;
+            /** Format: date-time */
+            requested_at?: string;
+            readonly decided_by: string | null;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decision_reason?: string;
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `approved` - Approved
+         *     * `rejected` - Rejected
+         * @enum {string}
+         */
+        PendingRoleGrantStateEnum: "pending" | "approved" | "rejected";
+        Plan: {
+            /** Format: uuid */
+            intent: string;
+            state: string;
+            planes: {
+                [key: string]: unknown;
+            }[];
+            /** Format: double */
+            demo_time_scale: number;
+            warnings: string[];
+            rings: components["schemas"]["PlanRing"][];
+        };
+        PlanRing: {
+            ring: string;
+            groups: {
+                [key: string]: string;
+            };
+            planned_devices: number;
+            /** Format: date-time */
+            earliest_start: string | null;
+            /** Format: date-time */
+            earliest_promotion: string | null;
+            /** Format: double */
+            min_soak_hours: number;
+            /** Format: double */
+            ttc_hours: number;
+            gate: {
+                [key: string]: unknown;
+            };
+            blockers: string[];
+        };
+        PlaneTarget: {
+            connector: string;
+            kind: string;
+            platform: string;
+            group: string;
+            /** Format: int64 */
+            planned_devices: number;
+            readonly observed_devices: number | null;
+            readonly count_warning: string;
+            counts?: unknown;
+            error_codes?: unknown;
+            /** Format: date-time */
+            observed_at?: string | null;
+            rollback_counts?: unknown;
+        };
         /**
          * @description * `windows` - Windows
          *     * `macos` - macOS
@@ -2214,12 +2844,6 @@ export interface components {
          * @enum {string}
          */
         PlatformEnum: "windows" | "macos" | "linux" | "ios" | "android";
-        /**
-         * @description * `P0` - P0
-         *     * `P1` - P1
-         * @enum {string}
-         */
-        PriorityEnum: "P0" | "P1";
         PromotionDecision: {
             ok: boolean;
             reasons: string[];
@@ -2267,6 +2891,14 @@ export interface components {
             raw: string;
             matches: boolean;
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        RequiredReasonRequest: {
+            reason: string;
+        };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        ResolveRequest: {
+            resolution: string;
+        };
         Review: {
             request: components["schemas"]["CabRequest"];
             evidence: {
@@ -2300,9 +2932,41 @@ export interface components {
             /** Format: date-time */
             loaded_at?: string;
         };
+        RingRun: {
+            ring: string;
+            /** Format: int64 */
+            position: number;
+            state?: components["schemas"]["RingRunStateEnum"];
+            /** Format: date-time */
+            assigned_at?: string | null;
+            /** Format: date-time */
+            decided_at?: string | null;
+            judgment?: unknown;
+            /** Format: date-time */
+            rollback_started_at?: string | null;
+            /** Format: date-time */
+            rollback_finished_at?: string | null;
+            readonly targets: components["schemas"]["PlaneTarget"][];
+            readonly gates: components["schemas"]["Gate"][];
+        };
+        /**
+         * @description * `pending` - pending
+         *     * `assigned` - assigned
+         *     * `awaiting_judgment` - awaiting_judgment
+         *     * `passed` - passed
+         *     * `failed` - failed
+         *     * `rolling_back` - rolling_back
+         *     * `rolled_back` - rolled_back
+         *     * `rollback_failed` - rollback_failed
+         * @enum {string}
+         */
+        RingRunStateEnum: "pending" | "assigned" | "awaiting_judgment" | "passed" | "failed" | "rolling_back" | "rolled_back" | "rollback_failed";
         RingStepRead: {
             ring: string;
             target_group: string;
+            target_groups?: {
+                [key: string]: string;
+            };
             device_count: number;
             /** Format: date-time */
             not_before?: string | null;
@@ -2311,6 +2975,10 @@ export interface components {
         RingStepRequest: {
             ring: string;
             target_group: string;
+            /** @description The ring's group per plane, as the plane names it (an Entra group id, a Jamf computer group, an SCCM collection, a Landscape tag, an AWX limit), keyed by connector kind or name; target_group otherwise. */
+            target_groups?: {
+                [key: string]: string;
+            };
             device_count: number;
             /** Format: date-time */
             not_before?: string | null;
@@ -2370,6 +3038,21 @@ export interface components {
              */
             business_units?: string[];
         };
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        RoleGrantRequestCreateRequest: {
+            /** @description The id of the user who would receive the role. */
+            user: number;
+            role: components["schemas"]["RoleGrantRoleEnum"];
+            /** @default * */
+            boundary?: string;
+            /**
+             * @default [
+             *       "*"
+             *     ]
+             */
+            business_units?: string[];
+            reason: string;
+        };
         /**
          * @description * `platform_admin` - Platform Admin
          *     * `packaging_engineer` - Packaging Engineer
@@ -2394,6 +3077,70 @@ export interface components {
             strategy: string;
             rollback_version?: string | null;
         };
+        Rollout: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            intent: string;
+            intent_name: string;
+            intent_title: string;
+            intent_state: string;
+            application: string;
+            version: string;
+            status?: components["schemas"]["RolloutStatusEnum"];
+            status_detail?: string;
+            current_ring?: string;
+            pack_versions?: unknown;
+            started_by?: unknown;
+            /** Format: date-time */
+            started_at?: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+            rollback_reason?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            /** Format: double */
+            readonly demo_time_scale: number;
+            readonly rings: components["schemas"]["RingRun"][];
+        };
+        RolloutBrief: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            intent: string;
+            intent_name: string;
+            intent_title: string;
+            intent_state: string;
+            application: string;
+            version: string;
+            status?: components["schemas"]["RolloutStatusEnum"];
+            status_detail?: string;
+            current_ring?: string;
+            pack_versions?: unknown;
+            started_by?: unknown;
+            /** Format: date-time */
+            started_at?: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+            rollback_reason?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            /** Format: double */
+            readonly demo_time_scale: number;
+        };
+        /**
+         * @description * `running` - Running
+         *     * `awaiting_judgment` - Awaiting Judgment
+         *     * `blocked` - Blocked
+         *     * `paused` - Paused
+         *     * `halted` - Halted
+         *     * `rolling_back` - Rolling Back
+         *     * `rolled_back` - Rolled Back
+         *     * `completed` - Completed
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        RolloutStatusEnum: "running" | "awaiting_judgment" | "blocked" | "paused" | "halted" | "rolling_back" | "rolled_back" | "completed" | "failed";
         SealKey: {
             key_id: string;
             public_pem: string;
@@ -2479,7 +3226,7 @@ export interface components {
         TokenCreateRequest: {
             name: string;
             days?: number;
-            /** @description Another user's id (Platform Admin only). */
+            /** @description A service account's id (Platform Admin only); people create their own tokens. */
             user?: number;
         };
         TokenCreated: {
@@ -2533,18 +3280,30 @@ export interface components {
             readonly username: string;
             readonly email: string;
             readonly is_active: boolean;
+            readonly service_account: boolean;
             readonly roles: components["schemas"]["RoleGrantRead"][];
         };
         /** @description Refuses unknown fields, reported together with every other field error. */
         UserCreateRequest: {
             username: string;
-            password: string;
+            /**
+             * @description Required unless service_account.
+             * @default
+             */
+            password?: string;
             /**
              * Format: email
              * @default
              */
             email?: string;
             roles?: components["schemas"]["RoleGrantRequest"][];
+            /**
+             * @description A non-human account: no roles, no password sign-in.
+             * @default false
+             */
+            service_account?: boolean;
+            /** @default  */
+            description?: string;
         };
         VerifyReport: {
             ok: boolean;
@@ -2581,6 +3340,46 @@ export interface components {
             version: string;
             /** @default  */
             release_notes?: string;
+        };
+        Window: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            kind: components["schemas"]["WindowKindEnum"];
+            boundary: string;
+            business_unit?: string;
+            site_class?: string;
+            timezone?: string;
+            starts_local: string;
+            /** Format: int64 */
+            duration_minutes: number;
+            rrule?: string;
+            active?: boolean;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /**
+         * @description * `window` - Window
+         *     * `blackout` - Blackout
+         * @enum {string}
+         */
+        WindowKindEnum: "window" | "blackout";
+        /** @description Refuses unknown fields, reported together with every other field error. */
+        WindowWriteRequest: {
+            name: string;
+            kind: components["schemas"]["WindowKindEnum"];
+            boundary: string;
+            /** @default  */
+            business_unit?: string;
+            /** @default  */
+            site_class?: string;
+            /** @default UTC */
+            timezone?: string;
+            /** @description First occurrence, wall time: 2026-12-05T22:00 */
+            starts_local: string;
+            duration_minutes: number;
+            /** @default  */
+            rrule?: string;
         };
         /** @description RFC 9457 problem details. `code` is stable; `errors` names each bad field and the rule. */
         Problem: {
@@ -3595,6 +4394,66 @@ export interface operations {
             };
         };
     };
+    change_freeze_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Freeze"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_freeze_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FreezeWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Freeze"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     components_list: {
         parameters: {
             query?: {
@@ -4412,6 +5271,151 @@ export interface operations {
             };
         };
     };
+    incidents_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                intent?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `P0` - P0
+                 *     * `P1` - P1
+                 *     * `P2` - P2
+                 *     * `P3` - P3
+                 *     * `P4` - P4
+                 */
+                priority?: "P0" | "P1" | "P2" | "P3" | "P4";
+                /**
+                 * @description * `open` - Open
+                 *     * `resolved` - Resolved
+                 */
+                state?: "open" | "resolved";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedIncidentList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    incidents_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    incidents_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this incident. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    incidents_resolve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this incident. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     intents_list: {
         parameters: {
             query?: {
@@ -4638,6 +5642,66 @@ export interface operations {
             };
         };
     };
+    intents_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    intents_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     intents_submit_create: {
         parameters: {
             query?: never;
@@ -4659,6 +5723,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Intent"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    jobs_list: {
+        parameters: {
+            query?: {
+                action?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                intent_id?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `queued` - Queued
+                 *     * `running` - Running
+                 *     * `succeeded` - Succeeded
+                 *     * `failed` - Failed
+                 */
+                status?: "failed" | "queued" | "running" | "succeeded";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedJobList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    jobs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this job run. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -4789,6 +5926,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VerifyResult"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    maintenance_windows_list: {
+        parameters: {
+            query?: {
+                active?: boolean;
+                boundary?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /**
+                 * @description * `window` - Window
+                 *     * `blackout` - Blackout
+                 */
+                kind?: "blackout" | "window";
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedWindowList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    maintenance_windows_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WindowWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Window"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    maintenance_windows_deactivate_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this maintenance window. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Window"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -5237,6 +6481,437 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RiskModel"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    role_grant_requests_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description * `platform_admin` - Platform Admin
+                 *     * `packaging_engineer` - Packaging Engineer
+                 *     * `publisher` - Publisher
+                 *     * `cab_approver` - CAB Approver
+                 *     * `security_reviewer` - Security Reviewer
+                 *     * `endpoint_ops` - Endpoint Ops
+                 *     * `auditor` - Auditor
+                 */
+                role?: "auditor" | "cab_approver" | "endpoint_ops" | "packaging_engineer" | "platform_admin" | "publisher" | "security_reviewer";
+                /**
+                 * @description * `pending` - Pending
+                 *     * `approved` - Approved
+                 *     * `rejected` - Rejected
+                 */
+                state?: "approved" | "pending" | "rejected";
+                user?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingRoleGrant"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    role_grant_requests_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleGrantRequestCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingRoleGrant"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    role_grant_requests_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this role grant request. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingRoleGrant"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    role_grant_requests_approve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this role grant request. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReasonRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingRoleGrant"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    role_grant_requests_reject_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this role grant request. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequiredReasonRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingRoleGrant"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollouts_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                intent?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `running` - Running
+                 *     * `awaiting_judgment` - Awaiting Judgment
+                 *     * `blocked` - Blocked
+                 *     * `paused` - Paused
+                 *     * `halted` - Halted
+                 *     * `rolling_back` - Rolling Back
+                 *     * `rolled_back` - Rolled Back
+                 *     * `completed` - Completed
+                 *     * `failed` - Failed
+                 */
+                status?: ("awaiting_judgment" | "blocked" | "completed" | "failed" | "halted" | "paused" | "rolled_back" | "rolling_back" | "running")[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRolloutBriefList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollouts_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this rollout. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollouts_halt_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this rollout. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollouts_pause_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this rollout. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollouts_promote_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this rollout. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollouts_resume_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this rollout. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollouts_rollback_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this rollout. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
                 };
             };
             /** @description Problem details (RFC 9457) */

@@ -9,6 +9,8 @@ const HINTS: Record<string, string> = {
   "stale-etag": "Someone changed this since you opened it. Reload to see their change, then retry.",
   "evidence-incomplete": "Submitting needs a sealed, complete evidence pack; close the gaps listed below first.",
   "risk-not-assessed": "Submitting needs a current risk assessment of this intent.",
+  "separation-of-duties": "Fleetgate keeps these duties apart: ask another authorised person to take this action.",
+  "gate-not-met": "A gate still holds this ring; the rollout view lists each gate with its inputs and outcome.",
   "network-error": "",
 };
 

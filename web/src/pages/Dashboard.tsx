@@ -7,6 +7,9 @@ import { Page } from "../components/Page";
 import { StateBadge } from "../components/StateBadge";
 import { formatDateTime, humanize } from "../lib/format";
 import { INTENT_STATES } from "../lib/intents";
+import { hasRole } from "../lib/permissions";
+import { ACTIVE_STATUSES } from "../lib/rollouts";
+import { RolloutTable } from "./Rollouts";
 
 function BriefList({ items, caption, showAction }: { items: IntentBrief[]; caption: string; showAction?: boolean }) {
   return (
@@ -49,6 +52,16 @@ export function Dashboard() {
   const user = useUser();
   const q = useQuery({ queryKey: ["dashboard"], queryFn: api.dashboard });
   const d = q.data;
+  const active = useQuery({
+    queryKey: ["rollouts", "dashboard", "active"],
+    queryFn: () => api.rollouts.list({ status: ACTIVE_STATUSES, page_size: 10 }),
+    refetchInterval: 5000,
+  });
+  const judge = hasRole(user, "publisher", "cab_approver");
+  const ops = hasRole(user, "publisher", "endpoint_ops");
+  const mine = (active.data?.results ?? []).filter(
+    (r) => (judge && r.status === "awaiting_judgment") || (ops && (r.status === "halted" || r.status === "blocked")),
+  );
   return (
     <Page title="Dashboard" subtitle={`Signed in as ${user.username}`}>
       <DataState query={q} label="the dashboard">
@@ -71,19 +84,29 @@ export function Dashboard() {
             </section>
             <section className="card" aria-labelledby="awaiting">
               <h2 id="awaiting">Awaiting my action</h2>
-              {d.awaiting_my_action.length === 0 ? (
+              {d.awaiting_my_action.length === 0 && mine.length === 0 ? (
                 <p className="empty">Nothing waits for you.</p>
-              ) : (
+              ) : null}
+              {d.awaiting_my_action.length > 0 ? (
                 <BriefList items={d.awaiting_my_action} caption="Intents awaiting your action" showAction />
-              )}
+              ) : null}
+              {mine.length > 0 ? (
+                <RolloutTable rows={mine} caption="Rollouts awaiting your judgment or decision" />
+              ) : null}
             </section>
             <section className="card wide" aria-labelledby="in-progress">
               <h2 id="in-progress">Rollouts in progress</h2>
-              {d.in_progress.length === 0 ? (
-                <p className="empty">No rollout is in progress.</p>
-              ) : (
-                <BriefList items={d.in_progress} caption="Rollouts in progress" />
-              )}
+              <DataState
+                query={active}
+                label="rollouts"
+                isEmpty={(active.data?.results ?? []).length === 0}
+                empty="No rollout is in progress."
+              >
+                <RolloutTable rows={active.data?.results ?? []} caption="Rollouts in progress" />
+              </DataState>
+              <p>
+                <Link to="/rollouts">Open all rollouts</Link>
+              </p>
             </section>
             <section className="card wide" aria-labelledby="recent">
               <h2 id="recent">Recent ledger events</h2>

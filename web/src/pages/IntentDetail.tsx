@@ -9,6 +9,7 @@ import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { IntentGovernance } from "../components/IntentGovernance";
 import { RingTrack } from "../components/RingTrack";
+import { RolloutView } from "../components/RolloutView";
 import { StateBadge } from "../components/StateBadge";
 import { formatDateTime, formatNumber, humanize, stringList } from "../lib/format";
 import { ringNames, ringPlanOf, rollbackPlanOf, stateInfo } from "../lib/intents";
@@ -166,6 +167,7 @@ export function IntentDetail() {
                 </dl>
               </section>
             </div>
+            <RolloutView intent={i} />
             <IntentGovernance intentId={i.id} />
             <section aria-labelledby="history-h">
               <h2 id="history-h">State history</h2>

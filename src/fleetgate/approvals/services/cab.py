@@ -16,7 +16,7 @@ from fleetgate.approvals.services.common import Refused, holders, recording_refu
 from fleetgate.approvals.states import CLOSED, TRANSITIONS, RequestAction, RequestState
 from fleetgate.audit import services as audit
 from fleetgate.core import permissions
-from fleetgate.core.actors import Actor, from_user
+from fleetgate.core.actors import Actor
 from fleetgate.core.errors import (
     AlreadyRevoked,
     ApprovalExpired,
@@ -31,6 +31,7 @@ from fleetgate.core.lookups import locked, user_of
 from fleetgate.core.roles import Role
 from fleetgate.core.validation import Issues, check_choice
 from fleetgate.evidence.models import EvidencePack
+from fleetgate.identity.queries import from_user
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.intents.states import Action, State
 from fleetgate.notifications import services as notifications
@@ -140,6 +141,15 @@ def decide(
             raise Refused(
                 f"Separation of duties: {conflicted[actor.user_pk]}, so you may not decide on it.",
                 rule="conflict-of-interest",
+                subject_type=SUBJECT,
+                subject_id=request.pk,
+                attempted=f"cab.{kind}",
+            )
+        if not permissions.granted_before(actor, "cab.decide", intent, intent.submitted_at):
+            raise Refused(
+                "Separation of duties: your CAB Approver role was granted after this change was submitted; "
+                "a newly granted deciding role decides only on changes opened after the grant.",
+                rule="role-granted-after-opening",
                 subject_type=SUBJECT,
                 subject_id=request.pk,
                 attempted=f"cab.{kind}",

@@ -3,52 +3,19 @@ the rollback, and who gets told."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-
 from fleetgate.audit import services as audit
 from fleetgate.core.actors import Actor
-from fleetgate.core.errors import SeparationOfDuties
 from fleetgate.core.fsm import next_state
-from fleetgate.core.models import RoleBinding
 from fleetgate.core.roles import Role, Scope
+from fleetgate.identity.models import RoleBinding
+from fleetgate.identity.sod import Refused, recording_refusals
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.intents.states import TRANSITIONS, Action, State
 
-
-class Refused(Exception):
-    """Raised inside a service's transaction; `recording_refusals` turns it into a ledger event + 403."""
-
-    def __init__(self, message: str, *, rule: str, subject_type: str, subject_id: object, attempted: str) -> None:
-        super().__init__(message)
-        self.message, self.rule, self.attempted = message, rule, attempted
-        self.subject_type, self.subject_id = subject_type, subject_id
-
-
-@contextmanager
-def recording_refusals(actor: Actor) -> Iterator[None]:
-    """Use as `with recording_refusals(actor), transaction.atomic():` — the service's transaction
-    rolls back first (nothing it wrote survives), then the refused attempt is written to the ledger
-    in a transaction of its own, so it is kept even though the action was not. (API requests are
-    not wrapped in ATOMIC_REQUESTS, so this inner transaction commits on its own.)"""
-    try:
-        yield
-    except Refused as refused:
-        with transaction.atomic():
-            audit.record(
-                actor=actor,
-                action="sod.refused",
-                subject_type=refused.subject_type,
-                subject_id=refused.subject_id,
-                after={"attempted": refused.attempted, "rule": refused.rule, "actor_kind": actor.kind},
-                reason=refused.message,
-                severity="warning",
-            )
-        raise SeparationOfDuties(refused.message, rule=refused.rule, attempted=refused.attempted) from None
+__all__ = ["Refused", "holders", "recording_refusals", "require_person", "transition"]
 
 
 def require_person(actor: Actor, *, attempted: str, subject_type: str, subject_id: object) -> None:

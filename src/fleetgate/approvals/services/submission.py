@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from fleetgate.approvals.models import CabSubmission, PolicyException
+from fleetgate.approvals.queries import pack_authors
 from fleetgate.approvals.services import cab
-from fleetgate.approvals.services.common import transition
+from fleetgate.approvals.services.common import Refused, recording_refusals, transition
 from fleetgate.approvals.states import ExceptionState
 from fleetgate.audit import services as audit
 from fleetgate.catalog.models import Artifact
@@ -74,10 +75,20 @@ def submit(
     """draft → submitted, then (same transaction) → awaiting_cab with a CAB request, or → approved
     with `intent.cab_not_required`. Refused as a whole when evidence or risk is missing."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with recording_refusals(actor), transaction.atomic():
         intent = intents.submit(actor=actor, intent_id=intent_id, expected_etag=expected_etag)
         intent = locked(DeploymentIntent, intent.pk, "intent")
         pack, assessment = _evidence_and_risk(actor, intent, now)
+        authored = pack_authors(pack, assessment).get(actor.user_pk) if actor.user_pk is not None else None
+        if authored:
+            raise Refused(
+                f"Separation of duties: {authored} for {intent.name}, so another Publisher submits it "
+                "(packaging and publishing are separate, per change).",
+                rule="packager-submits",
+                subject_type="intent",
+                subject_id=intent.pk,
+                attempted="intent.submit",
+            )
         if assessment.cab_required:
             transition(
                 actor,

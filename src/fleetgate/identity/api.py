@@ -1,13 +1,14 @@
-"""Sessions, who-am-I, users and API tokens."""
+"""Sessions, who-am-I, users, API tokens and role-grant requests."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
+from django.core.cache import caches
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -17,9 +18,24 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from fleetgate.api.base import ResourceViewSet, StrictSerializer, actor_of, int_id
-from fleetgate.core import queries, services
-from fleetgate.core.models import ApiToken
+from fleetgate.config import settings as cfg
+from fleetgate.core import clientip
 from fleetgate.core.roles import Role
+from fleetgate.identity import queries, services
+from fleetgate.identity.models import ApiToken, RoleGrantRequest
+from fleetgate.identity.services.signin import SHARED_CACHE
+
+TRUSTED_PROXIES = clientip.networks(cfg.trusted_proxies)
+
+
+class LoginThrottle(ScopedRateThrottle):
+    """Per client address, counted in the shared cache so every worker sees one count; the address
+    comes from X-Forwarded-For only when the request arrived through a configured proxy."""
+
+    cache = caches[SHARED_CACHE]
+
+    def get_ident(self, request: Request) -> str:
+        return clientip.client_ip(request.META, TRUSTED_PROXIES)
 
 
 class RoleGrantSerializer(StrictSerializer):
@@ -39,7 +55,11 @@ class UserSerializer(serializers.Serializer):  # type: ignore[type-arg]
     username = serializers.CharField(read_only=True)
     email = serializers.CharField(read_only=True)
     is_active = serializers.BooleanField(read_only=True)
+    service_account = serializers.SerializerMethodField()
     roles = serializers.SerializerMethodField()
+
+    def get_service_account(self, user: Any) -> bool:
+        return hasattr(user, "service_account")
 
     @extend_schema_field(RoleGrantReadSerializer(many=True))
     def get_roles(self, user: Any) -> list[dict[str, Any]]:
@@ -48,9 +68,15 @@ class UserSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class UserCreateSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
-    password = serializers.CharField(write_only=True, max_length=256)
+    password = serializers.CharField(
+        write_only=True, max_length=256, required=False, default="", help_text="Required unless service_account."
+    )
     email = serializers.EmailField(required=False, default="")
     roles = RoleGrantSerializer(many=True, required=False, default=list)
+    service_account = serializers.BooleanField(
+        required=False, default=False, help_text="A non-human account: no roles, no password sign-in."
+    )
+    description = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
 
 
 class RolesSerializer(StrictSerializer):
@@ -100,7 +126,9 @@ class TokenSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 class TokenCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
     days = serializers.IntegerField(required=False, min_value=1, max_value=365)
-    user = serializers.IntegerField(required=False, help_text="Another user's id (Platform Admin only).")
+    user = serializers.IntegerField(
+        required=False, help_text="A service account's id (Platform Admin only); people create their own tokens."
+    )
 
 
 class TokenCreatedSerializer(TokenSerializer):
@@ -138,18 +166,19 @@ class SessionView(APIView):
 class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]  # per client address: slows password guessing
+    throttle_classes = [LoginThrottle]  # per client address: slows password guessing
     throttle_scope = "login"
 
     @extend_schema(request=LoginSerializer, responses=SessionSerializer, operation_id="session_login")
     def post(self, request: Request) -> Response:
         body = LoginSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        user = authenticate(request._request, **body.validated_data)
-        if user is None:
+        try:
+            user = services.sign_in(request._request, **body.validated_data)
+        except services.WrongCredentials:
             from rest_framework.exceptions import AuthenticationFailed
 
-            raise AuthenticationFailed("Wrong username or password.")
+            raise AuthenticationFailed("Wrong username or password.") from None
         login(request._request, user)
         request.user = user
         return Response({"authenticated": True, "user": _me(request)})
@@ -230,3 +259,85 @@ class TokenViewSet(mixins.ListModelMixin, ResourceViewSet):
         body.is_valid(raise_exception=True)
         token = services.revoke_token(actor=self.actor, token_id=int_id(pk), **body.validated_data)
         return Response(TokenSerializer(token).data)
+
+
+@extend_schema_serializer(component_name="PendingRoleGrant")  # "RoleGrantRequest" is RoleGrant's request body
+class RoleGrantRequestSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    username = serializers.CharField(source="user.username", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True)
+    business_units = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = RoleGrantRequest
+        fields = [
+            "id",
+            "user",
+            "username",
+            "role",
+            "boundary",
+            "business_units",
+            "reason",
+            "state",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+        ]
+
+
+class RoleGrantRequestCreateSerializer(StrictSerializer):
+    user = serializers.IntegerField(help_text="The id of the user who would receive the role.")
+    role = serializers.ChoiceField(choices=Role.choices)
+    boundary = serializers.CharField(max_length=64, default="*")
+    business_units = serializers.ListField(child=serializers.CharField(max_length=64), default=["*"])
+    reason = serializers.CharField(max_length=2000)
+
+
+class RequiredReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class RoleGrantRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
+    """Dual control: a Platform Admin requests CAB Approver, Security Reviewer or Platform Admin for
+    someone; a different Platform Admin approves."""
+
+    serializer_class = RoleGrantRequestSerializer
+    view_permission = "user.view"
+    pagination_class = None
+    filterset_fields = ["state", "role", "user"]
+
+    def get_queryset(self) -> Any:
+        return queries.grant_requests()
+
+    @extend_schema(request=RoleGrantRequestCreateSerializer, responses={201: RoleGrantRequestSerializer})
+    def create(self, request: Request) -> Response:
+        body = RoleGrantRequestCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        row = services.request_grant(
+            actor=self.actor,
+            user_id=data["user"],
+            role=data["role"],
+            boundary=data["boundary"],
+            business_units=data["business_units"],
+            reason=data["reason"],
+        )
+        return Response(RoleGrantRequestSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonSerializer, responses=RoleGrantRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.approve_grant(actor=self.actor, request_id=int_id(pk), **body.validated_data)
+        return Response(RoleGrantRequestSerializer(row).data)
+
+    @extend_schema(request=RequiredReasonSerializer, responses=RoleGrantRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        body = RequiredReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.reject_grant(actor=self.actor, request_id=int_id(pk), **body.validated_data)
+        return Response(RoleGrantRequestSerializer(row).data)

@@ -1,0 +1,60 @@
+"""Scoped reads of identities, and the actor behind a signed-in user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from fleetgate.core import permissions
+from fleetgate.core.actors import Actor, RoleGrant
+from fleetgate.core.roles import Role, Scope
+from fleetgate.identity.models import ApiToken, RoleBinding, RoleGrantRequest, ServiceAccount
+
+
+def from_user(user: Any) -> Actor:
+    """The actor a person acts as: their role bindings; those granted under dual control carry the
+    time of the grant (they decide only on changes opened after it)."""
+    grants = tuple(
+        RoleGrant(
+            role=Role(b.role),
+            scope=Scope(b.boundary, frozenset(b.business_units)),
+            granted_at=b.created_at if b.grant_request_id else None,
+        )
+        for b in RoleBinding.objects.filter(user=user).order_by("role", "boundary")
+    )
+    return Actor(kind="user", id=str(user.pk), name=user.get_username(), grants=grants, user_pk=user.pk)
+
+
+def users() -> QuerySet[Any]:
+    return (
+        get_user_model()
+        .objects.prefetch_related("role_bindings")
+        .select_related("service_account")
+        .order_by("username")
+    )
+
+
+def is_service_account(user: Any) -> bool:
+    return ServiceAccount.objects.filter(user_id=user.pk).exists()
+
+
+def active_admin_ids() -> set[int]:
+    """Users who can administer today: active and holding Platform Admin."""
+    return set(
+        RoleBinding.objects.filter(role=Role.PLATFORM_ADMIN, user__is_active=True).values_list("user_id", flat=True)
+    )
+
+
+def tokens_visible_to(actor: Actor) -> QuerySet[ApiToken]:
+    qs = ApiToken.objects.select_related("user").order_by("-created_at")
+    if permissions.can(actor, "token.manage"):
+        return qs
+    if actor.user_pk is None:
+        return qs.none()
+    return qs.filter(user_id=actor.user_pk)
+
+
+def grant_requests() -> QuerySet[RoleGrantRequest]:
+    return RoleGrantRequest.objects.select_related("user", "requested_by", "decided_by")

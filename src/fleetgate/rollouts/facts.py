@@ -1,0 +1,136 @@
+"""Gather what a ring's gates decide on (``gates.RingFacts``) from the records of every domain.
+
+Read-only: counts come from the last observation stored on each plane target; approvals,
+exceptions, incidents, packs and calendars from their own queries.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+
+from fleetgate.approvals import queries as approvals
+from fleetgate.evidence import verify as verifier
+from fleetgate.evidence.models import EvidencePack, SealKey
+from fleetgate.intents.models import DeploymentIntent
+from fleetgate.risk import queries as risk
+from fleetgate.rollouts import calendar, queries
+from fleetgate.rollouts.clock import Clock
+from fleetgate.rollouts.gates import IncidentFact, RingFacts
+from fleetgate.rollouts.models import RingRun, Rollout
+
+
+def ring_facts(rollout: Rollout, run: RingRun, clock: Clock) -> RingFacts:
+    intent = rollout.intent
+    document = intent.ring_policy.document
+    plan = intent.rings
+    position = plan.index(run.ring)
+    next_ring = plan[position + 1] if position + 1 < len(plan) else None
+    now = clock.now()
+    targets = list(run.targets.all())
+    checks = approvals.promotion_checks(intent, next_ring or run.ring, now)
+    assessment = risk.latest(intent.pk)
+    openness = window_state(intent, now)
+    return RingFacts(
+        ring=run.ring,
+        ring_policy=intent.ring_policy.ring(run.ring),
+        halt_on=document.get("halt_on", {}),
+        next_ring=next_ring,
+        installed=sum(int(t.counts.get("installed", 0)) for t in targets),
+        failed=sum(int(t.counts.get("failed", 0)) for t in targets),
+        pending=sum(int(t.counts.get("pending", 0)) for t in targets),
+        elapsed_hours=clock.elapsed(run.assigned_at, now).total_seconds() / 3600,
+        pending_by_site_class=_pending_by_site(targets, intent),
+        site_classes=tuple(intent.target_site_classes),
+        conditions=checks["cab"].conditions,
+        skip_soak=checks["cab"].skip_soak,
+        incidents=tuple(_incidents(intent, clock, now)),
+        cab_required=bool(assessment and assessment.cab_required),
+        cab_reasons=tuple(checks["cab"].reasons),
+        exception_reasons=tuple(checks["exceptions"].reasons),
+        pack_problems=tuple(checks["other"].reasons) + tuple(pack_problems(rollout)),
+        pack_version=max(rollout.pack_versions.values(), default=0),
+        rollback_evidence=rollback_evidence(intent),
+        window_problem=openness.problem,
+        window_next_open=openness.next_open.isoformat() if openness.next_open else "",
+    )
+
+
+def _pending_by_site(targets: list, intent: DeploymentIntent) -> dict[str, int]:
+    """Pending devices per site class, as the planes reported them; a device whose plane does not
+    say its class is counted under the slowest class the intent targets (the most patient deadline)."""
+    order = ["online", "intermittent", "air_gapped"]
+    slowest = max(intent.target_site_classes or ["online"], key=lambda s: order.index(s) if s in order else 0)
+    out: dict[str, int] = {}
+    for target in targets:
+        known = {k: int(v) for k, v in (target.site_classes or {}).items()}
+        for site, count in known.items():
+            out[site] = out.get(site, 0) + count
+        rest = int(target.counts.get("pending", 0)) - sum(known.values())
+        if rest > 0:
+            out[slowest] = out.get(slowest, 0) + rest
+    return out
+
+
+def _incidents(intent: DeploymentIntent, clock: Clock, now: datetime) -> list[IncidentFact]:
+    return [
+        IncidentFact(
+            str(i.pk), i.priority, i.security, round(clock.elapsed(i.opened_at, now).total_seconds() / 3600, 2)
+        )
+        for i in queries.open_incidents(intent)
+    ]
+
+
+def pack_problems(rollout: Rollout) -> list[str]:
+    """Each deployed artifact's newest pack must be the one the rollout started on, and verify."""
+    problems: list[str] = []
+    pins = tuple(SealKey.objects.order_by("pk").values_list("public_pem", flat=True))
+    for artifact_id, version in rollout.pack_versions.items():
+        newest = (
+            EvidencePack.objects.filter(intent_id=rollout.intent_id, artifact_id=artifact_id)
+            .order_by("-version")
+            .first()
+        )
+        if newest is None:
+            problems.append(f"the evidence pack of artifact {artifact_id} is gone")
+            continue
+        if newest.version != version:
+            problems.append(
+                f"evidence pack v{newest.version} supersedes v{version} the rollout was approved on; "
+                "it needs approval again"
+            )
+        failure = _verification_failure(newest.sealed_json, newest.sha256, pins)
+        if failure:
+            problems.append(f"evidence pack v{newest.version} does not verify: {failure}")
+    return problems
+
+
+@lru_cache(maxsize=2048)
+def _verification_failure(sealed_json: str, sha256: str, pins: tuple[str, ...]) -> str:
+    """A pack is immutable, so its verdict depends only on its content and the keys: cache it."""
+    report = verifier.verify(sealed_json, list(pins))
+    if report.ok and report.sha256 != sha256:
+        return "content differs from the pack sealed here"
+    failure = report.first_failure
+    return f"{failure.name}: {failure.message}" if failure else ""
+
+
+def rollback_evidence(intent: DeploymentIntent) -> str:
+    """How rollback was validated before Canary: the sealed pack's rollback plan, validated in Lab."""
+    pack = EvidencePack.objects.filter(intent=intent).order_by("-version").first()
+    if pack is None:
+        return ""
+    body = json.loads(pack.sealed_json)["body"]
+    for plan in body.get("sections", {}).get("rollback_plan", []):
+        summary = plan.get("summary", {})
+        if summary.get("validated"):
+            return (
+                f"sealed pack v{pack.version}: rollback plan to {summary.get('rollback_version', '?')} validated in Lab"
+            )
+    return ""
+
+
+def window_state(intent: DeploymentIntent, at: datetime) -> calendar.Openness:
+    rules = queries.calendar_rules(intent.target_boundary, intent.target_business_unit, intent.target_site_classes)
+    return calendar.openness(rules, at, queries.freeze_reason())

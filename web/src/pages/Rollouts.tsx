@@ -1,0 +1,109 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { Link } from "react-router";
+import { api, cursorOf, type RolloutBrief, type RolloutQuery, type RolloutStatus } from "../api/client";
+import { DataState } from "../components/DataState";
+import { LookBadge } from "../components/LookBadge";
+import { Page } from "../components/Page";
+import { Pager } from "../components/Pager";
+import { DemoClock } from "../components/RolloutView";
+import { formatDateTime, humanize } from "../lib/format";
+import { ACTIVE_STATUSES, ROLLOUT_STATUS } from "../lib/rollouts";
+import { useUrlState } from "../lib/useUrlState";
+
+const KEYS = ["view", "page_size"] as const;
+const PAGE_SIZE = 50;
+const VIEWS: { value: string; label: string; statuses: RolloutStatus[] }[] = [
+  { value: "active", label: "All active", statuses: ACTIVE_STATUSES },
+  { value: "judgment", label: "Awaiting judgment", statuses: ["awaiting_judgment"] },
+  { value: "halted", label: "Halted or paused", statuses: ["halted", "paused", "blocked"] },
+  { value: "rolling_back", label: "Rolling back", statuses: ["rolling_back"] },
+  { value: "finished", label: "Finished", statuses: ["completed", "rolled_back", "failed"] },
+];
+
+export function RolloutTable({ rows, caption }: { rows: RolloutBrief[]; caption: string }) {
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Intent</th>
+            <th scope="col">Application</th>
+            <th scope="col">Status</th>
+            <th scope="col">Current ring</th>
+            <th scope="col">Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id}>
+              <td>
+                <Link to={`/intents/${r.intent}`}>{r.intent_title}</Link>
+                <div className="small muted">{r.intent_name}</div>
+              </td>
+              <td>
+                {r.application} {r.version}
+              </td>
+              <td>
+                <LookBadge table={ROLLOUT_STATUS} value={r.status} />
+                {r.status_detail ? <div className="small muted">{r.status_detail}</div> : null}
+              </td>
+              <td>{humanize(r.current_ring) || "—"}</td>
+              <td>{formatDateTime(r.updated_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function Rollouts() {
+  const { values, cursor, setFilters, setCursor } = useUrlState(KEYS);
+  const view = VIEWS.find((v) => v.value === values.view) ?? VIEWS[0]!;
+  const pageSize = Math.min(500, Math.max(1, Number.parseInt(values.page_size, 10) || PAGE_SIZE));
+  const query: RolloutQuery = { status: view.statuses, cursor: cursor || undefined, page_size: pageSize };
+  const list = useQuery({
+    queryKey: ["rollouts", query],
+    queryFn: () => api.rollouts.list(query),
+    placeholderData: keepPreviousData,
+    refetchInterval: view.value === "finished" ? false : 3000,
+  });
+  const rows = list.data?.results ?? [];
+  return (
+    <Page title="Rollouts" subtitle="Rollouts running, awaiting judgment, halted or rolling back. Updates by itself.">
+      <nav className="tabs" aria-label="Rollout views">
+        {VIEWS.map((v) => (
+          <Link
+            key={v.value}
+            to={`/rollouts?view=${v.value}`}
+            aria-current={v.value === view.value ? "page" : undefined}
+            className={v.value === view.value ? "active" : undefined}
+          >
+            {v.label}
+          </Link>
+        ))}
+      </nav>
+      <DemoClock scale={rows[0]?.demo_time_scale} />
+      <DataState
+        query={list}
+        label="rollouts"
+        isEmpty={rows.length === 0 && !cursor}
+        empty={view.value === "active" ? "No rollout is active." : `No rollout in “${view.label}”.`}
+      >
+        <RolloutTable rows={rows} caption={view.label} />
+        <Pager
+          label="Rollouts"
+          count={rows.length}
+          busy={list.isFetching}
+          hasPrevious={!!list.data?.previous}
+          hasNext={!!list.data?.next}
+          onPrevious={() => setCursor(cursorOf(list.data?.previous))}
+          onNext={() => setCursor(cursorOf(list.data?.next))}
+          pageSize={pageSize}
+          onPageSize={(n) => setFilters({ ...values, page_size: String(n) })}
+        />
+      </DataState>
+    </Page>
+  );
+}
