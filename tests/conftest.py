@@ -23,29 +23,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session", autouse=True)
 def _flushable_ledger() -> Iterator[None]:
-    """Transactional tests end with a flush; the append-only triggers would refuse it on SQLite.
-
-    Only test teardown flushes, so only here are the triggers lifted for the duration of the flush.
-    PostgreSQL flushes with TRUNCATE, which row triggers do not see.
+    """Transactional tests end with a flush, which the ledger's triggers refuse: DELETE (SQLite) and
+    TRUNCATE (PostgreSQL). Only test teardown flushes, so only here are the guards lifted, for the length of
+    the flush and inside its transaction: SQLite's row triggers are dropped and recreated, PostgreSQL's
+    TRUNCATE triggers disabled and re-enabled (which needs the tables' owner; production keeps them on).
     """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    from django.db.backends.sqlite3.operations import DatabaseOperations
-
     from fleetgate.audit import triggers
 
-    original = DatabaseOperations.sql_flush
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        from django.db.backends.sqlite3.operations import DatabaseOperations as Ops
+
+        lift, restore = triggers.drop_sql("sqlite"), triggers.create_sql("sqlite")
+    elif vendor == "postgresql":
+        from django.db.backends.postgresql.operations import DatabaseOperations as Ops  # type: ignore[assignment]
+
+        lift = triggers.toggle_truncate_sql(vendor, enabled=False)
+        restore = triggers.toggle_truncate_sql(vendor, enabled=True)
+    else:  # pragma: no cover - the suite runs on SQLite and PostgreSQL only
+        yield
+        return
+    original = Ops.sql_flush
 
     def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
         statements = original(self, style, tables, **kwargs)
-        if "audit_ledgerevent" in tables:
-            return [*triggers.drop_sql("sqlite"), *statements, *triggers.create_sql("sqlite")]
+        if statements and set(triggers.TRUNCATE_PROTECTED_TABLES) & set(tables):
+            return [*lift, *statements, *restore]
         return list(statements)
 
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    Ops.sql_flush = sql_flush  # type: ignore[method-assign]
     yield
-    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
+    Ops.sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.catalog.models import Artifact
-from fleetgate.identity.models import ApiToken
 from fleetgate.core.roles import Role
+from fleetgate.identity.models import ApiToken
 from fleetgate.intents.models import DeploymentIntent
 from tests.api.base import client_for
 from tests.factories import World, intent_data, make_actor, sealed_intent

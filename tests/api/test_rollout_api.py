@@ -86,5 +86,6 @@ def test_actions_on_an_unknown_rollout_are_404_problems(world: World) -> None:
     client = client_for(world.users[R.PUBLISHER])
     response = client.post("/api/v1/rollouts/not-a-uuid/pause/", {"reason": "x"}, format="json")
     assert response.status_code == 404
-    response = client.post("/api/v1/rollouts/3f2b6c1e-8a4d-4b7e-9c1a-2d5e6f708192/halt/", {"reason": "x"}, format="json")
+    unknown = "/api/v1/rollouts/3f2b6c1e-8a4d-4b7e-9c1a-2d5e6f708192/halt/"
+    response = client.post(unknown, {"reason": "x"}, format="json")
     assert response.status_code == 404

@@ -157,3 +157,51 @@ def test_checkpoint_rows_are_append_only(chain: list[LedgerEvent]) -> None:
     audit.sign_checkpoint(actor=actors.SCHEDULER)
     with pytest.raises(DatabaseError), transaction.atomic():
         LedgerCheckpoint.objects.all().delete()
+
+
+def test_truncation_below_a_checkpoint_with_a_rewritten_head_is_named_at_the_checkpoint(
+    chain: list[LedgerEvent],
+) -> None:
+    checkpoint = audit.sign_checkpoint(actor=actors.SCHEDULER)
+    assert checkpoint is not None
+    keep = chain[1]
+    _attacker_drops_triggers()
+    _raw("DELETE FROM audit_ledgerevent WHERE sequence > %s", [keep.sequence])
+    _raw("UPDATE audit_ledgerhead SET sequence = %s, hash = %s WHERE id = 1", [keep.sequence, keep.hash])
+    result = verify_chain()
+    assert not result.ok
+    assert result.first_bad_sequence == checkpoint.sequence
+    assert f"signed checkpoint {checkpoint.pk}" in result.problem
+    assert f"chain ends at {keep.sequence}" in result.problem
+    assert result.checked == keep.sequence
+
+
+def test_every_checkpoint_is_held_against_the_chain(chain: list[LedgerEvent], world: World) -> None:
+    first = audit.sign_checkpoint(actor=actors.SCHEDULER)
+    world.intent(name="after-first-checkpoint")
+    second = audit.sign_checkpoint(actor=actors.SCHEDULER)
+    assert first is not None
+    assert second is not None
+    assert second.sequence > first.sequence
+    result = verify_chain()
+    assert (result.ok, result.checkpoints_verified) == (True, 2)
+    _attacker_drops_triggers()
+    _raw("UPDATE audit_ledgercheckpoint SET head_hash = %s WHERE id = %s", ["e" * 64, first.pk])
+    result = verify_chain()
+    assert (result.ok, result.first_bad_sequence) == (False, first.sequence)
+
+
+def test_missing_head_row_is_reported_not_raised(chain: list[LedgerEvent]) -> None:
+    _raw("DELETE FROM audit_ledgerhead")
+    result = verify_chain()
+    assert (result.ok, result.first_bad_sequence) == (False, len(chain) + 1)
+    assert "head" in result.problem
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE exists on PostgreSQL only")
+@pytest.mark.parametrize("table", triggers.TRUNCATE_PROTECTED_TABLES)
+def test_truncate_is_refused_on_postgresql(chain: list[LedgerEvent], table: str) -> None:
+    with pytest.raises(DatabaseError, match=r"TRUNCATE on \w+ is refused"), transaction.atomic():
+        _raw(f"TRUNCATE {table} CASCADE")
+    assert LedgerEvent.objects.count() == len(chain)
+    assert verify_chain().ok

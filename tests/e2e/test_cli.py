@@ -144,9 +144,14 @@ def test_remote_user_and_token_by_a_platform_admin(setup: tuple[World, str, Any]
     admin_token = make_token(world.users[Role.PLATFORM_ADMIN])
     made = run("user", "create", "dave", "--role", "auditor", "--remote", server=server, token=admin_token)
     assert made.exit_code == 0, made.output
-    minted = run("token", "create", "--user", "dave", "--remote", server=server, token=admin_token)
-    secret = minted.stdout.strip().splitlines()[-1]
-    assert run("intent", "list", "--json", server=server, token=secret).exit_code == 0
+    # an admin never mints a token for another person (it could act as them); only for service accounts
+    refused = run("token", "create", "--user", "dave", "--remote", server=server, token=admin_token)
+    assert refused.exit_code == 1
+    assert "service accounts" in refused.output
+    robot = run("user", "create", "ci-bot", "--service-account", "--remote", server=server, token=admin_token)
+    assert robot.exit_code == 0, robot.output
+    minted = run("token", "create", "--user", "ci-bot", "--remote", server=server, token=admin_token)
+    assert minted.stdout.strip().splitlines()[-1].startswith("fg_")
     assert run("token", "create", "--user", "ghost", "--remote", server=server, token=admin_token).exit_code == 1
     denied = run("user", "create", "eve", "--remote", server=server, token=publisher_token)
     assert denied.exit_code == 1

@@ -43,10 +43,12 @@ def jobs_run_inline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No consumer runs in tests: Huey runs each job as it is enqueued; plane retries do not sleep."""
     monkeypatch.setattr(connectors, "runtime_factory", lambda: Runtime(sleep=Sleeps(), clock=FakeClock()))
     HUEY.immediate = True
+    width, rollout_cli.console.width = rollout_cli.console.width, 200  # tables unwrapped, whatever the terminal
     try:
         yield
     finally:
         HUEY.immediate = False
+        rollout_cli.console.width = width
 
 
 @pytest.fixture
@@ -180,7 +182,7 @@ def test_incidents_windows_and_freeze(world: World, live_server: Any) -> None:
     publisher = make_token(world.users[Role.PUBLISHER])
     ops = make_token(world.users[Role.ENDPOINT_OPS])
     admin = make_token(world.users[Role.PLATFORM_ADMIN])
-    _approved(world, "cli-incident")
+    incident_intent = _approved(world, "cli-incident")
 
     orphan = run("incident", "create", "--title", "x", "--priority", "P3", server=live_server, token=ops)
     assert orphan.exit_code == 1
@@ -191,12 +193,12 @@ def test_incidents_windows_and_freeze(world: World, live_server: Any) -> None:
     )  # fmt: skip
     assert opened.exit_code == 0, opened.output
     row = Incident.objects.get()
-    assert (row.priority, row.external_ticket, row.intent.name) == ("P3", "INC0012345", "cli-incident")
+    assert (row.priority, row.external_ticket, row.intent_id) == ("P3", "INC0012345", incident_intent.pk)
     listed = json.loads(
         run("incident", "list", "--intent", "cli-incident", "--json", server=live_server, token=ops).output
     )
     assert [r["id"] for r in listed] == [str(row.pk)]
-    assert "Slow logons" in run("incident", "list", server=live_server, token=ops).output
+    assert "Slow logons" in run("incident", "list", "--state", "open", server=live_server, token=ops).output
     by_publisher = run("incident", "resolve", str(row.pk), "--resolution", "GPO", server=live_server, token=publisher)
     assert by_publisher.exit_code == 1
     assert "Error 403" in by_publisher.output

@@ -1,6 +1,9 @@
 """Database triggers that make ledger tables append-only, per backend.
 
-Kept as data so the migration and the tamper tests (which drop them as an attacker would) agree.
+Row triggers refuse UPDATE and DELETE; on PostgreSQL a statement-level trigger refuses TRUNCATE too
+(which row triggers never see). SQLite has no TRUNCATE: its `DELETE FROM t` fires the row triggers.
+Kept as data so the migrations, the tamper tests (which drop them as an attacker would) and the test
+harness's flush (which lifts the TRUNCATE guard for the length of one statement) agree.
 """
 
 from __future__ import annotations
@@ -8,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 PROTECTED_TABLES = ("audit_ledgerevent", "audit_ledgercheckpoint")
+# The head is updated by every append, so only TRUNCATE is refused there.
+TRUNCATE_PROTECTED_TABLES = (*PROTECTED_TABLES, "audit_ledgerhead")
+TRUNCATE_FUNCTION = "fleetgate_ledger_no_truncate"
 
 
 def create_sql(vendor: str) -> list[str]:
@@ -51,4 +57,47 @@ def install(apps: Any, schema_editor: Any) -> None:
 
 def remove(apps: Any, schema_editor: Any) -> None:
     for sql in drop_sql(schema_editor.connection.vendor):
+        schema_editor.execute(sql)
+
+
+def create_truncate_sql(vendor: str) -> list[str]:
+    if vendor != "postgresql":
+        return []
+    statements = [
+        f"""CREATE OR REPLACE FUNCTION {TRUNCATE_FUNCTION}() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION USING MESSAGE =
+          'fleetgate ledger: TRUNCATE on ' || TG_TABLE_NAME || ' is refused (append-only)'; END;
+        $$ LANGUAGE plpgsql"""
+    ]
+    statements += [
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {TRUNCATE_FUNCTION}()"
+        for table in TRUNCATE_PROTECTED_TABLES
+    ]
+    return statements
+
+
+def drop_truncate_sql(vendor: str) -> list[str]:
+    if vendor != "postgresql":
+        return []
+    return [f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}" for t in TRUNCATE_PROTECTED_TABLES] + [
+        f"DROP FUNCTION IF EXISTS {TRUNCATE_FUNCTION}()"
+    ]
+
+
+def toggle_truncate_sql(vendor: str, *, enabled: bool) -> list[str]:
+    """ALTER TABLE … DISABLE/ENABLE TRIGGER: needs the tables' owner, i.e. whoever ran the migrations."""
+    if vendor != "postgresql":
+        return []
+    verb = "ENABLE" if enabled else "DISABLE"
+    return [f"ALTER TABLE {t} {verb} TRIGGER {t}_no_truncate" for t in TRUNCATE_PROTECTED_TABLES]
+
+
+def install_truncate_guard(apps: Any, schema_editor: Any) -> None:
+    for sql in create_truncate_sql(schema_editor.connection.vendor):
+        schema_editor.execute(sql)
+
+
+def remove_truncate_guard(apps: Any, schema_editor: Any) -> None:
+    for sql in drop_truncate_sql(schema_editor.connection.vendor):
         schema_editor.execute(sql)

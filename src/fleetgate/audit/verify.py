@@ -35,21 +35,49 @@ def _events(chunk: int) -> Iterator[LedgerEvent]:
 
 
 def verify_chain(progress: Progress | None = None, chunk: int = 2000) -> VerifyResult:
+    """Walk the chain from genesis, then hold every signed checkpoint against it.
+
+    A checkpoint signs (sequence, head hash) at a moment; each one must still find its event in the chain
+    with that hash. One past the chain's end means events were removed and the head rewritten to match:
+    reported at that checkpoint, the first (lowest sequence) that no longer matches.
+    """
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    checkpoints = {cp.sequence: cp for cp in LedgerCheckpoint.objects.all()}
-    head = LedgerHead.objects.get(pk=1)
+    checkpoints: dict[int, list[LedgerCheckpoint]] = {}
+    for cp in LedgerCheckpoint.objects.order_by("sequence", "id"):
+        checkpoints.setdefault(cp.sequence, []).append(cp)
+    head = LedgerHead.objects.filter(pk=1).first()
+    head_sequence = head.sequence if head else 0
+    verified = 0
     for event in _events(chunk):
         bad = _check_event(event, expected_seq, prev_hash)
-        if bad is None and event.sequence in checkpoints:
-            bad = _check_checkpoint(checkpoints[event.sequence], event.hash)
+        for cp in checkpoints.get(event.sequence, []) if bad is None else []:
+            bad = _check_checkpoint(cp, event.hash)
+            if bad:
+                break
+            verified += 1
         if bad:
-            return VerifyResult(False, checked, head.sequence, bad[0], bad[1])
+            return VerifyResult(False, checked, head_sequence, bad[0], bad[1])
         expected_seq, prev_hash, checked = event.sequence + 1, event.hash, checked + 1
         if progress and checked % chunk == 0:
             progress(chunk)
     if progress:
         progress(checked % chunk)
-    head.refresh_from_db()
+    beyond = [cp for sequence, cps in sorted(checkpoints.items()) if sequence > checked for cp in cps]
+    if beyond:
+        cp = beyond[0]
+        return VerifyResult(
+            False,
+            checked,
+            head_sequence,
+            cp.sequence,
+            f"signed checkpoint {cp.pk} (signed {cp.signed_at.isoformat(timespec='seconds')}) vouches for "
+            f"sequence {cp.sequence}, but the chain ends at {checked}: events were removed and the head "
+            f"rewritten; {len(beyond)} signed checkpoint(s) no longer match",
+            verified,
+        )
+    head = LedgerHead.objects.filter(pk=1).first()
+    if head is None:
+        return VerifyResult(False, checked, 0, checked + 1, "the ledger head row is missing", verified)
     if head.sequence != checked or head.hash != prev_hash:
         return VerifyResult(
             False,
@@ -57,8 +85,9 @@ def verify_chain(progress: Progress | None = None, chunk: int = 2000) -> VerifyR
             head.sequence,
             checked + 1,
             f"ledger head says sequence {head.sequence} but the chain ends at {checked}: events are missing",
+            verified,
         )
-    return VerifyResult(True, checked, head.sequence, checkpoints_verified=sum(1 for s in checkpoints if s <= checked))
+    return VerifyResult(True, checked, head.sequence, checkpoints_verified=verified)
 
 
 def _check_event(event: LedgerEvent, expected_seq: int, prev_hash: str) -> tuple[int, str] | None:

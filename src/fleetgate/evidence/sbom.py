@@ -127,11 +127,13 @@ def _cyclonedx(document: dict[str, Any], filename: str) -> Parsed:
 
 def walk(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Depth-first over nested components, without recursion."""
-    stack = list(reversed(components))
+    stack = [c for c in reversed(components) if isinstance(c, dict)] if isinstance(components, list) else []
     while stack:
         component = stack.pop()
         yield component
-        stack.extend(reversed(component.get("components", [])))
+        children = component.get("components")
+        if isinstance(children, list):
+            stack.extend(c for c in reversed(children) if isinstance(c, dict))
 
 
 def _cdx_component(c: dict[str, Any]) -> Component:

@@ -265,32 +265,47 @@ def from_cyclonedx(document: dict[str, Any], filename: str, fmt: str) -> Parsed:
     from fleetgate.evidence.sbom import walk
 
     issues = FileIssues(filename)
-    refs = {c["bom-ref"]: c for c in walk(document.get("components", [])) if "bom-ref" in c}
+    refs = {c["bom-ref"]: c for c in walk(document.get("components", [])) if isinstance(c.get("bom-ref"), str)}
     findings = []
-    for index, v in enumerate(document.get("vulnerabilities", [])):
+    for index, v in enumerate(_objects(document.get("vulnerabilities"))):
         candidates, labels = [], []
-        for r, rating in enumerate(v.get("ratings", [])):
+        for r, rating in enumerate(_objects(v.get("ratings"))):
             score = rating.get("score")
             if score is not None and rating.get("method") in CDX_METHODS:
-                if not 0 <= score <= 10:
+                if not isinstance(score, int | float) or isinstance(score, bool) or not 0 <= score <= 10:
                     issues.add(f"$.vulnerabilities[{index}].ratings[{r}].score", "cvss-range", "A CVSS score is 0-10.")
                     continue
                 candidates.append((CDX_METHODS[rating["method"]], False, score))
-            if "severity" in rating:
+            if rating.get("severity") in CDX_ORDER:
                 labels.append(rating["severity"])
         score = highest_version(candidates)
         label = min(labels, key=CDX_ORDER.index) if labels else "unknown"
-        affected = [a.get("ref", "") for a in v.get("affects", [])] or [""]
+        affected = [str(a.get("ref", "")) for a in _objects(v.get("affects"))] or [""]
         for ref in affected:
             component = refs.get(ref, {})
-            name = component.get("name") or ref
-            findings.append(_finding(v.get("id", ""), score, label, name, component.get("version", ""), ""))
+            name = str(component.get("name") or ref)
+            version = str(component.get("version", ""))
+            findings.append(_finding(str(v.get("id", "")), score, label, name, version, ""))
     issues.raise_if_any("CycloneDX vulnerabilities")
-    subject = document.get("metadata", {}).get("component") or {}
-    digests = {h["content"].lower() for h in subject.get("hashes", []) if h.get("alg") == "SHA-256"}
-    tools = document.get("metadata", {}).get("tools")
+    metadata = _object(document.get("metadata"))
+    subject = _object(metadata.get("component"))
+    digests = {
+        h["content"].lower()
+        for h in _objects(subject.get("hashes"))
+        if h.get("alg") == "SHA-256" and isinstance(h.get("content"), str)
+    }
+    tools = metadata.get("tools")
     tool = {"name": fmt, "tools": tools if isinstance(tools, list | dict) else []}
     return _result(fmt, tool, str(subject.get("name", "")), findings, digests)
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: object) -> list[dict[str, Any]]:
+    """The objects of a list member (the schema types most members; a read never trusts it alone)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 # --- malware ---------------------------------------------------------------------------------------

@@ -69,7 +69,12 @@ class UserSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class UserCreateSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(
-        write_only=True, max_length=256, required=False, default="", help_text="Required unless service_account."
+        write_only=True,
+        max_length=256,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Required unless service_account.",
     )
     email = serializers.EmailField(required=False, default="")
     roles = RoleGrantSerializer(many=True, required=False, default=list)
