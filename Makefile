@@ -72,6 +72,7 @@ ui-types:
 bench: install
 	$(BIN)/python bench/evidence_bench.py
 	$(BIN)/python bench/observe_bench.py
+	$(BIN)/python bench/rollout_bench.py
 	$(BIN)/python bench/run.py
 
 clean:

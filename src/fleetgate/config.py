@@ -71,6 +71,8 @@ class Config:
     secret_key_file: str = ""  # Fernet key for connector secrets; default keys/connectors.fernet in the data dir
     demo: bool = False  # set by `fleetgate up --demo` only
     demo_time_scale: float = 3600.0  # demo only: policy seconds per real second (soak, time to compliance)
+    rollout_lease_seconds: int = 300  # how long a worker's claim on a rollout lasts if it dies mid-advance
+    huey_name: str = "fleetgate"  # the queue's name in Redis: installations sharing a Redis need their own
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -121,6 +123,8 @@ def load() -> Config:
         metrics_allow=_env_networks("METRICS_ALLOW"),
         demo=_env_bool("DEMO", False),
         demo_time_scale=float(_env("DEMO_TIME_SCALE", "3600") or 3600),
+        rollout_lease_seconds=_env_int("ROLLOUT_LEASE_SECONDS", 300),
+        huey_name=_env("HUEY_NAME", "fleetgate") or "fleetgate",
     )
 
 

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "fleetgate.notifications",
     "fleetgate.approvals",
     "fleetgate.rollouts",
+    "fleetgate.assistant",
+    "fleetgate.reconcile",
     "fleetgate.worker",
 ]
 
@@ -147,6 +149,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "fleetgate.api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # JSON only: `?format=` is a filter of some collections (artifacts), never a renderer switch (DRF 404s).
+    "URL_FORMAT_OVERRIDE": None,
+    # No OPTIONS metadata (no CORS here): DRF's introspection 500s on views without a serializer; 405 instead.
+    "DEFAULT_METADATA_CLASS": None,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -63,6 +63,8 @@ class Deployment:
     assigned_at: float
 
 
+TAMPER_CHANGES = ("uninstalled", "offline", "restored")
+NOT_DETECTED = "0x87D00324"  # "the application was not detected after installation completed"
 PREFIX = {"online": "WS", "intermittent": "RM", "air_gapped": "AG"}
 
 
@@ -79,6 +81,8 @@ class Fleet:
     _offset: float = 0.0
     _devices: dict[str, list[Device]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Out-of-band changes made "at the console": (group, device id) -> (change, simulated time)
+    _tampered: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._origin = self.clock()
@@ -175,6 +179,42 @@ class Fleet:
             for i in range(spec.size)
         ]
 
+    # ---- out-of-band changes (the console) -------------------------------------------------
+
+    def tamper(self, group: str, change: str, devices: Iterable[str] = (), count: int = 0) -> list[Device]:
+        """Change devices behind the plane's back: `uninstalled` (the app removed by hand: installs
+        assigned before now report it failed, not detected), `offline` (reports nothing from now on)
+        or `restored` (undo). `devices` are ids or names; else the first `count` devices of the group."""
+        if change not in TAMPER_CHANGES:
+            raise ValueError(f"change must be one of {', '.join(TAMPER_CHANGES)}")
+        members = self.devices(group)
+        wanted = set(devices)
+        chosen = [d for d in members if d.id in wanted or d.name in wanted] if wanted else members[: max(count, 0)]
+        if wanted and len(chosen) != len(wanted):
+            raise ValueError(
+                f"unknown devices in {group}: {sorted(wanted - {d.id for d in chosen} - {d.name for d in chosen})}"
+            )
+        at = self.now()
+        with self._lock:
+            for device in chosen:
+                if change == "restored":
+                    self._tampered.pop((group, device.id), None)
+                else:
+                    self._tampered[(group, device.id)] = (change, at)
+            self.version += 1
+        return chosen
+
+    def _tamper_of(self, deployment: Deployment, device: Device, at: float) -> str:
+        change = self._tampered.get((device.group, device.id))
+        if change is None or at < change[1]:
+            return ""
+        kind, since = change
+        if kind == "offline":
+            return "offline" if self.reported_at(deployment, device) > since else ""
+        if kind == "uninstalled" and deployment.action == "install" and deployment.assigned_at <= since:
+            return "uninstalled"
+        return ""
+
     # ---- outcomes -----------------------------------------------------------------------
 
     def report_delay(self, deployment: Deployment, device: Device) -> float:
@@ -203,7 +243,11 @@ class Fleet:
 
     def state(self, deployment: Deployment, device: Device, at: float | None = None) -> str:
         """installed | failed | pending | not_applicable | not_installed (after an uninstall)."""
-        elapsed = (self.now() if at is None else at) - deployment.assigned_at
+        moment = self.now() if at is None else at
+        tampered = self._tamper_of(deployment, device, moment) if self._tampered else ""
+        if tampered == "offline":
+            return "pending"
+        elapsed = moment - deployment.assigned_at
         if elapsed < self.report_delay(deployment, device):
             return "pending"
         spec = self.spec(device.group)
@@ -216,10 +260,12 @@ class Fleet:
         if deployment.action == "uninstall":
             return "not_installed" if u < (1.0 if spec is None else spec.uninstall_success_rate) else "failed"
         rate = self.success_probability if spec is None or spec.success_rate is None else spec.success_rate
-        return "installed" if u < rate else "failed"
+        return "installed" if u < rate and tampered != "uninstalled" else "failed"
 
     def error_code(self, deployment: Deployment, device: Device) -> str:
         """The error code a failed device reports, drawn from its group's mix (or the fleet's)."""
+        if self._tampered and self._tamper_of(deployment, device, self.now()) == "uninstalled":
+            return NOT_DETECTED
         spec = self.spec(device.group)
         mix = (spec.error_codes if spec is not None else None) or self.error_codes
         return _pick(mix, _unit(self.seed, deployment.key, device.id, "error"))

@@ -344,3 +344,56 @@ class JamfSim(SimApp):
 
     def state(self) -> dict[str, Any]:
         return {"packages": len(self.packages), "policies": len(self.policies)}
+
+    # ---- console --------------------------------------------------------------------------
+    # Fleetgate names its policies "Fleetgate <app> <version> -> <group> [<marker>]"; an admin who
+    # edits one in the console edits that name too (the version, the group it is scoped to).
+
+    def _console_row(self, pid: int) -> dict[str, Any]:
+        policy = self.policies[pid]
+        label = str(policy["name"]).removeprefix("Fleetgate ").split(" -> ")[0]
+        name, _, version = label.rpartition(" ")
+        actions = {a.lower() for _, a in policy["packages"]}
+        intent = "uninstall" if "uninstall" in actions else "install" if "install" in actions else "available"
+        group = policy["groups"][0][1] if policy["groups"] else ""
+        return {"id": str(pid), "name": name, "version": version, "intent": intent, "group": group}
+
+    def console_assignments(self) -> list[dict[str, Any]]:
+        return [self._console_row(pid) for pid in self.policies]
+
+    def _pid(self, aid: str) -> int:
+        if not aid.isdigit() or int(aid) not in self.policies:
+            raise KeyError(aid)
+        return int(aid)
+
+    def _apply(self, pid: int, changes: dict[str, Any]) -> None:
+        policy, row = self.policies[pid], self._console_row(pid)
+        if "group" in changes and changes["group"] not in self.group_ids:
+            raise ValueError(f"no computer group {changes['group']!r}")
+        version, group = changes.get("version", row["version"]), changes.get("group", row["group"])
+        marker = str(policy["name"]).partition(" [")[2]
+        policy["name"] = f"Fleetgate {row['name']} {version} -> {group} [{marker or 'console]'}"
+        if "group" in changes:
+            policy["groups"] = [(self.group_ids[group], group)]
+        if "intent" in changes:
+            action = {"install": "Install", "uninstall": "Uninstall", "available": "Cache"}[changes["intent"]]
+            policy["packages"] = [(k, action) for k, _ in policy["packages"]]
+        self.deployments.pop(pid, None)
+        self._deploy(pid)
+
+    def console_change(self, aid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        pid = self._pid(aid)
+        self._apply(pid, changes)
+        return self._console_row(pid)
+
+    def console_delete(self, aid: str) -> None:
+        pid = self._pid(aid)
+        self.policies.pop(pid)
+        self.deployments.pop(pid, None)
+
+    def console_copy(self, aid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        source = self.policies[self._pid(aid)]
+        new = self.next_id()
+        self.policies[new] = {**source, "name": str(source["name"]).split(" [")[0] + " [console]"}
+        self._apply(new, changes)
+        return self._console_row(new)

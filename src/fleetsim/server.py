@@ -18,6 +18,7 @@ Control API (never counted, never faulted), on every simulator:
 - `GET /_sim/fleet/groups`, `GET|POST /_sim/fleet/groups/<name>`: read / configure a ring group of
   the fleet (shared by every simulator built on the same `Fleet`); the body is
   `Fleet.configure_group`'s options, a bad option answers 400 naming it
+- `/_sim/console/...`: out-of-band changes made by hand (see `console.py`)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from fleetsim.console import Console, console_rules
 from fleetsim.counters import Counters, Mutation
 from fleetsim.fleet import Fleet
 
@@ -129,7 +131,7 @@ class Credentials:
     client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
 
-class SimApp:
+class SimApp(Console):
     """Base WSGI app: routing, the fault gate, token bookkeeping, and the /_sim control API."""
 
     plane = "sim"
@@ -273,6 +275,7 @@ class SimApp:
             Rule("/_sim/fleet/groups", methods=["GET"], endpoint="sim_groups"),
             Rule("/_sim/fleet/groups/<path:name>", methods=["GET"], endpoint="sim_group"),
             Rule("/_sim/fleet/groups/<path:name>", methods=["POST"], endpoint="sim_configure_group"),
+            *console_rules(),
         ]
 
     def sim_add_fault(self, request: Request) -> Response:

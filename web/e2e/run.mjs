@@ -2,6 +2,12 @@
 // on a free port, run the e2e suite (Vitest driving Debian's Chromium through playwright-core),
 // then stop the server (also on failure or Ctrl-C) and print one closing summary line.
 //
+// Two phases, each with its own data dir and server:
+// - "plain": `fleetgate up` (no simulators, nothing moves on its own) for every spec but the ones below;
+// - "demo": `fleetgate up --demo` (the simulated planes, their connectors and the demo engine tick) for
+//   the specs in DEMO_SPECS, which watch the seeded rollouts move ring by ring.
+// `node e2e/run.mjs 07-rollouts` runs only the specs whose file name contains one of the arguments.
+//
 // Needs: the built UI (make -C web build), the Python venv (make install) and /usr/bin/chromium.
 // The Makefile target `make -C web e2e` arranges all three.
 import { spawn, spawnSync } from "node:child_process";
@@ -31,12 +37,28 @@ for (const [what, path] of [
   }
 }
 
+// Specs that need rollouts moving on simulated planes (`fleetgate up --demo`).
+const DEMO_SPECS = ["07-rollouts.e2e.ts"];
+const filters = process.argv.slice(2);
+const allSpecs = readdirSync(join(web, "e2e"))
+  .filter((f) => f.endsWith(".e2e.ts"))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+const PHASES = [
+  { name: "plain", demo: false, specs: allSpecs.filter((f) => !DEMO_SPECS.includes(f)) },
+  { name: "demo", demo: true, specs: allSpecs.filter((f) => DEMO_SPECS.includes(f)) },
+].filter((p) => p.specs.length > 0);
+if (PHASES.length === 0) {
+  console.error(`e2e: no spec matches ${filters.join(", ")}`);
+  console.log("e2e: 0 passed, 1 failed");
+  process.exit(1);
+}
+
 rmSync(results, { recursive: true, force: true });
 mkdirSync(join(results, "axe"), { recursive: true });
-const dataDir = mkdtempSync(join(tmpdir(), "fleetgate-e2e-"));
+let dataDir = "";
 const env = {
   ...process.env,
-  FLEETGATE_DATA_DIR: dataDir,
   FLEETGATE_LOG_LEVEL: "WARNING",
   // Every test signs in several times from one address; the default anonymous rate (60/min)
   // is meant for the internet, not for a test browser.
@@ -69,11 +91,17 @@ async function stopServer() {
   }
 }
 
+async function stopPhase() {
+  await stopServer();
+  server = null;
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  dataDir = "";
+}
+
 async function cleanup() {
   if (cleaned) return;
   cleaned = true;
-  await stopServer();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stopPhase();
 }
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
@@ -85,7 +113,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 }
 
 function run(args) {
-  const r = spawnSync(fleetgate, args, { env, cwd: repo, encoding: "utf8" });
+  const r = spawnSync(fleetgate, args, { env: { ...env, FLEETGATE_DATA_DIR: dataDir }, cwd: repo, encoding: "utf8" });
   if (r.status !== 0) {
     throw new Error(`fleetgate ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   }
@@ -124,12 +152,13 @@ function summarize(code) {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  const file = join(results, "e2e-results.json");
-  if (existsSync(file)) {
+  for (const phase of PHASES) {
+    const file = join(results, `e2e-results-${phase.name}.json`);
+    if (!existsSync(file)) continue;
     const r = JSON.parse(readFileSync(file, "utf8"));
-    passed = r.numPassedTests ?? 0;
-    failed = r.numFailedTests ?? 0;
-    skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    passed += r.numPassedTests ?? 0;
+    failed += r.numFailedTests ?? 0;
+    skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   }
   if (code !== 0 && failed === 0) failed = 1; // the run itself failed (setup, crash)
   const axeDir = join(results, "axe");
@@ -148,30 +177,33 @@ function summarize(code) {
   console.log(`e2e: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 }
 
-let code = 1;
-try {
-  say(`data dir ${dataDir}`);
+/** One phase: a fresh data dir, migrate + seed, a server (with the demo planes or not), its specs. */
+async function runPhase(phase) {
+  dataDir = mkdtempSync(join(tmpdir(), `fleetgate-e2e-${phase.name}-`));
+  say(`${phase.name}: data dir ${dataDir}`);
   run(["migrate"]);
   run(["seed-demo"]);
-  say("migrated and seeded the demo");
+  say(`${phase.name}: migrated and seeded the demo`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const log = join(results, "server.log");
+  const log = join(results, `server-${phase.name}.log`);
   const fd = openSync(log, "a");
-  server = spawn(fleetgate, ["up", "--port", String(port), "--workers", "2"], {
-    env,
+  const args = ["up", "--port", String(port), "--workers", "2", ...(phase.demo ? ["--demo"] : [])];
+  server = spawn(fleetgate, args, {
+    env: { ...env, FLEETGATE_DATA_DIR: dataDir },
     cwd: repo,
     detached: true, // its own process group, so the workers it forks stop with it
     stdio: ["ignore", fd, fd],
   });
   await waitReady(url, log);
+  if (phase.demo) await waitSimulators(log);
   // Warm every worker (imports, first queries) so the first test does not pay for a cold start.
   await Promise.all(
     Array.from({ length: 6 }, () =>
       Promise.all([fetch(`${url}/`), fetch(`${url}/api/v1/auth/session/`)]).catch(() => undefined),
     ),
   );
-  say(`fleetgate up on ${url}`);
+  say(`${phase.name}: fleetgate ${args.join(" ")} on ${url}; specs ${phase.specs.join(", ")}`);
   const vitest = spawn(
     join(web, "node_modules", ".bin", "vitest"),
     [
@@ -180,22 +212,45 @@ try {
       "e2e/vitest.config.ts",
       "--reporter=default",
       "--reporter=json",
-      `--outputFile.json=${join(results, "e2e-results.json")}`,
+      `--outputFile.json=${join(results, `e2e-results-${phase.name}.json`)}`,
+      ...phase.specs.map((f) => `e2e/${f}`),
     ],
     {
       cwd: web,
       stdio: "inherit",
-      env: { ...process.env, FLEETGATE_E2E_URL: url, FLEETGATE_E2E_DATA_DIR: dataDir },
+      env: { ...process.env, FLEETGATE_E2E_URL: url, FLEETGATE_E2E_DATA_DIR: dataDir, FLEETGATE_E2E_DEMO: phase.demo ? "1" : "" },
     },
   );
   // A hung browser must not hang CI: stop the whole run after a bound.
   const limit = Number(process.env.FLEETGATE_E2E_TIMEOUT_S || 600);
   const watchdog = setTimeout(() => {
-    console.error(`e2e: still running after ${limit} s; stopping it`);
+    console.error(`e2e: ${phase.name} still running after ${limit} s; stopping it`);
     vitest.kill("SIGKILL");
   }, limit * 1000);
-  code = await new Promise((resolve) => vitest.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
+  const rc = await new Promise((resolve) => vitest.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
   clearTimeout(watchdog);
+  await stopPhase();
+  return rc;
+}
+
+/** `fleetgate up --demo` prints the simulators' addresses once their connectors are registered. */
+async function waitSimulators(log) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const text = readFileSync(log, "utf8");
+    if (/Simulators on /.test(text)) return;
+    if (/simulators did not start/i.test(text)) throw new Error(`the demo simulators did not start:\n${text.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the demo simulators did not start in 60 s:\n${readFileSync(log, "utf8").slice(-3000)}`);
+}
+
+let code = 0;
+try {
+  for (const phase of PHASES) {
+    const rc = await runPhase(phase);
+    if (rc !== 0) code = rc;
+  }
 } catch (error) {
   console.error(`e2e: ${error instanceof Error ? error.message : error}`);
   code = 1;

@@ -19,7 +19,9 @@ import { LedgerEvent } from "./pages/LedgerEvent";
 import { Login } from "./pages/Login";
 import { Me } from "./pages/Me";
 import { NotFound } from "./pages/NotFound";
+import { Incidents } from "./pages/Incidents";
 import { Rollouts } from "./pages/Rollouts";
+import { Windows } from "./pages/Windows";
 import { Settings } from "./pages/Settings";
 
 export function makeQueryClient(): QueryClient {
@@ -57,6 +59,8 @@ export function AppRoutes() {
         <Route path="intents/:id" element={<IntentDetail />} />
         <Route path="intents/:id/edit" element={<IntentForm key="edit" />} />
         <Route path="rollouts" element={<Rollouts />} />
+        <Route path="incidents" element={<Incidents />} />
+        <Route path="windows" element={<Windows />} />
         <Route path="ledger" element={<Ledger />} />
         <Route path="ledger/:sequence" element={<LedgerEvent />} />
         <Route path="cab" element={<CabQueue />} />

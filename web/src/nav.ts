@@ -34,6 +34,8 @@ export const NAV: NavSection[] = [
     label: "Operations",
     items: [
       { to: "/rollouts", label: "Rollouts" },
+      { to: "/incidents", label: "Incidents" },
+      { to: "/windows", label: "Maintenance windows" },
       {
         to: "/connectors",
         label: "Connectors",

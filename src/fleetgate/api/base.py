@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.http import QueryDict
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
@@ -38,22 +39,90 @@ def int_id(pk: str) -> int:
 
 
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    """Refuses unknown fields, reported together with every other field error."""
+    """Refuses unknown fields and values of the wrong JSON type, reported together with every other field error."""
+
+    # (The docstring is every request body's description in the contract, so the why is here: DRF coerces
+    # 5 to "5" for a text field, "5" to 5 for a number and "yes" to true; the contract says string, integer,
+    # boolean, and a JSON client must send exactly that. Form bodies (multipart uploads) carry only text,
+    # so there DRF's conversion stands.)
 
     def to_internal_value(self, data: Any) -> Any:
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
         errors = {
             name: [serializers.ErrorDetail("Unknown field; remove it.", code="unknown-field")] for name in unknown
         }
+        typed = (
+            _json_type_errors(self.fields, data) if isinstance(data, dict) and not isinstance(data, QueryDict) else {}
+        )
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
-            if errors and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **errors}) from None
+            # DRF's own error for a field (e.g. "ten" is no integer) stands; a type error is added where DRF
+            # would have coerced the value silently.
+            if (errors or typed) and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**typed, **exc.detail, **errors}) from None
             raise
-        if errors:
-            raise serializers.ValidationError(errors)
+        if errors or typed:
+            raise serializers.ValidationError({**typed, **errors})
         return value
+
+
+def _expected_json_type(field: serializers.Field) -> tuple[tuple[type, ...], str] | None:  # type: ignore[type-arg]
+    if isinstance(field, serializers.BooleanField):
+        return (bool,), "a boolean (true or false)"
+    if isinstance(field, serializers.IntegerField):
+        return (int,), "an integer"
+    if isinstance(field, serializers.FloatField):
+        return (int, float), "a number"
+    if isinstance(field, serializers.CharField | serializers.UUIDField | serializers.DateTimeField):
+        return (str,), "a string"
+    if isinstance(field, serializers.DateField | serializers.TimeField | serializers.DurationField):
+        return (str,), "a string"
+    if isinstance(field, serializers.MultipleChoiceField):
+        return None
+    if isinstance(field, serializers.ChoiceField) and all(isinstance(c, str) for c in field.choices):
+        return (str,), "a string"
+    return None
+
+
+def _wrong_type(field: serializers.Field, value: Any) -> str | None:  # type: ignore[type-arg]
+    if value is None:
+        return None  # allow_null is DRF's to judge
+    expected = _expected_json_type(field)
+    if expected is None:
+        return None
+    types, label = expected
+    if isinstance(value, bool) and bool not in types:
+        return label
+    return None if isinstance(value, types) else label
+
+
+def _json_type_errors(fields: Any, data: dict[str, Any]) -> dict[str, list[serializers.ErrorDetail]]:
+    errors: dict[str, list[serializers.ErrorDetail]] = {}
+    for name, field in fields.items():
+        if field.read_only or name not in data:
+            continue
+        value = data[name]
+        label = _wrong_type(field, value)
+        if label is None and isinstance(field, serializers.ListField) and isinstance(value, list):
+            labels = [_wrong_type(field.child, item) for item in value]
+            label = next((f"a list of {x.removeprefix('a ').removeprefix('an ')}s" for x in labels if x), None)
+        if label is not None:
+            message = f"Send {label} here (got JSON {_json_name(value)})."
+            errors[name] = [serializers.ErrorDetail(message, code="type")]
+    return errors
+
+
+def _json_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "null"
 
 
 class ResourceViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]

@@ -29,7 +29,7 @@ _TRUE, _FALSE = ("true", "True"), ("false", "False")
 
 
 class StrictUUIDField(forms.UUIDField):
-    def to_python(self, value: Any) -> uuid.UUID | None:
+    def to_python(self, value: Any) -> uuid.UUID | None:  # type: ignore[override]  # django-stubs says str
         if value == "":
             raise forms.ValidationError("Give a UUID, or leave the parameter out.", code="format")
         return super().to_python(value)  # type: ignore[no-any-return]
@@ -88,7 +88,7 @@ def _target_pk(model: type[models.Model] | None, field_name: str) -> models.Fiel
     return model._meta.pk if model is not None else field
 
 
-def _model_field(model: type[models.Model] | None, field_name: str) -> models.Field[Any, Any] | None:
+def _model_field(model: type[models.Model] | None, field_name: str) -> Any:
     try:
         return model._meta.get_field(field_name) if model is not None else None
     except Exception:
@@ -133,7 +133,7 @@ def harden(filterset_class: type[django_filters.FilterSet]) -> type[django_filte
         new = _replacement(f, model)
         if new is not None:
             base_filters[name] = new
-    hardened = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
+    hardened: Any = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
     hardened.base_filters = base_filters
     _HARDENED[filterset_class] = hardened
     return hardened

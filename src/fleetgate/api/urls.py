@@ -13,6 +13,7 @@ from fleetgate.approvals.api import (
     ExceptionViewSet,
     PromotionCheckView,
 )
+from fleetgate.assistant.api import AssistantViewSet, InteractionViewSet, ProviderViewSet
 from fleetgate.audit.api import LedgerViewSet
 from fleetgate.catalog.api import ApplicationViewSet, ArtifactViewSet, VersionViewSet
 from fleetgate.connectors.api import ConnectorViewSet
@@ -34,6 +35,7 @@ from fleetgate.identity.api import (
 )
 from fleetgate.intents.api import DashboardView, IntentViewSet, RingPolicyViewSet
 from fleetgate.notifications.api import NotificationViewSet, WebhookTargetViewSet
+from fleetgate.reconcile.api import DriftViewSet, ReconcileRunViewSet
 from fleetgate.risk.api import RiskAssessmentViewSet, RiskModelViewSet
 from fleetgate.rollouts.api import (
     FreezeView,
@@ -73,8 +75,13 @@ router.register("webhooks", WebhookTargetViewSet, basename="webhook")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("rollouts", RolloutViewSet, basename="rollout")
 router.register("jobs", JobViewSet, basename="job")
+router.register("drift", DriftViewSet, basename="drift")
+router.register("reconcile/runs", ReconcileRunViewSet, basename="reconcile-run")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("maintenance-windows", WindowViewSet, basename="maintenance-window")
+router.register("assistant/interactions", InteractionViewSet, basename="assistant-interaction")
+router.register("assistant/providers", ProviderViewSet, basename="assistant-provider")
+router.register("assistant", AssistantViewSet, basename="assistant")
 
 urlpatterns = [
     path("auth/session/", SessionView.as_view(), name="session"),

@@ -1,4 +1,5 @@
-"""Read-only AI assistance: explanations and drafts. Never imports a write service.
+"""Read-only AI assistance: explanations, summaries, drafts and answers from cited records.
 
-This domain arrives with its own issue; the package exists now so the layout and the import
-contracts are in place from the start."""
+It reads other domains through their queries only (import-linter contract "The assistant only reads");
+its own services write just its interaction records and provider configuration. The built-in offline
+provider renders templates over the retrieved records; HTTP providers get scrubbed text only."""

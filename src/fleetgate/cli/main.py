@@ -11,10 +11,12 @@ import time
 
 import typer
 
-from fleetgate.cli import audit, cab, connectors, intents, rollouts, seed
+from fleetgate.cli import audit, cab, connectors, intents, operations, rollouts, seed, worker
 from fleetgate.cli.admin import token_app, user_app
+from fleetgate.cli.assist import assist_app, mcp_command
 from fleetgate.cli.common import console, handles_errors, setup_django
 from fleetgate.cli.evidence import evidence_app
+from fleetgate.cli.reconcile import drift_app, reconcile_app
 from fleetgate.cli.risk import risk_app
 
 app = typer.Typer(
@@ -31,10 +33,15 @@ app.add_typer(evidence_app, name="evidence")
 app.add_typer(risk_app, name="risk")
 app.add_typer(connectors.connector_app, name="connector")
 app.add_typer(rollouts.rollout_app, name="rollout")
-app.add_typer(rollouts.incident_app, name="incident")
-app.add_typer(rollouts.window_app, name="window")
-app.add_typer(rollouts.freeze_app, name="freeze")
+app.add_typer(operations.incident_app, name="incident")
+app.add_typer(operations.window_app, name="window")
+app.add_typer(operations.freeze_app, name="freeze")
+app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(drift_app, name="drift")
 app.command("apply")(intents.apply)
+app.add_typer(assist_app, name="assist")
+app.command("mcp")(mcp_command)
+app.command("worker")(worker.worker)
 DEMO_TICK_SECONDS = 5.0  # the demo's engine pass (Huey's periodic tick is per minute, an hour of demo time)
 
 
@@ -101,6 +108,8 @@ def up(
         "-m",
         "gunicorn",
         "fleetgate.wsgi:application",
+        "--config",
+        "python:fleetgate.api.gunicorn_conf",  # its own refusals (414, 431, 400) as problem+json, not HTML
         "--bind",
         f"{host}:{port}",
         "--worker-class",
@@ -112,8 +121,8 @@ def up(
         "--graceful-timeout",
         "10",
     ]
-    worker = [sys.executable, "-m", "django", "run_huey", "--quiet"]
-    children = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]  # noqa: S603 (our own argv)
+    background = [sys.executable, "-m", "fleetgate.cli.main", "worker", "--scheduler", "--quiet"]  # the one scheduler
+    children = [subprocess.Popen(web, env=env), subprocess.Popen(background, env=env)]  # noqa: S603 (our own argv)
     if demo:
         ticker = [sys.executable, "-m", "fleetgate.cli.main", "demo-tick", "--interval", str(DEMO_TICK_SECONDS)]
         children.append(subprocess.Popen(ticker, env=env))  # noqa: S603 (our own argv)

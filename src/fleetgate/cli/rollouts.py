@@ -1,4 +1,4 @@
-"""Client commands for rollouts, incidents, maintenance windows and the change freeze (over the API).
+"""Client commands for rollouts (over the API); incidents, windows and the freeze are in `operations.py`.
 
 `fleetgate rollout start|status|plan|promote|pause|resume|halt|rollback INTENT` take the intent by
 name (or id); actions answer with the job the server queued and, with `--wait`, poll it.
@@ -21,9 +21,6 @@ from fleetgate.cli.common import SERVER_OPT, TOKEN_OPT, console, err, handles_er
 from fleetgate.cli.intents import resolve_intent
 
 rollout_app = typer.Typer(help="Rollouts of approved intents (over the API).", no_args_is_help=True)
-incident_app = typer.Typer(help="Incidents against an intent or artifact (over the API).", no_args_is_help=True)
-window_app = typer.Typer(help="Maintenance windows and blackouts (over the API).", no_args_is_help=True)
-freeze_app = typer.Typer(help="The global change freeze (Platform Admin, over the API).", no_args_is_help=True)
 
 TERMINAL = {"completed", "rolled_back", "failed"}
 JOB_DONE = {"succeeded", "failed"}
@@ -33,7 +30,7 @@ WAIT_OPT = typer.Option(False, "--wait", help="Poll the job until it finishes")
 TIMEOUT_OPT = typer.Option(120.0, "--timeout", min=1.0, help="Seconds --wait polls before giving up")
 
 
-def _fail(message: str, next_step: str) -> NoReturn:
+def fail(message: str, next_step: str) -> NoReturn:
     err.print(f"[red]{escape(message)}[/red]\nNext: {escape(next_step)}", highlight=False)
     raise typer.Exit(1)
 
@@ -43,7 +40,7 @@ def resolve_rollout(client: Client, ref: str) -> tuple[dict[str, Any], dict[str,
     intent = resolve_intent(client, ref)
     rows = client.get("/api/v1/rollouts/", intent=intent["id"])["results"]
     if not rows:
-        _fail(
+        fail(
             f"Intent {intent['name']} has no rollout (it is {intent['state']}).",
             f"start it with `fleetgate rollout start {intent['name']}` once it is approved.",
         )
@@ -67,7 +64,7 @@ def _report(client: Client, accepted: dict[str, Any], verb: str, wait: bool, tim
     for line in done.get("log") or []:
         console.print(f"  {line.get('at', '')[11:19]} {escape(str(line.get('message', '')))}", highlight=False)
     if done["status"] != "succeeded":
-        _fail(
+        fail(
             f"Job {done['id']} {done['status']}: {done.get('error') or 'see its log'}",
             f"check `fleetgate rollout status {rollout['intent_name']}` and retry the action.",
         )
@@ -82,7 +79,7 @@ def wait_for_job(client: Client, job_id: int, timeout: float, interval: float = 
         if job["status"] in JOB_DONE:
             return job
         if time.monotonic() > deadline:
-            _fail(
+            fail(
                 f"Job {job_id} is still {job['status']} after {timeout:g} s.",
                 "make sure a worker runs (`fleetgate up` starts one), then poll "
                 f"`GET /api/v1/jobs/{job_id}/` or run the command again with a longer --timeout.",
@@ -98,7 +95,7 @@ def _act(ref: str, action: str, reason: str, wait: bool, timeout: float, server:
     except ApiError as exc:
         if exc.status != 409:
             raise
-        _fail(exc.render().replace(_CHECK_INTENT, ""), f"see what holds it with `fleetgate rollout status {ref}`.")
+        fail(exc.render().replace(_CHECK_INTENT, ""), f"see what holds it with `fleetgate rollout status {ref}`.")
     _report(client, accepted, action, wait, timeout)
 
 
@@ -301,161 +298,3 @@ def render(detail: dict[str, Any]) -> RenderableType:
 
 
 # ---- incidents --------------------------------------------------------------------------------
-
-
-@incident_app.command("create")
-@handles_errors
-def incident_create(
-    title: str = typer.Option(..., "--title"),
-    priority: str = typer.Option(..., "--priority", help="P0 (rollback) .. P4 (record)"),
-    intent: str | None = typer.Option(None, "--intent", help="intent name or id"),
-    artifact: str | None = typer.Option(None, "--artifact", help="artifact id"),
-    security: bool = typer.Option(False, "--security", help="a security incident (blocks zero_security_incidents)"),
-    description: str = typer.Option("", "--description"),
-    ticket: str = typer.Option("", "--ticket", help="external ticket id, e.g. INC0012345"),
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    if not intent and not artifact:
-        _fail("An incident is recorded against an intent or an artifact.", "pass --intent NAME or --artifact ID.")
-    client = Client(server, token)
-    body: dict[str, Any] = {
-        "priority": priority.upper(),
-        "security": security,
-        "title": title,
-        "description": description,
-        "external_ticket": ticket,
-    }
-    if intent:
-        body["intent"] = resolve_intent(client, intent)["id"]
-    if artifact:
-        body["artifact"] = artifact
-    row = client.post("/api/v1/incidents/", json=body)
-    console.print(f"Opened incident {row['id']} ({row['priority']}{', security' if row['security'] else ''}).")
-
-
-@incident_app.command("list")
-@handles_errors
-def incident_list(
-    intent: str | None = typer.Option(None, "--intent", help="intent name or id"),
-    state: str | None = typer.Option(None, "--state", help="open or resolved"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts"),
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    client = Client(server, token)
-    intent_id = resolve_intent(client, intent)["id"] if intent else None
-    rows = client.get("/api/v1/incidents/", intent=intent_id, state=state)["results"]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("id", "priority", "security", "state", "title", "ticket", "opened")
-    for row in rows:
-        table.add_row(
-            row["id"],
-            row["priority"],
-            "yes" if row["security"] else "",
-            row["state"],
-            row["title"],
-            row["external_ticket"],
-            row["opened_at"][:16],
-        )
-    console.print(table)
-
-
-@incident_app.command("resolve")
-@handles_errors
-def incident_resolve(
-    incident_id: str,
-    resolution: str = typer.Option(..., "--resolution", help="required: what fixed it"),
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    row = Client(server, token).post(f"/api/v1/incidents/{incident_id}/resolve/", json={"resolution": resolution})
-    console.print(f"Resolved incident {row['id']} ({row['priority']}): {escape(row['resolution'])}")
-
-
-# ---- maintenance windows and freeze -----------------------------------------------------------
-
-
-@window_app.command("create")
-@handles_errors
-def window_create(
-    name: str = typer.Option(..., "--name"),
-    boundary: str = typer.Option(..., "--boundary"),
-    starts: str = typer.Option(..., "--starts", help="first occurrence, wall time: 2026-12-05T22:00"),
-    duration: int = typer.Option(..., "--duration", min=1, help="minutes"),
-    kind: str = typer.Option("window", "--kind", help="window (changes allowed inside) or blackout"),
-    business_unit: str = typer.Option("", "--business-unit", help="empty: every business unit"),
-    site_class: str = typer.Option("", "--site-class", help="empty: every site class"),
-    tz: str = typer.Option("UTC", "--timezone", help="IANA zone of --starts"),
-    rrule: str = typer.Option("", "--rrule", help="RFC 5545, e.g. FREQ=WEEKLY;BYDAY=SA"),
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    body = {
-        "name": name,
-        "kind": kind,
-        "boundary": boundary,
-        "business_unit": business_unit,
-        "site_class": site_class,
-        "timezone": tz,
-        "starts_local": starts,
-        "duration_minutes": duration,
-        "rrule": rrule,
-    }
-    row = Client(server, token).post("/api/v1/maintenance-windows/", json=body)
-    console.print(f"Created {row['kind']} {escape(row['name'])} ({row['id']}) in {row['boundary']}.")
-
-
-@window_app.command("list")
-@handles_errors
-def window_list(
-    boundary: str | None = typer.Option(None, "--boundary"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts"),
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    rows = Client(server, token).get("/api/v1/maintenance-windows/", boundary=boundary)["results"]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("name", "kind", "scope", "starts", "minutes", "rrule", "zone", "active")
-    for row in rows:
-        scope = "/".join(p for p in (row["boundary"], row["business_unit"], row["site_class"]) if p)
-        table.add_row(
-            row["name"],
-            row["kind"],
-            scope,
-            row["starts_local"],
-            str(row["duration_minutes"]),
-            row["rrule"] or "once",
-            row["timezone"],
-            "yes" if row["active"] else "no",
-        )
-    console.print(table)
-
-
-def _freeze(active: bool, reason: str, server: str | None, token: str | None) -> None:
-    state = Client(server, token).post("/api/v1/change-freeze/", json={"active": active, "reason": reason})
-    if state["active"]:
-        console.print(f"Change freeze [bold]on[/bold] since {state['started_at']}: {escape(state['reason'])}")
-    else:
-        console.print("Change freeze [bold]off[/bold].")
-
-
-@freeze_app.command("on")
-@handles_errors
-def freeze_on(
-    reason: str = typer.Option(..., "--reason"), server: str | None = SERVER_OPT, token: str | None = TOKEN_OPT
-) -> None:
-    """Block publish, assign and promote everywhere (never pause, halt or rollback)."""
-    _freeze(True, reason, server, token)
-
-
-@freeze_app.command("off")
-@handles_errors
-def freeze_off(
-    reason: str = typer.Option(..., "--reason"), server: str | None = SERVER_OPT, token: str | None = TOKEN_OPT
-) -> None:
-    _freeze(False, reason, server, token)

@@ -17,7 +17,9 @@ from fleetgate.connectors.models import ConnectorInstance, IdempotencyRecord
 from fleetgate.connectors.registry import KINDS
 from fleetgate.core.errors import PreconditionRequired
 
-IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read")
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=True, description="ETag from a previous read (428 without)"
+)
 
 
 class ConnectorWriteSerializer(StrictSerializer):

@@ -254,6 +254,12 @@ class SccmConnector(Connector):
         for row in self._get("SMS_ApplicationAssignment", f"TargetCollectionID eq '{collection}'"):
             name, _, version = str(row.get("ApplicationName", "")).rpartition(" ")
             for ci in row.get("AssignedCIs") or []:
-                intent = "uninstall" if row.get("DesiredConfigType") == 2 else "install"
+                intent = (
+                    "uninstall"
+                    if row.get("DesiredConfigType") == 2
+                    else "available"
+                    if row.get("OfferTypeID") == 2
+                    else "install"
+                )
                 items.append(InventoryItem(str(ci), name, version, intent, group.name))
         return items

@@ -422,6 +422,12 @@ def inventory(*, actor: Actor, connector_id: Any, group: RingGroup) -> list[Inve
     return _read(instance, connector, lambda: connector.inventory(group))
 
 
+def group_size(*, actor: Actor, connector_id: Any, group: RingGroup) -> int:
+    """How many devices the plane has in the group now: a read, touching no plane state."""
+    instance, connector = _op(actor, connector_id)
+    return _read(instance, connector, lambda: connector.group_size(group))
+
+
 # --------------------------------------------------------------------------------------------
 # Check (health, optional end-to-end exercise)
 

@@ -98,6 +98,18 @@ RULES: dict[str, frozenset[Role]] = {
     "window.view": EVERY_ROLE,
     "window.manage": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS}),
     "freeze.manage": frozenset({R.PLATFORM_ADMIN}),
+    # reconciliation: everyone reads drift; Endpoint Ops decide remediation items in scope, CAB
+    # those that widen scope (checked per item in reconcile services); passes on demand
+    "drift.view": EVERY_ROLE,
+    "drift.decide": frozenset({R.ENDPOINT_OPS, R.CAB_APPROVER}),
+    "reconcile.run": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS}),
+    # assistant: everyone signed in may ask (answers are scoped to what they can see); Auditors see every
+    # interaction (others their own); only a Platform Admin configures providers. The assistant actor
+    # itself has no rights at all (core.actors.ASSISTANT), so every write service refuses it.
+    "assistant.use": EVERY_ROLE,
+    "assistant.interaction.view": frozenset({R.AUDITOR}),
+    "assistant.provider.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
+    "assistant.provider.configure": frozenset({R.PLATFORM_ADMIN}),
 }
 
 

@@ -26,6 +26,9 @@ from fleetgate.intents.models import DeploymentIntent, RingPolicy
 from fleetgate.intents.states import EDITABLE_STATES, TRANSITIONS, State
 
 IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read")
+IF_MATCH_REQUIRED = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=True, description="ETag from a previous read (428 without)"
+)
 
 
 class RingStepSerializer(StrictSerializer):
@@ -198,7 +201,9 @@ class IntentViewSet(mixins.ListModelMixin, ResourceViewSet):
         body.is_valid(raise_exception=True)
         return self._respond(services.create(actor=self.actor, data=body.validated_data), status.HTTP_201_CREATED)
 
-    @extend_schema(request=IntentUpdateSerializer(partial=True), responses=IntentSerializer, parameters=[IF_MATCH])
+    @extend_schema(
+        request=IntentUpdateSerializer(partial=True), responses=IntentSerializer, parameters=[IF_MATCH_REQUIRED]
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         etag = request.headers.get("If-Match")
         if not etag:

@@ -14,6 +14,8 @@ from fleetgate.intents.models import RingPolicy
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 ROLLBACK_STRATEGIES = ("reinstall_previous", "uninstall", "supersede")
 MAX_DEVICES = 10_000_000
+MAX_GROUP = 200
+PLANE_KINDS = ("intune", "jamf", "sccm", "landscape", "ansible")
 EDITABLE_FIELDS = (
     "title",
     "change_reason",
@@ -77,15 +79,38 @@ def _check_ring_plan(issues: Issues, plan: object, policy: RingPolicy) -> None:
                 f"{where}.device_count", "range", f"device_count must be a whole number from 1 to {MAX_DEVICES}."
             )
         _check_datetime(issues, f"{where}.not_before", step.get("not_before"))
-        groups = step.get("target_groups")
-        if groups is not None and (
-            not isinstance(groups, dict) or not all(isinstance(v, str) and v.strip() for v in groups.values())
-        ):
-            issues.add(f"{where}.target_groups", "type", "target_groups maps a connector kind or name to a group name.")
+        _check_target_groups(issues, f"{where}.target_groups", step.get("target_groups"))
+        if step.get("site_class") not in (None, ""):
+            check_choice(issues, f"{where}.site_class", step.get("site_class"), SiteClass.values)
     if seen and seen[0] != 0:
         issues.add("ring_plan[0].ring", "starts-with-lab", "Every rollout starts in lab, where rollback is validated.")
     if seen != sorted(set(seen)):
         issues.add("ring_plan", "ring-order", f"Rings must appear once each, in order: {' → '.join(order)}.")
+
+
+def _check_target_groups(issues: Issues, field: str, groups: object) -> None:
+    """``{plane: group}``: each plane a connector kind or a configured connector's name, each group
+    a non-empty name the plane knows (at most 200 characters)."""
+    if groups is None:
+        return
+    if not isinstance(groups, dict):
+        issues.add(field, "type", "target_groups maps a connector kind or name to a group name.")
+        return
+    from fleetgate.connectors.models import ConnectorInstance
+
+    names = set(ConnectorInstance.objects.filter(name__in=[str(k) for k in groups]).values_list("name", flat=True))
+    for plane, group in groups.items():
+        where = f"{field}.{plane}"
+        if plane not in PLANE_KINDS and plane not in names:
+            issues.add(
+                where,
+                "unknown-plane",
+                f"'{plane}' is neither a connector kind ({', '.join(PLANE_KINDS)}) nor a connector.",
+            )
+        if not isinstance(group, str) or not group.strip():
+            issues.add(where, "required", "Name the group this ring targets on that plane.")
+        elif len(group) > MAX_GROUP:
+            issues.add(where, "length", f"A group name has at most {MAX_GROUP} characters.")
 
 
 def _check_datetime(issues: Issues, field: str, value: object) -> None:

@@ -15,14 +15,15 @@ from fleetgate.risk.rubric import Rubric
 from fleetgate.risk.scoring import FactorValue
 
 CRITICAL_INFRASTRUCTURE_CATEGORIES = frozenset({"infrastructure", "security"})
-FAILED_OUTCOMES = ("failed", "rolled_back")
+FAILED_OUTCOMES = ("failed", "rolled_back", "halted")  # past rollouts that did not finish cleanly
+HIGH_SEVERITIES = ("High", "Unknown")  # a finding of unknown severity counts as High until someone rates it
 
 
 @dataclass(frozen=True)
 class Facts:
     """Everything the derived factors depend on, as plain JSON-able values."""
 
-    findings: list[dict[str, str]]  # {"id", "severity"} of Critical/High/Medium/Low findings
+    findings: list[dict[str, str]]  # {"id", "severity"} of Critical/High/Medium/Low/Unknown findings
     excepted_findings: list[str]  # finding ids with an approved, unexpired exception
     signature: str  # "verified" | "declared" | "none"
     provenance: str  # "verified" | "declared" | "none"
@@ -31,6 +32,7 @@ class Facts:
     privileged_tooling: bool
     outcomes: dict[str, int] = field(default_factory=dict)  # this application's past intents by final state
     security_incidents: int = 0
+    incidents: int = 0  # other past P0 to P2 incidents of this application (not security)
     blast_radius_class: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -50,7 +52,7 @@ class Facts:
 def sbom_vulnerability(facts: Facts) -> tuple[str, str]:
     excepted = set(facts.excepted_findings)
     critical = {f["id"] for f in facts.findings if f["severity"] == "Critical"}
-    high = {f["id"] for f in facts.findings if f["severity"] == "High"}
+    high = {f["id"] for f in facts.findings if f["severity"] in HIGH_SEVERITIES}
     if critical - excepted:
         return (
             "critical_without_exception_blocked",
@@ -63,7 +65,9 @@ def sbom_vulnerability(facts: Facts) -> tuple[str, str]:
         # completeness blocks sealing until an exception is approved.
         unexcepted = high - excepted
         note = f"; without exception (sealing blocked): {', '.join(sorted(unexcepted))}" if unexcepted else ""
-        return "high_with_exception", f"High: {', '.join(sorted(high))}{note}"
+        unknown = {f["id"] for f in facts.findings if f["severity"] == "Unknown"}
+        rated = f" ({', '.join(sorted(unknown))} of unknown severity, counted as High)" if unknown else ""
+        return "high_with_exception", f"High: {', '.join(sorted(high))}{rated}{note}"
     if facts.findings:
         return "low_medium_only", f"{len(facts.findings)} Low/Medium finding(s), no High or Critical"
     return "no_high_or_critical", "No findings"
@@ -99,15 +103,19 @@ def blast_radius(facts: Facts) -> tuple[str, str]:
 
 
 def history(facts: Facts) -> tuple[str, str]:
+    """Past outcomes of this application: a security incident dominates; otherwise the share of past
+    rollouts that failed, were rolled back or halted; a past incident rules out the cleanest band."""
     if facts.security_incidents:
         return "prior_security_incident", f"{facts.security_incidents} prior security incident(s)"
     total = sum(facts.outcomes.get(s, 0) for s in ("completed", *FAILED_OUTCOMES))
-    if not total:
+    if not total and not facts.incidents:
         return "no_history", "No finished rollouts of this application yet (neutral)"
     failed = sum(facts.outcomes.get(s, 0) for s in FAILED_OUTCOMES)
-    rate = Decimal(failed) / Decimal(total)
-    text = f"{failed} of {total} past rollout(s) failed or were rolled back"
-    if failed == 0:
+    rate = Decimal(failed) / Decimal(total) if total else Decimal(0)
+    text = f"{failed} of {total} past rollout(s) failed, were rolled back or halted"
+    if facts.incidents:
+        text += f"; {facts.incidents} past incident(s)"
+    if failed == 0 and not facts.incidents:
         return "no_incidents_over_99_percent_success", text
     if rate < Decimal("0.05"):
         return "minor_under_5_percent_failure_easy_rollback", text

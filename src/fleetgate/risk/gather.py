@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Q
 
 from fleetgate.catalog.models import Artifact
 from fleetgate.core.errors import FieldIssue, ValidationFailed
@@ -14,8 +14,11 @@ from fleetgate.evidence.documents import Kind, Severity, Status
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.intents.states import State
 from fleetgate.risk.factors import Facts
+from fleetgate.rollouts.models import Incident, Rollout
 
 COUNTED = (State.COMPLETED, State.FAILED, State.ROLLED_BACK)
+ROLLOUT_OUTCOMES = ("completed", "halted", "rolled_back", "failed")
+COUNTED_PRIORITIES = ("P0", "P1", "P2")
 
 
 def facts(intent: DeploymentIntent, artifact: Artifact, at: datetime) -> Facts:
@@ -36,13 +39,7 @@ def facts(intent: DeploymentIntent, artifact: Artifact, at: datetime) -> Facts:
     exceptions = inputs.exceptions_for(artifact.sha256, intent.pk, at)
     signatures = [i.status for i in current if i.kind == Kind.SIGNATURE]
     provenance = [i.status for i in current if i.kind == Kind.PROVENANCE]
-    outcomes = dict(
-        DeploymentIntent.objects.filter(application_id=intent.application_id, state__in=COUNTED)
-        .exclude(pk=intent.pk)
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    outcomes, security, other = _history(intent)
     return Facts(
         findings=[{"id": i, "severity": s} for i, s in findings],
         excepted_findings=sorted({i for i, _ in findings if exceptions.covers_finding(i)}),
@@ -52,8 +49,27 @@ def facts(intent: DeploymentIntent, artifact: Artifact, at: datetime) -> Facts:
         category=intent.application.category,
         privileged_tooling=intent.application.privileged_tooling,
         blast_radius_class=intent.application.blast_radius_class,
-        outcomes={str(k): int(v) for k, v in outcomes.items()},
+        outcomes=outcomes,
+        security_incidents=security,
+        incidents=other,
     )
+
+
+def _history(intent: DeploymentIntent) -> tuple[dict[str, int], int, int]:
+    """Past outcomes of the application's other intents (the rollout's status where one ran: halted
+    counts too; else the intent's final state), and its past incidents: security ones, and other P0 to P2."""
+    others = DeploymentIntent.objects.filter(application_id=intent.application_id).exclude(pk=intent.pk)
+    outcomes: dict[str, int] = {}
+    ran = Rollout.objects.filter(intent__in=others, status__in=ROLLOUT_OUTCOMES).values_list("status", flat=True)
+    unrun = others.filter(state__in=COUNTED, rollout__isnull=True).values_list("state", flat=True)
+    for status in [*ran, *unrun]:
+        outcomes[str(status)] = outcomes.get(str(status), 0) + 1
+    incidents = Incident.objects.filter(
+        Q(intent__application_id=intent.application_id) | Q(artifact__version__application_id=intent.application_id)
+    ).exclude(intent_id=intent.pk)
+    security = incidents.filter(security=True).count()
+    other = incidents.filter(security=False, priority__in=COUNTED_PRIORITIES).count()
+    return dict(sorted(outcomes.items())), security, other
 
 
 def _best(statuses: list[str]) -> str:

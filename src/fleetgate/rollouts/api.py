@@ -22,6 +22,7 @@ from fleetgate.rollouts import clock as clocks
 from fleetgate.rollouts import plan as planner
 from fleetgate.rollouts import queries
 from fleetgate.rollouts.models import GateResult, Incident, MaintenanceWindow, PlaneTarget, RingRun, Rollout
+from fleetgate.rollouts.routing import count_warning
 from fleetgate.rollouts.services import actions, calendars, engine, incidents, jobs
 from fleetgate.worker.models import JobRun
 
@@ -56,16 +57,15 @@ class PlaneTargetSerializer(serializers.ModelSerializer):  # type: ignore[type-a
         ]
 
     def get_observed_devices(self, obj: PlaneTarget) -> int | None:
+        """The plane's group membership when the ring was entered; before that, the last observation's total."""
+        if obj.observed_devices is not None:
+            return obj.observed_devices
         total = obj.counts.get("total")
         return int(total) if total is not None else None
 
     def get_count_warning(self, obj: PlaneTarget) -> str:
-        total = obj.counts.get("total")
-        if total is None or not obj.planned_devices:
-            return ""
-        if abs(int(total) - obj.planned_devices) > 0.1 * obj.planned_devices:
-            return f"planned {obj.planned_devices} devices; {obj.connector.name} reports {total} in {obj.group}"
-        return ""
+        observed = self.get_observed_devices(obj)
+        return count_warning(obj.planned_devices, observed, obj.connector.name, obj.group)
 
 
 class RingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -268,11 +268,16 @@ class JobViewSet(mixins.ListModelMixin, ResourceViewSet):
 
 
 class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    intent_name = serializers.CharField(source="intent.name", default="", read_only=True)
+    intent_title = serializers.CharField(source="intent.title", default="", read_only=True)
+
     class Meta:
         model = Incident
         fields = [
             "id",
             "intent",
+            "intent_name",
+            "intent_title",
             "artifact",
             "priority",
             "security",

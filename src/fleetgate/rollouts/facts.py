@@ -19,6 +19,7 @@ from fleetgate.rollouts import calendar, queries
 from fleetgate.rollouts.clock import Clock
 from fleetgate.rollouts.gates import IncidentFact, RingFacts
 from fleetgate.rollouts.models import RingRun, Rollout
+from fleetgate.rollouts.routing import ring_site_class
 
 
 def ring_facts(rollout: Rollout, run: RingRun, clock: Clock) -> RingFacts:
@@ -41,7 +42,7 @@ def ring_facts(rollout: Rollout, run: RingRun, clock: Clock) -> RingFacts:
         failed=sum(int(t.counts.get("failed", 0)) for t in targets),
         pending=sum(int(t.counts.get("pending", 0)) for t in targets),
         elapsed_hours=clock.elapsed(run.assigned_at, now).total_seconds() / 3600,
-        pending_by_site_class=_pending_by_site(targets, intent),
+        pending_by_site_class=_pending_by_site(targets, intent, ring_site_class(intent, run.position)),
         site_classes=tuple(intent.target_site_classes),
         conditions=checks["cab"].conditions,
         skip_soak=checks["cab"].skip_soak,
@@ -57,19 +58,25 @@ def ring_facts(rollout: Rollout, run: RingRun, clock: Clock) -> RingFacts:
     )
 
 
-def _pending_by_site(targets: list, intent: DeploymentIntent) -> dict[str, int]:
-    """Pending devices per site class, as the planes reported them; a device whose plane does not
-    say its class is counted under the slowest class the intent targets (the most patient deadline)."""
+def _pending_by_site(targets: list, intent: DeploymentIntent, ring_site: str = "") -> dict[str, int]:
+    """Pending devices per site class, as the planes reported them.
+
+    A pending device whose plane does not say its site class is counted under the site class the
+    ring targets when the ring names one (``ring_plan[i].site_class``, or the intent's only target
+    class); when the ring spans several classes, under the slowest class the intent targets, so an
+    unclassified device is never declared overdue before the most patient deadline it could have.
+    """
     order = ["online", "intermittent", "air_gapped"]
     slowest = max(intent.target_site_classes or ["online"], key=lambda s: order.index(s) if s in order else 0)
+    fallback = ring_site or slowest
     out: dict[str, int] = {}
     for target in targets:
-        known = {k: int(v) for k, v in (target.site_classes or {}).items()}
+        known = {k: int(v) for k, v in (target.site_classes or {}).items() if k}
         for site, count in known.items():
             out[site] = out.get(site, 0) + count
         rest = int(target.counts.get("pending", 0)) - sum(known.values())
         if rest > 0:
-            out[slowest] = out.get(slowest, 0) + rest
+            out[fallback] = out.get(fallback, 0) + rest
     return out
 
 

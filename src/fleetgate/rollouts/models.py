@@ -100,6 +100,8 @@ class PlaneTarget(models.Model):
     artifact = models.ForeignKey(Artifact, on_delete=models.PROTECT, related_name="+")
     group = models.CharField(max_length=200)
     planned_devices = models.PositiveIntegerField()  # what the publisher typed
+    # The plane's group membership when the ring was entered (``group_size``): the count that counts.
+    observed_devices = models.PositiveIntegerField(null=True, blank=True)
     app_ref = models.JSONField(default=dict, blank=True)  # AppRef of the published app
     assignment_id = models.CharField(max_length=200, blank=True, default="")
     counts = models.JSONField(default=dict, blank=True)  # installed / failed / pending / not_applicable

@@ -1,6 +1,7 @@
 """`fleetgate plan INTENT` / `POST /intents/{id}/plan/`: a dry simulation of the timeline, ring by
 ring — earliest entry and promotion given soak, time to compliance, not_before, maintenance
-windows, blackouts, the freeze, missing approvals and the demo clock. It touches no plane."""
+windows, blackouts, the freeze, missing approvals and the demo clock. It reads each plane's group
+membership (to warn about typed counts) and changes nothing on any plane."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from uuid import UUID
 from rest_framework import serializers
 
 from fleetgate.approvals import queries as approvals
+from fleetgate.connectors import services as connectors
+from fleetgate.connectors.base import RingGroup
+from fleetgate.connectors.models import ConnectorInstance
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
-from fleetgate.core.errors import NoRoute, NotFound
+from fleetgate.core.errors import DomainError, NoRoute, NotFound
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.rollouts import calendar, queries
 from fleetgate.rollouts import clock as clocks
-from fleetgate.rollouts.routing import group_for, routes
+from fleetgate.rollouts.routing import count_warning, group_for, ring_site_class, routes
 
 
 def plan(*, actor: Actor, intent_id: UUID | str, clock: clocks.Clock | None = None) -> dict[str, Any]:
@@ -31,10 +35,11 @@ def plan(*, actor: Actor, intent_id: UUID | str, clock: clocks.Clock | None = No
     freeze = queries.freeze_reason()
     warnings: list[str] = []
     try:
-        planes = [{"connector": r.connector.name, "platform": r.artifact.platform} for r in routes(intent)]
-        connectors = [r.connector for r in routes(intent)]
+        found = routes(intent)
+        planes = [{"connector": r.connector.name, "platform": r.artifact.platform} for r in found]
+        serving = list({r.connector.pk: r.connector for r in found}.values())
     except NoRoute as exc:
-        planes, connectors = [], []
+        planes, serving = [], []
         warnings.append(exc.detail)
     if freeze:
         warnings.append(f"a global change freeze is on ({freeze}); nothing starts or promotes until it ends")
@@ -48,11 +53,13 @@ def plan(*, actor: Actor, intent_id: UUID | str, clock: clocks.Clock | None = No
         decision = approvals.promotion_allowed(intent, step["ring"], clock.now())
         blockers = [r for r in decision.reasons if not r.startswith("break-glass") and "needs one of" not in r]
         promote_at = None if enter is None else _open_at(rules, clock.when(enter, soak), freeze)
+        observed = _group_sizes(intent, step, serving, warnings)
         steps.append(
             {
                 "ring": step["ring"],
-                "groups": {c.name: group_for(step, c) for c in connectors} or {"*": step["target_group"]},
+                "groups": {c.name: group_for(step, c) for c in serving} or {"*": step["target_group"]},
                 "planned_devices": step["device_count"],
+                "observed_devices": observed,
                 "earliest_start": enter,
                 "earliest_promotion": promote_at,
                 "min_soak_hours": float(ring["min_soak_hours"]),
@@ -72,6 +79,31 @@ def plan(*, actor: Actor, intent_id: UUID | str, clock: clocks.Clock | None = No
         "warnings": warnings,
         "rings": steps,
     }
+
+
+def _group_sizes(
+    intent: DeploymentIntent, step: dict[str, Any], planes: list[ConnectorInstance], warnings: list[str]
+) -> dict[str, int | None]:
+    """Each plane's membership of the ring's group (a read; no plane state changes), with a warning
+    where the typed count differs from it by more than 10 %."""
+    from fleetgate.rollouts.services.common import ENGINE
+
+    sizes: dict[str, int | None] = {}
+    position = intent.ring_plan.index(step)
+    for connector in planes:
+        group = RingGroup(
+            name=group_for(step, connector), ring=step["ring"], site_class=ring_site_class(intent, position)
+        )
+        try:
+            size: int | None = connectors.group_size(actor=ENGINE, connector_id=connector.pk, group=group)
+        except DomainError as exc:
+            size = None
+            warnings.append(f"{step['ring']}: cannot read {group.name} on {connector.name}: {exc.detail}")
+        sizes[connector.name] = size
+        warning = count_warning(int(step["device_count"]), size, connector.name, group.name)
+        if warning:
+            warnings.append(f"{step['ring']}: {warning}")
+    return sizes
 
 
 def _uuid(value: object) -> UUID | None:
@@ -96,6 +128,7 @@ class PlanRingSerializer(serializers.Serializer):  # type: ignore[type-arg]
     ring = serializers.CharField()
     groups = serializers.DictField(child=serializers.CharField())
     planned_devices = serializers.IntegerField()
+    observed_devices = serializers.DictField(child=serializers.IntegerField(allow_null=True))
     earliest_start = serializers.DateTimeField(allow_null=True)
     earliest_promotion = serializers.DateTimeField(allow_null=True)
     min_soak_hours = serializers.FloatField()

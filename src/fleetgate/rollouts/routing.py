@@ -60,3 +60,26 @@ def routes(intent: DeploymentIntent) -> list[Route]:
 def group_for(step: dict[str, Any], connector: ConnectorInstance) -> str:
     groups = step.get("target_groups") or {}
     return str(groups.get(connector.kind) or groups.get(connector.name) or step["target_group"])
+
+
+def ring_site_class(intent: DeploymentIntent, position: int) -> str:
+    """The site class a ring targets where known: the step's own ``site_class``, else the intent's
+    only target site class; "" when the ring spans several (each device then says its own)."""
+    step = intent.ring_plan[position] if position < len(intent.ring_plan) else {}
+    named = str(step.get("site_class") or "")
+    if named:
+        return named
+    classes = list(intent.target_site_classes or [])
+    return classes[0] if len(classes) == 1 else ""
+
+
+COUNT_TOLERANCE = 0.10  # a typed count further than this from the plane's membership is shown as a warning
+
+
+def count_warning(planned: int, observed: int | None, connector: str, group: str) -> str:
+    """ "" when the typed device count is within 10 % of the plane's group membership (or it is unknown)."""
+    if observed is None or not planned:
+        return ""
+    if abs(observed - planned) > COUNT_TOLERANCE * planned:
+        return f"planned {planned} devices; {connector} reports {observed} in {group}"
+    return ""

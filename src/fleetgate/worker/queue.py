@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fleetgate.config import settings as cfg
 
-def huey_settings(redis_url: str, data_dir: Path) -> dict[str, Any]:
+
+def huey_settings(redis_url: str, data_dir: Path, name: str = "") -> dict[str, Any]:
+    """`name` (FLEETGATE_HUEY_NAME) keys the queue in Redis, so installations or test runs sharing one keep apart."""
     consumer = {"workers": 2, "worker_type": "thread", "periodic": True}
     if redis_url:
         return {
             "huey_class": "huey.RedisHuey",
-            "name": "fleetgate",
+            "name": name or cfg.huey_name,
             "url": redis_url,
             "immediate": False,
             "consumer": consumer,

@@ -55,6 +55,13 @@ export type GateResult = RingRun["gates"][number];
 export type RolloutPlan = Schemas["Plan"];
 export type Job = Schemas["Job"];
 export type RolloutAction = "pause" | "resume" | "halt" | "rollback" | "promote";
+export type Incident = Schemas["Incident"];
+export type IncidentWrite = Schemas["IncidentWriteRequest"];
+export type IncidentQuery = NonNullable<operations["incidents_list"]["parameters"]["query"]>;
+export type MaintenanceWindow = Schemas["Window"];
+export type WindowWrite = Schemas["WindowWriteRequest"];
+export type WindowQuery = NonNullable<operations["maintenance_windows_list"]["parameters"]["query"]>;
+export type ChangeFreeze = Schemas["Freeze"];
 export type RolloutQuery = NonNullable<operations["rollouts_list"]["parameters"]["query"]>;
 export type CabQuery = NonNullable<operations["cab_requests_list"]["parameters"]["query"]>;
 export type ComponentQuery = NonNullable<operations["components_list"]["parameters"]["query"]>;
@@ -227,6 +234,23 @@ export function createApi(options: ApiOptions) {
     },
     jobs: {
       get: (id: number) => call(client.GET("/api/v1/jobs/{id}/", { params: { path: { id } } })),
+    },
+    incidents: {
+      list: (query: IncidentQuery = {}) => call(client.GET("/api/v1/incidents/", { params: { query: compact(query) } })),
+      create: (body: IncidentWrite) => call(client.POST("/api/v1/incidents/", { body })),
+      resolve: (id: string, resolution: string) =>
+        call(client.POST("/api/v1/incidents/{id}/resolve/", { params: { path: { id } }, body: { resolution } })),
+    },
+    windows: {
+      list: (query: WindowQuery = {}) =>
+        call(client.GET("/api/v1/maintenance-windows/", { params: { query: compact(query) } })),
+      create: (body: WindowWrite) => call(client.POST("/api/v1/maintenance-windows/", { body })),
+      deactivate: (id: string, reason: string) =>
+        call(client.POST("/api/v1/maintenance-windows/{id}/deactivate/", { params: { path: { id } }, body: { reason } })),
+    },
+    freeze: {
+      get: () => call(client.GET("/api/v1/change-freeze/")),
+      set: (active: boolean, reason: string) => call(client.POST("/api/v1/change-freeze/", { body: { active, reason } })),
     },
     ringPolicies: {
       list: () => call(client.GET("/api/v1/ring-policies/")),

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import { api, type Intent, type RingRun, type Rollout } from "../api/client";
+import { api, type Intent, type Job, type RingRun, type Rollout } from "../api/client";
 import { useUser } from "../auth/session";
 import { formatDateTime, formatNumber, humanize } from "../lib/format";
 import {
@@ -9,6 +9,7 @@ import {
   countsOf,
   demoClockText,
   errorGroups,
+  isTerminal,
   pollInterval,
   REASON_REQUIRED,
   RING_STATE,
@@ -19,9 +20,13 @@ import {
 } from "../lib/rollouts";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { DataState } from "./DataState";
+import { FreezeBanner } from "./FreezeBanner";
+import { JobOutcome } from "./JobOutcome";
 import { GateChecklist } from "./GateChecklist";
 import { LookBadge } from "./LookBadge";
 import { ProblemAlert } from "./ProblemAlert";
+import { ReasonDialog } from "./ReasonDialog";
+import { RolloutTimeline } from "./RolloutTimeline";
 
 export function DemoClock({ scale }: { scale: number | null | undefined }) {
   const text = demoClockText(scale);
@@ -237,25 +242,22 @@ export function RolloutView({ intent }: { intent: Intent }) {
     refetchInterval: (q) => pollInterval((q.state.data as Rollout | undefined)?.status),
   });
   const [dialog, setDialog] = useState<ControlAction | null>(null);
-  const [reason, setReason] = useState("");
-  const [notice, setNotice] = useState<string | null>(null);
+  const [job, setJob] = useState<{ job: Job; label: string } | null>(null);
   const alertRef = useRef<HTMLDivElement>(null);
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ["intent", intent.id] });
+    void queryClient.invalidateQueries({ queryKey: ["rollout"] });
+    void queryClient.invalidateQueries({ queryKey: ["rollouts"] });
+  };
 
   const act = useMutation({
-    onMutate: () => setNotice(null),
+    onMutate: () => setJob(null),
     mutationFn: ({ action, text }: { action: ControlAction; text: string }) =>
       action === "start" ? api.rollouts.start(intent.id, intent.etag) : api.rollouts.act(rolloutId!, action, text),
-    onSuccess: (_res, { action }) => {
+    onSuccess: (res, { action }) => {
       setDialog(null);
-      setReason("");
-      setNotice(
-        action === "start"
-          ? "Rollout started. The engine works through the rings; this page updates by itself."
-          : `${ACTION_LABELS[action]} accepted. The engine applies it now; this page updates by itself.`,
-      );
-      void queryClient.invalidateQueries({ queryKey: ["intent", intent.id] });
-      void queryClient.invalidateQueries({ queryKey: ["rollout"] });
-      void queryClient.invalidateQueries({ queryKey: ["rollouts"] });
+      if (res?.job) setJob({ job: res.job, label: `${ACTION_LABELS[action]} accepted` });
+      refresh();
     },
     onError: () => setDialog(null),
   });
@@ -266,15 +268,13 @@ export function RolloutView({ intent }: { intent: Intent }) {
   const rollout = detail.data ?? null;
   const controls = brief.isSuccess ? rolloutControls(user, intent, brief.data ?? null) : [];
   const needsReason = dialog ? REASON_REQUIRED.includes(dialog) : false;
+  const live = !!rollout && !isTerminal(rollout.status);
 
   return (
     <section aria-labelledby="rollout-h" className="rollout-view">
       <h2 id="rollout-h">Rollout</h2>
-      {notice ? (
-        <p className="alert alert-success" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <FreezeBanner />
+      {job ? <JobOutcome key={job.job.id} job={job.job} label={job.label} onFinished={refresh} /> : null}
       {act.error ? (
         <ProblemAlert ref={alertRef} error={act.error} retryLabel="Dismiss" onRetry={() => act.reset()} />
       ) : null}
@@ -330,39 +330,36 @@ export function RolloutView({ intent }: { intent: Intent }) {
                       <RingCard key={r.ring} run={r} current={r.ring === rollout.current_ring} />
                     ))}
                 </ol>
+                <RolloutTimeline intentId={intent.id} live={live} />
               </>
             ) : null}
           </DataState>
         )}
       </DataState>
       <ConfirmDialog
-        open={dialog !== null}
+        open={dialog === "start"}
+        title={`${ACTION_LABELS.start}: ${intent.title}?`}
+        confirmLabel={ACTION_LABELS.start}
+        busy={act.isPending}
+        onClose={() => setDialog(null)}
+        onConfirm={() => act.mutate({ action: "start", text: "" })}
+      >
+        <p>{describeAction("start", rollout)}</p>
+      </ConfirmDialog>
+      <ReasonDialog
+        open={dialog !== null && dialog !== "start"}
         title={dialog ? `${ACTION_LABELS[dialog]}: ${intent.title}?` : ""}
         confirmLabel={dialog ? ACTION_LABELS[dialog] : "Confirm"}
+        required={needsReason}
         danger={dialog === "halt" || dialog === "rollback"}
         busy={act.isPending}
         onClose={() => setDialog(null)}
-        onConfirm={() => {
-          if (!dialog || (needsReason && !reason.trim())) return;
-          act.mutate({ action: dialog, text: reason.trim() });
+        onConfirm={(text) => {
+          if (dialog) act.mutate({ action: dialog, text });
         }}
       >
         <p>{dialog ? describeAction(dialog, rollout) : null}</p>
-        {dialog && dialog !== "start" ? (
-          <div className="field">
-            <label htmlFor="rollout-reason">
-              Reason (recorded in the ledger){needsReason ? ", required" : ", optional"}
-            </label>
-            <textarea
-              id="rollout-reason"
-              rows={3}
-              required={needsReason}
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-            />
-          </div>
-        ) : null}
-      </ConfirmDialog>
+      </ReasonDialog>
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, cursorOf, type RolloutBrief, type RolloutQuery, type RolloutStatus } from "../api/client";
 import { DataState } from "../components/DataState";
+import { FreezeBanner } from "../components/FreezeBanner";
 import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
@@ -84,6 +85,7 @@ export function Rollouts() {
           </Link>
         ))}
       </nav>
+      <FreezeBanner />
       <DemoClock scale={rows[0]?.demo_time_scale} />
       <DataState
         query={list}

@@ -14,6 +14,7 @@ from fleetgate.core.actors import Actor, service
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.notifications import services as notifications
 from fleetgate.rollouts.models import PlaneTarget, RingRun, Rollout
+from fleetgate.rollouts.routing import ring_site_class
 
 ENGINE = service(
     "rollout-engine",
@@ -57,8 +58,7 @@ def app_ref(data: dict[str, Any]) -> AppRef:
 
 
 def ring_group(target: PlaneTarget, run: RingRun) -> RingGroup:
-    site = "online"
-    return RingGroup(name=target.group, ring=run.ring, site_class=site)
+    return RingGroup(name=target.group, ring=run.ring, site_class=ring_site_class(run.rollout.intent, run.position))
 
 
 def intent_ref(intent: DeploymentIntent, ring: str, action: str = "install") -> IntentRef:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from fleetgate.catalog.models import Artifact
+from fleetgate.config import settings as cfg
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 from fleetgate.core.errors import NoRoute
@@ -31,7 +32,7 @@ from fleetgate.rollouts.models import PlaneTarget, RingRun, Rollout
 from fleetgate.rollouts.services import incidents_response, rings, rollback
 from fleetgate.rollouts.services.common import ENGINE, event
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=cfg.rollout_lease_seconds)  # FLEETGATE_ROLLOUT_LEASE_SECONDS, default 5 min
 MAX_STEPS = 16  # steps one advance takes before yielding (each is cheap; plane calls dominate)
 
 

@@ -92,6 +92,11 @@ def enter(rollout: Rollout, run: RingRun, actor: Actor, clock: Clock) -> bool:
 def _publish_and_assign(
     rollout: Rollout, run: RingRun, target: PlaneTarget, intent: DeploymentIntent, actor: Actor
 ) -> None:
+    if target.observed_devices is None:
+        target.observed_devices = connectors.group_size(
+            actor=actor, connector_id=target.connector_id, group=ring_group(target, run)
+        )
+        PlaneTarget.objects.filter(pk=target.pk).update(observed_devices=target.observed_devices)
     if not target.app_ref:
         app = connectors.publish(
             actor=actor,
@@ -141,6 +146,7 @@ def store_observation(target: PlaneTarget, result: ObserveResult, clock: Clock, 
         "failed": result.failed,
         "pending": result.pending,
         "not_applicable": result.not_applicable,
+        "not_installed": result.not_installed,
         "total": result.total,
     }
     if rollback:

@@ -7,6 +7,7 @@ ends in `failed` with an alert, never silently."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 
 from fleetgate.connectors import services as connectors
 from fleetgate.core.actors import Actor
@@ -48,7 +49,11 @@ def begin_locked(rollout: Rollout, intent: DeploymentIntent, actor: Actor, reaso
 
 
 def _reached(rollout: Rollout) -> list[RingRun]:
-    return list(RingRun.objects.filter(rollout=rollout, state__in=TO_ROLL_BACK).order_by("-position"))
+    """Every ring reached, newest first: entered, or partly entered (a plane already has the
+    assignment while another was unavailable, so the ring is still pending)."""
+    partly = Q(state=RingState.PENDING, targets__assignment_id__gt="")
+    runs = RingRun.objects.filter(Q(rollout=rollout) & (Q(state__in=TO_ROLL_BACK) | partly))
+    return list(runs.distinct().order_by("-position"))
 
 
 def step(rollout: Rollout, actor: Actor, clock: Clock) -> bool:
@@ -73,9 +78,11 @@ def _start_ring(rollout: Rollout, run: RingRun, actor: Actor, clock: Clock) -> b
 
     intent = rollout.intent
     strategy = intent.rollback_plan.get("strategy", "uninstall")
-    for target in PlaneTarget.objects.filter(ring_run=run).select_related(
-        "connector", "artifact__version__application"
-    ):
+    for target in (
+        PlaneTarget.objects.filter(ring_run=run)
+        .exclude(assignment_id="")
+        .select_related("connector", "artifact__version__application")
+    ):  # a plane that never got the assignment has nothing to undo
         group = ring_group(target, run)
         if target.app_ref:
             connectors.retire(
