@@ -73,6 +73,7 @@ bench: install
 	$(BIN)/python bench/evidence_bench.py
 	$(BIN)/python bench/observe_bench.py
 	$(BIN)/python bench/rollout_bench.py
+	$(BIN)/python bench/reconcile_bench.py
 	$(BIN)/python bench/run.py
 
 clean:

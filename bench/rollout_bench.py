@@ -120,7 +120,24 @@ def start_rollouts(world: Any, planes: list[Any], count: int) -> float:
         sealed = sealed_intent(own, ring_plan=plan, rollback_plan={"strategy": "uninstall"})
         approvals.submit(actor=world.publisher, intent_id=sealed.intent.pk)
         engine.start(actor=world.publisher, intent_id=sealed.intent.pk)
+    enable_all(world, planes)  # routes are fixed now; every plane must be usable for the ticks
     return time.perf_counter() - began
+
+
+def enable_all(world: Any, planes: list[Any]) -> None:
+    from fleetgate.connectors import services as connectors
+    from fleetgate.connectors.models import ConnectorInstance
+    from fleetgate.core.roles import Role
+
+    for plane in planes:
+        current = ConnectorInstance.objects.get(pk=plane.pk)
+        if not current.enabled:
+            connectors.update(
+                actor=world.actors[Role.PLATFORM_ADMIN],
+                connector_id=current.pk,
+                changes={"enabled": True},
+                expected_etag=current.etag,
+            )
 
 
 def tick(control: Any, rollouts: int, workers: int = 2) -> dict[str, Any]:

@@ -172,6 +172,8 @@ SPECTACULAR_SETTINGS = {
         "ExceptionKindEnum": "fleetgate.approvals.models.ExceptionKind",
         "RolloutStatusEnum": "fleetgate.rollouts.models.Rollout.Status",
         "WindowKindEnum": "fleetgate.rollouts.models.MaintenanceWindow.Kind",
+        "ProviderKindEnum": "fleetgate.assistant.models.Kind",
+        "JobStatusEnum": "fleetgate.worker.models.JobRun.Status",
         "IncidentPriorityEnum": [(p, p) for p in ("P0", "P1", "P2", "P3", "P4")],
         # evidence items store Kind values as their own labels; keep the contract's existing name
         "KindEnum": [(k, k) for k in ("sbom", "vulnerability_scan", "malware_scan", "signature", "provenance")]

@@ -301,7 +301,7 @@ def test_webhook_target_secret_shown_once_and_deliveries_listed(world: World) ->
     assert admin.get(f"/api/v1/webhooks/{made['id']}/deliveries/").json() == []
     off = admin.post(f"/api/v1/webhooks/{made['id']}/activation/", {"active": False}, format="json")
     assert off.json()["active"] is False
-    _problem(client_for(world.users[R.AUDITOR]).get(f"/api/v1/webhooks/{made['id']}/deliveries/"), 403, "forbidden")
+    _problem(client_for(world.users[R.PUBLISHER]).get(f"/api/v1/webhooks/{made['id']}/deliveries/"), 403, "forbidden")
     _request(world)
     cab = client_for(world.users[R.CAB_APPROVER])
     events = [n["event"] for n in cab.get("/api/v1/notifications/").json()["results"]]

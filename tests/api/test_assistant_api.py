@@ -80,9 +80,7 @@ def test_keys_are_never_returned(world: World) -> None:
         admin.get("/api/v1/assistant/providers/corp-llm/"),
     ):
         assert "sk-topsecret-1" not in response.content.decode()
-        assert "secret" not in response.json().__repr__().replace(
-            "has_key", ""
-        )
+        assert "secret" not in response.json().__repr__().replace("has_key", "")
     events = LedgerEvent.objects.filter(action__startswith="assistant.provider.")
     assert events.count() == 1
     assert "sk-topsecret-1" not in json.dumps([e.after for e in events])

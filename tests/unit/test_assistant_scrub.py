@@ -36,20 +36,27 @@ def test_pem_blocks_and_keyword_secrets() -> None:
     scrubber = Scrubber()
     pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
     out = scrubber.scrub(f"key:\n{pem}\npassword = hunter2-is-weak")
-    assert "MIIEvQ" not in out and "hunter2-is-weak" not in out and "password = [SECRET-" in out
+    assert "MIIEvQ" not in out
+    assert "hunter2-is-weak" not in out
+    assert "password = [SECRET-" in out
 
 
 def test_identifiers_and_prose_are_kept() -> None:
     text = f"Artifact sha256 {DIGEST}, intent 3f2b6c1e-8a4d-4b7e-9c1a-2d5e6f708192, MSI 1603, version 1.3.1, zlib."
     scrubber = Scrubber()
-    assert scrubber.scrub(text) == text and scrubber.report() == {}
+    assert scrubber.scrub(text) == text
+    assert scrubber.report() == {}
 
 
 def test_hosts_and_people_by_policy() -> None:
     text = "WS-0042 failed; ws-0042.corp.example too; alice approved; WS-00421 is another device"
-    on = Scrubber.for_policy({"host_patterns": [r"\b[a-z]{2}-\d{4}\.corp\.example\b"]}, devices={"WS-0042"}, persons={"alice"})
+    on = Scrubber.for_policy(
+        {"host_patterns": [r"\b[a-z]{2}-\d{4}\.corp\.example\b"]}, devices={"WS-0042"}, persons={"alice"}
+    )
     out = on.scrub(text)
-    assert "WS-0042 " not in out and "ws-0042.corp.example" not in out and "alice" not in out
+    assert "WS-0042 " not in out
+    assert "ws-0042.corp.example" not in out
+    assert "alice" not in out
     assert "WS-00421" in out  # a longer name is not the device
     off = Scrubber.for_policy({"hostnames": False, "people": False}, devices={"WS-0042"}, persons={"alice"})
     assert off.scrub(text) == text

@@ -10,6 +10,7 @@ import { CabReview } from "./pages/CabReview";
 import { Components } from "./pages/Components";
 import { ConnectorDetail, Connectors } from "./pages/Connectors";
 import { Dashboard } from "./pages/Dashboard";
+import { Drift, DriftDetail } from "./pages/Drift";
 import { Exceptions } from "./pages/Exceptions";
 import { IntentDetail } from "./pages/IntentDetail";
 import { IntentForm } from "./pages/IntentForm";
@@ -60,6 +61,8 @@ export function AppRoutes() {
         <Route path="intents/:id/edit" element={<IntentForm key="edit" />} />
         <Route path="rollouts" element={<Rollouts />} />
         <Route path="incidents" element={<Incidents />} />
+        <Route path="drift" element={<Drift />} />
+        <Route path="drift/:id" element={<DriftDetail />} />
         <Route path="windows" element={<Windows />} />
         <Route path="ledger" element={<Ledger />} />
         <Route path="ledger/:sequence" element={<LedgerEvent />} />

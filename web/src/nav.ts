@@ -35,6 +35,7 @@ export const NAV: NavSection[] = [
     items: [
       { to: "/rollouts", label: "Rollouts" },
       { to: "/incidents", label: "Incidents" },
+      { to: "/drift", label: "Drift" },
       { to: "/windows", label: "Maintenance windows" },
       {
         to: "/connectors",

@@ -19,6 +19,7 @@ from fleetgate.approvals.models import BreakGlass, CabDecision, CabRequest, CabS
 from fleetgate.approvals.states import RequestState
 from fleetgate.core import permissions
 from fleetgate.core.errors import NotFound, ValidationFailed
+from fleetgate.core.scoping import INTENT, reader, scoped
 from fleetgate.core.validation import Issues
 from fleetgate.intents.models import DeploymentIntent
 
@@ -49,7 +50,7 @@ class CabSubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Res
     filterset_fields = ["intent", "version"]
 
     def get_queryset(self) -> Any:
-        return queries.submissions()
+        return queries.submissions(reader(self))
 
     @extend_schema(request=CabSubmissionWriteSerializer, responses={201: CabSubmissionSerializer})
     def create(self, request: Request) -> Response:
@@ -160,7 +161,7 @@ class CabRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resour
     filterset_class = CabRequestFilter
 
     def get_queryset(self) -> Any:
-        return queries.requests()
+        return queries.requests(reader(self))
 
     def _decide(self, request: Request, pk: str, kind: str, body: Any) -> Response:
         body.is_valid(raise_exception=True)
@@ -206,7 +207,7 @@ class CabDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resou
     filterset_fields = ["request", "kind"]
 
     def get_queryset(self) -> Any:
-        return queries.decisions()
+        return queries.decisions(reader(self))
 
     @extend_schema(request=RevokeSerializer, responses=DecisionSerializer)
     @action(detail=True, methods=["post"])
@@ -243,7 +244,8 @@ class PromotionCheckView(APIView):
             if not request.query_params.get(name):
                 issues.add(name, "required", f"Give ?{name}=.")
         issues.raise_if_any()
-        intent = DeploymentIntent.objects.filter(pk=_uuid(request.query_params["intent"])).first()
+        intents = scoped(actor, DeploymentIntent.objects.all(), INTENT)
+        intent = intents.filter(pk=_uuid(request.query_params["intent"])).first()
         if intent is None:
             raise NotFound("No such intent.")
         return Response(
@@ -308,7 +310,7 @@ class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resourc
     filterset_fields = ["kind", "state", "intent", "artifact"]
 
     def get_queryset(self) -> Any:
-        return queries.exceptions()
+        return queries.exceptions(reader(self))
 
     def _out(self, row: PolicyException, code: int = status.HTTP_200_OK) -> Response:
         return Response(ExceptionSerializer(queries.exceptions().get(pk=row.pk)).data, status=code)
@@ -376,7 +378,7 @@ class BreakGlassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resour
     filterset_fields = ["intent", "state", "priority"]
 
     def get_queryset(self) -> Any:
-        return queries.break_glass()
+        return queries.break_glass(reader(self))
 
     @extend_schema(request=BreakGlassWriteSerializer, responses={201: BreakGlassSerializer})
     def create(self, request: Request) -> Response:

@@ -24,6 +24,7 @@ from fleetgate.approvals.states import BreakGlassState, ExceptionState, RequestS
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 from fleetgate.core.roles import Role
+from fleetgate.core.scoping import APPLICATION, INTENT, scoped
 from fleetgate.evidence.inputs import ApprovedException
 from fleetgate.evidence.models import EvidenceItem, EvidencePack
 from fleetgate.intents.models import DeploymentIntent
@@ -34,10 +35,11 @@ ROLLOUT_STATES = frozenset({State.APPROVED, State.IN_PROGRESS, State.PAUSED})
 BEFORE_GATE_STATES = ROLLOUT_STATES | {State.AWAITING_CAB}
 
 
-def requests() -> QuerySet[CabRequest]:
-    return CabRequest.objects.select_related(
+def requests(actor: Actor | None = None) -> QuerySet[CabRequest]:
+    qs = CabRequest.objects.select_related(
         "intent__application", "intent__version", "intent__publisher", "evidence_pack", "assessment", "opened_by"
     ).prefetch_related("decisions__approver", "decisions__revocation")
+    return scoped(actor, qs, INTENT.via("intent"))
 
 
 def pending_for(actor: Actor) -> list[CabRequest]:
@@ -64,22 +66,31 @@ def mine(actor: Actor) -> QuerySet[CabRequest]:
     return requests().filter(Q(opened_by_id=actor.user_pk) | Q(intent__publisher_id=actor.user_pk))
 
 
-def decisions() -> QuerySet[CabDecision]:
-    return CabDecision.objects.select_related("approver", "request", "revocation", "revocation__revoked_by")
+def decisions(actor: Actor | None = None) -> QuerySet[CabDecision]:
+    qs = CabDecision.objects.select_related("approver", "request", "revocation", "revocation__revoked_by")
+    return scoped(actor, qs, INTENT.via("request__intent"))
 
 
-def submissions() -> QuerySet[CabSubmission]:
-    return CabSubmission.objects.select_related("created_by", "intent")
+def submissions(actor: Actor | None = None) -> QuerySet[CabSubmission]:
+    return scoped(actor, CabSubmission.objects.select_related("created_by", "intent"), INTENT.via("intent"))
 
 
-def exceptions() -> QuerySet[PolicyException]:
-    return PolicyException.objects.select_related("owner", "requested_by", "intent", "artifact").prefetch_related(
+def exceptions(actor: Actor | None = None) -> QuerySet[PolicyException]:
+    """Read in the intent's scope, or the artifact's application's when the exception has no intent."""
+    qs = PolicyException.objects.select_related("owner", "requested_by", "intent", "artifact").prefetch_related(
         "approvals__approver"
+    )
+    return scoped(
+        actor,
+        qs,
+        INTENT.via("intent", intent__isnull=False),
+        APPLICATION.via("artifact__version__application", intent__isnull=True),
     )
 
 
-def break_glass() -> QuerySet[BreakGlass]:
-    return BreakGlass.objects.select_related("intent", "requested_by", "confirmed_by", "reviewed_by")
+def break_glass(actor: Actor | None = None) -> QuerySet[BreakGlass]:
+    qs = BreakGlass.objects.select_related("intent", "requested_by", "confirmed_by", "reviewed_by")
+    return scoped(actor, qs, INTENT.via("intent"))
 
 
 def reviews_due(at: datetime | None = None) -> QuerySet[BreakGlass]:

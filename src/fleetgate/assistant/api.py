@@ -129,7 +129,7 @@ class AssistantViewSet(ResourceViewSet):
             _one_of(data, *required)
         stream = data.pop("stream", False)
         args = {k: v for k, v in data.items() if v not in (None, "")}
-        permissions.require(self.actor, "assistant.use")
+        permissions.require(self.actor, "assistant.view")
         if stream:
             response = StreamingHttpResponse(_stream(feature, self.actor, args), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
@@ -196,7 +196,7 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resou
     """What the assistant was asked and answered, reproducibly. Auditors see all; others their own."""
 
     serializer_class = InteractionSerializer
-    view_permission = "assistant.use"
+    view_permission = "assistant.view"
     queryset = Interaction.objects.none()  # the schema's view of the model; requests use get_queryset
 
     def get_queryset(self) -> Any:

@@ -69,7 +69,7 @@ def outbound(retrieval: tools.Retrieval, policy: dict[str, Any]) -> tuple[list[M
 
 
 def run(feature: str, *, actor: Actor, channel: str = "api", on_delta: OnDelta | None = None, **args: Any) -> Answer:
-    permissions.require(actor, "assistant.use")
+    permissions.require(actor, "assistant.view")
     retrieval = RETRIEVERS[feature](actor, **args)
     config = queries.active_provider()
     provider = provider_for(config)

@@ -146,7 +146,7 @@ def delete_provider(*, actor: Actor, name: str) -> None:
 def record_interaction(*, actor: Actor, data: dict[str, Any]) -> Interaction:
     """Keep what reproduces an answer, with a ledger event naming who asked what (every call audited)."""
     with transaction.atomic():
-        permissions.require(actor, "assistant.use")
+        permissions.require(actor, "assistant.view")
         row = Interaction(
             **data,
             actor=actor.ledger_view(),

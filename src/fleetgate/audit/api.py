@@ -20,6 +20,7 @@ from fleetgate.audit.models import LedgerEvent
 from fleetgate.audit.verify import verify_chain
 from fleetgate.core import permissions
 from fleetgate.core.errors import FieldIssue, ValidationFailed
+from fleetgate.core.scoping import reader
 
 
 class LedgerEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -84,7 +85,7 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceVi
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> Any:
-        return queries.events()
+        return queries.events(reader(self))
 
     @extend_schema(request=None, responses=VerifyResultSerializer)
     @action(detail=False, methods=["post"])
@@ -107,6 +108,7 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceVi
                 errors=[FieldIssue("after_sequence", "integer", "Use the last sequence you already hold, e.g. 1200.")],
             )
         after = int(raw)
-        response = StreamingHttpResponse(queries.export_lines(after), content_type="application/jsonl")
+        lines = queries.export_lines(after, actor=self.actor)
+        response = StreamingHttpResponse(lines, content_type="application/jsonl")
         response["Content-Disposition"] = 'attachment; filename="fleetgate-ledger.jsonl"'
         return response

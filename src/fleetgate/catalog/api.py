@@ -26,6 +26,7 @@ from fleetgate.catalog.models import (
 )
 from fleetgate.catalog.store import HashingUploadHandler, UploadedHashedFile
 from fleetgate.core.errors import ValidationFailed
+from fleetgate.core.scoping import reader
 
 
 class ApplicationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -126,7 +127,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resou
     pagination_class = None
 
     def get_queryset(self) -> Any:
-        return queries.applications()
+        return queries.applications(reader(self))
 
     @extend_schema(request=ApplicationWriteSerializer, responses={201: ApplicationSerializer})
     def create(self, request: Request) -> Response:
@@ -157,7 +158,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceV
     filterset_fields = ["application", "version"]
 
     def get_queryset(self) -> Any:
-        return queries.versions()
+        return queries.versions(reader(self))
 
     @extend_schema(request=VersionCreateSerializer, responses={201: VersionSerializer})
     def create(self, request: Request) -> Response:
@@ -180,7 +181,7 @@ class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resource
     parser_classes = [MultiPartParser]  # the only write is a streamed upload
 
     def get_queryset(self) -> Any:
-        return queries.artifacts()
+        return queries.artifacts(reader(self))
 
     def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if request.method == "POST":

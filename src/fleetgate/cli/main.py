@@ -42,6 +42,7 @@ app.command("apply")(intents.apply)
 app.add_typer(assist_app, name="assist")
 app.command("mcp")(mcp_command)
 app.command("worker")(worker.worker)
+DEMO_RECONCILE_SECONDS = 30.0  # the demo's reconciliation pass, so drift shows within a minute
 DEMO_TICK_SECONDS = 5.0  # the demo's engine pass (Huey's periodic tick is per minute, an hour of demo time)
 
 
@@ -150,9 +151,18 @@ def demo_tick(interval: float = typer.Option(DEMO_TICK_SECONDS, "--interval", mi
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    from fleetgate.cli import demo
+    from fleetgate.config import settings as cfg
+
+    marker = cfg.data_dir / "demo-drift-planted"
+    passes = 0
     while not stopping:
         try:
             engine.tick()
+            passes += 1
+            if passes % max(1, round(DEMO_RECONCILE_SECONDS / interval)) == 0:
+                demo.plant_drift_once(marker)
+                demo.reconcile_all()
         except Exception:  # a locked database or a plane hiccup: the next pass retries
             log.exception("demo engine tick failed; retrying in %s s", interval)
         time.sleep(interval)

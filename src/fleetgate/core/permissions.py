@@ -39,6 +39,7 @@ RULES: dict[str, frozenset[Role]] = {
     "user.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
     "user.manage": frozenset({R.PLATFORM_ADMIN}),
     "token.manage": frozenset({R.PLATFORM_ADMIN}),
+    "token.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),  # everybody's tokens' metadata (own: everyone)
     "role_grant.request": frozenset({R.PLATFORM_ADMIN}),
     "role_grant.approve": frozenset({R.PLATFORM_ADMIN}),
     "metrics.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
@@ -75,6 +76,7 @@ RULES: dict[str, frozenset[Role]] = {
     # outbound notifications
     "notification.view": EVERY_ROLE,
     "webhook.manage": frozenset({R.PLATFORM_ADMIN}),
+    "webhook.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),  # targets and their deliveries
     # execution-plane connectors: only a Platform Admin configures; plane actions are for the
     # rollout engine's service identity (fixed rights), never for people directly
     "connector.view": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS, R.AUDITOR, R.SECURITY_REVIEWER}),
@@ -103,10 +105,11 @@ RULES: dict[str, frozenset[Role]] = {
     "drift.view": EVERY_ROLE,
     "drift.decide": frozenset({R.ENDPOINT_OPS, R.CAB_APPROVER}),
     "reconcile.run": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS}),
-    # assistant: everyone signed in may ask (answers are scoped to what they can see); Auditors see every
+    # assistant: everyone signed in may ask: a read (answers are scoped to what the asker can see; the record
+    # kept of it is its audit trail, like the ledger's). Auditors see every
     # interaction (others their own); only a Platform Admin configures providers. The assistant actor
     # itself has no rights at all (core.actors.ASSISTANT), so every write service refuses it.
-    "assistant.use": EVERY_ROLE,
+    "assistant.view": EVERY_ROLE,
     "assistant.interaction.view": frozenset({R.AUDITOR}),
     "assistant.provider.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
     "assistant.provider.configure": frozenset({R.PLATFORM_ADMIN}),

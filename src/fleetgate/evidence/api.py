@@ -22,6 +22,7 @@ from fleetgate.api.pagination import CursorPagination
 from fleetgate.catalog.store import HashedTempFile, HashingUploadHandler, UploadedHashedFile
 from fleetgate.core import permissions
 from fleetgate.core.errors import ValidationFailed
+from fleetgate.core.scoping import reader
 from fleetgate.evidence import queries, services
 from fleetgate.evidence.documents import Kind
 from fleetgate.evidence.models import EvidenceItem, EvidencePack, SbomComponent, SealKey, TrustedKey
@@ -84,7 +85,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resource
     parser_classes = [MultiPartParser]
 
     def get_queryset(self) -> Any:
-        return queries.items()
+        return queries.items(reader(self))
 
     def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if request.method == "POST":
@@ -146,7 +147,7 @@ class ComponentViewSet(mixins.ListModelMixin, ResourceViewSet):
     filterset_class = ComponentFilter
 
     def get_queryset(self) -> Any:
-        return queries.components()
+        return queries.components(reader(self))
 
 
 class TrustedKeySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -264,7 +265,7 @@ class EvidencePackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Reso
     filterset_fields = ["intent", "artifact", "version", "sha256"]
 
     def get_queryset(self) -> Any:
-        return queries.packs()
+        return queries.packs(reader(self))
 
     @extend_schema(request=SealRequestSerializer, responses={201: PackSerializer})
     def create(self, request: Request) -> Response:
@@ -288,7 +289,8 @@ class EvidencePackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Reso
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str) -> Response:
         permissions.require(self.actor, "evidence.verify")
-        report = services.verify_pack(actor=self.actor, pack_id=pk)
+        pack = self.get_object()  # out of scope: 404
+        report = services.verify_pack(actor=self.actor, pack_id=pack.pk)
         return Response(VerifyReportSerializer(report.as_dict()).data)
 
 

@@ -6,13 +6,16 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from fleetgate.core.actors import Actor
+from fleetgate.core.scoping import APPLICATION, INTENT, scoped
 from fleetgate.evidence import crypto
 from fleetgate.evidence.documents import Kind
 from fleetgate.evidence.models import EvidenceItem, EvidencePack, SbomComponent, SealKey, TrustedKey
 
 
-def items() -> QuerySet[EvidenceItem]:
-    return EvidenceItem.objects.select_related("artifact", "created_by")
+def items(actor: Actor | None = None) -> QuerySet[EvidenceItem]:
+    qs = EvidenceItem.objects.select_related("artifact", "created_by")
+    return scoped(actor, qs, APPLICATION.via("artifact__version__application"))
 
 
 def current(artifact_id: Any) -> list[EvidenceItem]:
@@ -23,10 +26,11 @@ def current_of(artifact_id: Any, kind: Kind) -> list[EvidenceItem]:
     return [i for i in current(artifact_id) if i.kind == kind]
 
 
-def components() -> QuerySet[SbomComponent]:
-    return SbomComponent.objects.filter(evidence__current=True).select_related(
+def components(actor: Actor | None = None) -> QuerySet[SbomComponent]:
+    qs = SbomComponent.objects.filter(evidence__current=True).select_related(
         "artifact__version__application", "evidence"
     )
+    return scoped(actor, qs, APPLICATION.via("artifact__version__application"))
 
 
 def trusted_keys() -> QuerySet[TrustedKey]:
@@ -37,8 +41,10 @@ def trusted_values() -> list[crypto.TrustedKey]:
     return [k.as_value() for k in TrustedKey.objects.all()]
 
 
-def packs() -> QuerySet[EvidencePack]:
-    return EvidencePack.objects.select_related("intent", "artifact", "sealed_by", "supersedes")
+def packs(actor: Actor | None = None) -> QuerySet[EvidencePack]:
+    """Packs belong to their intent: read in the intent's target scope."""
+    qs = EvidencePack.objects.select_related("intent", "artifact", "sealed_by", "supersedes")
+    return scoped(actor, qs, INTENT.via("intent"))
 
 
 def seal_keys() -> QuerySet[SealKey]:

@@ -396,7 +396,8 @@ def verify_pack(*, actor: Actor, pack_id: UUID | str) -> verifier.Report:
     """Verify a stored pack against every seal key this installation ever had; a failure is a ledger event."""
     with transaction.atomic():
         pack = locked(EvidencePack, pack_id, "evidence pack")
-        permissions.require(actor, "evidence.verify", pack)
+        # A pack belongs to its intent: whoever reads the intent may check its seal (not the wider application).
+        permissions.require(actor, "evidence.verify", pack.intent)
         pins = list(SealKey.objects.values_list("public_pem", flat=True))
         report = verifier.verify(pack.sealed_json, pins)
         if report.ok and report.sha256 != pack.sha256:

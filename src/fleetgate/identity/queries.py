@@ -49,7 +49,7 @@ def active_admin_ids() -> set[int]:
 
 def tokens_visible_to(actor: Actor) -> QuerySet[ApiToken]:
     qs = ApiToken.objects.select_related("user").order_by("-created_at")
-    if permissions.can(actor, "token.manage"):
+    if permissions.can(actor, "token.view"):  # metadata only: the secret is never stored
         return qs
     if actor.user_pk is None:
         return qs.none()

@@ -21,6 +21,7 @@ from fleetgate.core import permissions
 from fleetgate.core.errors import PreconditionRequired
 from fleetgate.core.fsm import allowed_actions
 from fleetgate.core.roles import SiteClass
+from fleetgate.core.scoping import reader
 from fleetgate.intents import dashboard, queries, services
 from fleetgate.intents.models import DeploymentIntent, RingPolicy
 from fleetgate.intents.states import EDITABLE_STATES, TRANSITIONS, State
@@ -181,7 +182,7 @@ class IntentViewSet(mixins.ListModelMixin, ResourceViewSet):
     filterset_class = IntentFilter
 
     def get_queryset(self) -> Any:
-        return queries.intents()
+        return queries.intents(reader(self))
 
     def _respond(self, intent: DeploymentIntent, code: int = status.HTTP_200_OK) -> Response:
         data = IntentSerializer(intent, context={"actor": self.actor}).data

@@ -9,6 +9,7 @@ from django.db.models import Count
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.core.actors import Actor
 from fleetgate.core.roles import Role
+from fleetgate.core.scoping import INTENT, scoped, scoped_subjects
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.intents.states import State
 
@@ -17,15 +18,16 @@ AWAITING_LIMIT = 20
 
 
 def summary(actor: Actor) -> dict[str, Any]:
-    by_state = dict(DeploymentIntent.objects.values_list("state").annotate(n=Count("id")).order_by())
+    mine = scoped(actor, DeploymentIntent.objects.all(), INTENT)
+    by_state = dict(mine.values_list("state").annotate(n=Count("id")).order_by())
     return {
         "intents_by_state": {s.value: by_state.get(s.value, 0) for s in State},
-        "in_progress": [_brief(i) for i in _intents().filter(state=State.IN_PROGRESS)[:AWAITING_LIMIT]],
+        "in_progress": [_brief(i) for i in _intents(actor).filter(state=State.IN_PROGRESS)[:AWAITING_LIMIT]],
         "awaiting_my_action": awaiting(actor),
         "recent_events": list(
-            LedgerEvent.objects.order_by("-sequence").values(
-                "sequence", "occurred_at", "actor_name", "action", "subject_type", "subject_id"
-            )[:RECENT_EVENTS]
+            scoped_subjects(actor, LedgerEvent.objects.all())
+            .order_by("-sequence")
+            .values("sequence", "occurred_at", "actor_name", "action", "subject_type", "subject_id")[:RECENT_EVENTS]
         ),
     }
 
@@ -33,16 +35,17 @@ def summary(actor: Actor) -> dict[str, Any]:
 def awaiting(actor: Actor) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if actor.has_role(Role.PUBLISHER):
-        drafts = _intents().filter(state=State.DRAFT, publisher_id=actor.user_pk)
+        drafts = _intents(actor).filter(state=State.DRAFT, publisher_id=actor.user_pk)
         items += [{**_brief(i), "action": "submit"} for i in drafts[:AWAITING_LIMIT]]
     if actor.has_role(Role.CAB_APPROVER):
-        pending = _intents().filter(state=State.AWAITING_CAB)
+        pending = _intents(actor).filter(state=State.AWAITING_CAB)
         items += [{**_brief(i), "action": "review"} for i in pending[:AWAITING_LIMIT]]
     return items
 
 
-def _intents() -> Any:
-    return DeploymentIntent.objects.select_related("application", "version").order_by("-updated_at")
+def _intents(actor: Actor) -> Any:
+    qs = DeploymentIntent.objects.select_related("application", "version").order_by("-updated_at")
+    return scoped(actor, qs, INTENT)
 
 
 def _brief(intent: DeploymentIntent) -> dict[str, Any]:

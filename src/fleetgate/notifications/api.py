@@ -80,7 +80,7 @@ class WebhookTargetViewSet(mixins.ListModelMixin, ResourceViewSet):
     @extend_schema(responses=DeliverySerializer(many=True))
     @action(detail=True, methods=["get"])
     def deliveries(self, request: Request, pk: str) -> Response:
-        permissions.require(self.actor, "webhook.manage")
+        permissions.require(self.actor, "webhook.view")
         rows = queries.deliveries(int_id(pk))[:200]
         return Response(DeliverySerializer(rows, many=True).data)
 

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 from fleetgate.core.roles import Role
+from fleetgate.core.scoping import scoped_subjects
 from fleetgate.notifications.models import Delivery, Notification, WebhookTarget
 
 
@@ -14,11 +15,11 @@ def notifications_for(actor: Actor) -> QuerySet[Notification]:
     qs = Notification.objects.all()
     if actor.has_role(Role.PLATFORM_ADMIN, Role.AUDITOR):
         return qs
-    return qs.filter(recipients__icontains=f'"{actor.name}"')
+    return scoped_subjects(actor, qs.filter(recipients__icontains=f'"{actor.name}"'))
 
 
 def targets(actor: Actor) -> QuerySet[WebhookTarget]:
-    if permissions.can(actor, "webhook.manage") or actor.has_role(Role.AUDITOR):
+    if permissions.can(actor, "webhook.view"):
         return WebhookTarget.objects.select_related("created_by")
     return WebhookTarget.objects.none()
 

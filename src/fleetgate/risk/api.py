@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from fleetgate.api.base import ResourceViewSet, StrictSerializer
 from fleetgate.core import permissions
+from fleetgate.core.scoping import reader
 from fleetgate.risk import explain, queries, services
 from fleetgate.risk.models import RiskAssessment, RiskModel
 
@@ -54,7 +55,7 @@ class RiskAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Re
     filterset_fields = ["intent", "artifact", "role", "risk_model"]
 
     def get_queryset(self) -> Any:
-        return queries.assessments()
+        return queries.assessments(reader(self))
 
     @extend_schema(request=AssessSerializer, responses={201: AssessmentSerializer})
     def create(self, request: Request) -> Response:

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
+from fleetgate.core.actors import Actor
+from fleetgate.core.scoping import INTENT, scoped
 from fleetgate.risk.models import ModelState, RiskAssessment, RiskModel, Role
 
 
@@ -25,8 +27,9 @@ def parallel_model() -> RiskModel | None:
     return RiskModel.objects.filter(state=ModelState.PARALLEL).first()
 
 
-def assessments() -> QuerySet[RiskAssessment]:
-    return RiskAssessment.objects.select_related("intent", "risk_model", "created_by", "artifact")
+def assessments(actor: Actor | None = None) -> QuerySet[RiskAssessment]:
+    qs = RiskAssessment.objects.select_related("intent", "risk_model", "created_by", "artifact")
+    return scoped(actor, qs, INTENT.via("intent"))
 
 
 def latest(intent_id: Any) -> RiskAssessment | None:

@@ -18,6 +18,7 @@ from fleetgate.api.base import ResourceViewSet, StrictSerializer, actor_of, int_
 from fleetgate.api.pagination import CursorPagination
 from fleetgate.core import permissions
 from fleetgate.core.errors import NotFound
+from fleetgate.core.scoping import reader
 from fleetgate.rollouts import clock as clocks
 from fleetgate.rollouts import plan as planner
 from fleetgate.rollouts import queries
@@ -188,7 +189,7 @@ class RolloutViewSet(mixins.ListModelMixin, ResourceViewSet):
     filterset_class = RolloutFilter
 
     def get_queryset(self) -> Any:
-        return queries.rollouts().prefetch_related(
+        return queries.rollouts(reader(self)).prefetch_related(
             "rings__targets__connector", "rings__targets__artifact", "rings__gates"
         )
 
@@ -260,8 +261,11 @@ class JobViewSet(mixins.ListModelMixin, ResourceViewSet):
     queryset = JobRun.objects.order_by("-id")
     filterset_fields = ["intent_id", "status", "action"]
 
+    def get_queryset(self) -> Any:
+        return queries.jobs(reader(self))
+
     def retrieve(self, request: Request, pk: str) -> Response:
-        job = JobRun.objects.filter(pk=int_id(pk)).first()
+        job = self.get_queryset().filter(pk=int_id(pk)).first()
         if job is None:
             raise NotFound(f"No job {pk}.")
         return Response(JobSerializer(job).data)
@@ -315,7 +319,7 @@ class IncidentViewSet(mixins.ListModelMixin, ResourceViewSet):
     filterset_fields = ["intent", "state", "priority"]
 
     def get_queryset(self) -> Any:
-        return queries.incidents()
+        return queries.incidents(reader(self))
 
     def retrieve(self, request: Request, pk: str) -> Response:
         row = self.get_queryset().filter(pk=pk).first()

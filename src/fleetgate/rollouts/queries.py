@@ -6,14 +6,17 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from fleetgate.core.actors import Actor
+from fleetgate.core.scoping import INTENT, OWN, scoped, sees_everything
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.rollouts import calendar
 from fleetgate.rollouts.models import ChangeFreeze, Incident, MaintenanceWindow, PlaneTarget, RingRun, Rollout
 from fleetgate.worker.models import JobRun
 
 
-def rollouts() -> QuerySet[Rollout]:
-    return Rollout.objects.select_related("intent", "intent__application", "intent__version").order_by("-started_at")
+def rollouts(actor: Actor | None = None) -> QuerySet[Rollout]:
+    qs = Rollout.objects.select_related("intent", "intent__application", "intent__version").order_by("-started_at")
+    return scoped(actor, qs, INTENT.via("intent"))
 
 
 def of_intent(intent_id: Any) -> Rollout | None:
@@ -28,8 +31,9 @@ def targets(run: RingRun) -> QuerySet[PlaneTarget]:
     return PlaneTarget.objects.filter(ring_run=run).select_related("connector", "artifact")
 
 
-def incidents() -> QuerySet[Incident]:
-    return Incident.objects.select_related("intent", "artifact").order_by("-opened_at")
+def incidents(actor: Actor | None = None) -> QuerySet[Incident]:
+    """Read in the scope the incident was opened in."""
+    return scoped(actor, Incident.objects.select_related("intent", "artifact").order_by("-opened_at"), OWN)
 
 
 def open_incidents(intent: DeploymentIntent) -> QuerySet[Incident]:
@@ -69,8 +73,13 @@ def freezes() -> QuerySet[ChangeFreeze]:
     return ChangeFreeze.objects.select_related("started_by", "ended_by").order_by("-started_at")
 
 
-def jobs() -> QuerySet[JobRun]:
-    return JobRun.objects.order_by("-id")
+def jobs(actor: Actor | None = None) -> QuerySet[JobRun]:
+    """Jobs for one intent are read in that intent's scope; jobs for no intent (passes, sweeps) by all."""
+    qs = JobRun.objects.order_by("-id")
+    if sees_everything(actor):
+        return qs
+    visible = scoped(actor, DeploymentIntent.objects.all(), INTENT).values("pk")
+    return qs.filter(Q(intent_id__isnull=True) | Q(intent_id__in=visible))
 
 
 def due_for_tick() -> QuerySet[Rollout]:

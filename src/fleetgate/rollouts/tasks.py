@@ -15,9 +15,11 @@ def tick() -> dict[str, int]:
     return engine.tick()
 
 
-@db_task(retries=3, retry_delay=10)
-def advance_rollout(intent_id: str) -> str:
+@db_task(retries=3, retry_delay=10, context=True)
+def advance_rollout(intent_id: str, task: Any = None) -> str:
     rollout = engine.advance(intent_id=intent_id)
+    if task is not None:
+        jobs.note_engine_run(task_id=task.id, intent_id=intent_id, rollout=rollout)
     return rollout.status if rollout else "none"
 
 

@@ -67,6 +67,22 @@ export type CabQuery = NonNullable<operations["cab_requests_list"]["parameters"]
 export type ComponentQuery = NonNullable<operations["components_list"]["parameters"]["query"]>;
 export type ExceptionQuery = NonNullable<operations["exceptions_list"]["parameters"]["query"]>;
 export type Page<T> = { next?: string | null; previous?: string | null; results: T[] };
+export type Drift = Schemas["Drift"];
+export type DriftQuery = NonNullable<operations["drift_list"]["parameters"]["query"]>;
+export type DriftSummary = Schemas["DriftSummary"];
+export type DriftDecision = "acknowledge" | "resolve" | "accept";
+export type ReconcileReport = Schemas["ReconcileReport"];
+export type AssistantAnswer = Schemas["Answer"];
+export type Citation = Schemas["Citation"];
+/** The assistant's features, by their URL path under /api/v1/assistant/. */
+export type AssistantFeature = "explain-risk" | "summarise-evidence" | "draft-cab-note" | "explain-ring" | "ask";
+export type AssistantBody = {
+  assessment_id?: string;
+  pack_id?: string;
+  intent_id?: string;
+  ring?: string;
+  question?: string;
+};
 
 export type ApplicationQuery = NonNullable<operations["applications_list"]["parameters"]["query"]>;
 export type IntentQuery = NonNullable<operations["intents_list"]["parameters"]["query"]>;
@@ -96,6 +112,36 @@ export function newCorrelationId(): string {
 }
 
 type ExpiredListener = (problem: ApiProblem) => void;
+
+export interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/**
+ * Split server-sent events out of a text buffer: complete events (ended by a blank line) and the
+ * unfinished rest, to be prefixed to the next chunk.
+ */
+export function parseSse(buffer: string): { events: SseEvent[]; rest: string } {
+  const text = buffer.replace(/\r\n?/g, "\n");
+  const blocks = text.split("\n\n");
+  const rest = blocks.pop() ?? "";
+  const events: SseEvent[] = [];
+  for (const block of blocks) {
+    let event = "message";
+    const data: string[] = [];
+    for (const line of block.split("\n")) {
+      if (!line || line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") event = value;
+      else if (field === "data") data.push(value);
+    }
+    if (data.length > 0 || event !== "message") events.push({ event, data: data.join("\n") });
+  }
+  return { events, rest };
+}
 
 export interface ApiOptions {
   baseUrl: string;
@@ -148,6 +194,82 @@ export function createApi(options: ApiOptions) {
       for (const listener of expired) listener(problem);
     }
     throw problem;
+  }
+
+  function failed(response: Response, body: unknown): ApiProblem {
+    const problem = toProblem(response.status, body, response.headers.get(CORRELATION_HEADER) ?? "");
+    if (problem.status === 401) for (const listener of expired) listener(problem);
+    return problem;
+  }
+
+  /**
+   * An assistant feature with `"stream": true`: `delta` events are passed to `onDelta` as they
+   * arrive; the `answer` event is the result; an `error` event (or a failed response) is thrown as
+   * an ApiProblem. Without a readable body stream it reads the whole response, then parses it.
+   */
+  async function streamAssistant(
+    feature: AssistantFeature,
+    body: AssistantBody,
+    onDelta: (text: string) => void,
+  ): Promise<AssistantAnswer> {
+    const correlation = newCorrelationId();
+    const headers = new Headers({
+      "Content-Type": "application/json",
+      Accept: "text/event-stream, application/problem+json",
+      [CORRELATION_HEADER]: correlation,
+    });
+    const token = readCookie(CSRF_COOKIE, cookies());
+    if (token) headers.set(CSRF_HEADER, token);
+    const request = new Request(`${options.baseUrl}/api/v1/assistant/${feature}/`, {
+      method: "POST",
+      headers,
+      credentials: "same-origin",
+      body: JSON.stringify({ ...body, stream: true }),
+    });
+    let response: Response;
+    try {
+      response = await (options.fetch ?? globalThis.fetch)(request);
+    } catch (error) {
+      throw networkProblem(error, correlation);
+    }
+    if (!response.ok) {
+      const raw = await response.text().catch(() => "");
+      let parsed: unknown = raw;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        /* not JSON: toProblem copes with text */
+      }
+      throw failed(response, parsed);
+    }
+    const corr = response.headers.get(CORRELATION_HEADER) ?? correlation;
+    let answer: AssistantAnswer | null = null;
+    const handle = (e: SseEvent) => {
+      const data: unknown = e.data ? JSON.parse(e.data) : {};
+      if (e.event === "delta") onDelta(String((data as { text?: string }).text ?? ""));
+      else if (e.event === "answer") answer = data as AssistantAnswer;
+      else if (e.event === "error") {
+        const d = data as { type?: string; title?: string; status?: number; detail?: string };
+        throw toProblem(d.status ?? 500, { ...d, code: d.type ?? "assistant-error", correlation_id: corr }, corr);
+      }
+    };
+    const reader = response.body && typeof response.body.getReader === "function" ? response.body.getReader() : null;
+    if (reader) {
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+        const { events, rest } = parseSse(done ? `${buffer}\n\n` : buffer);
+        buffer = rest;
+        events.forEach(handle);
+        if (done) break;
+      }
+    } else {
+      parseSse(`${await response.text()}\n\n`).events.forEach(handle);
+    }
+    if (!answer) throw toProblem(502, "The assistant's answer ended before it was complete.", corr);
+    return answer;
   }
 
   return {
@@ -327,6 +449,64 @@ export function createApi(options: ApiOptions) {
         call(
           client.PATCH("/api/v1/connectors/{id}/", { params: { path: { id }, header: { "If-Match": etag } }, body }),
         ),
+    },
+    drift: {
+      list: (query: DriftQuery = {}) => call(client.GET("/api/v1/drift/", { params: { query: compact(query) } })),
+      get: (id: string) => call(client.GET("/api/v1/drift/{id}/", { params: { path: { id } } })),
+      /** Counts per kind and status under the same filters as the list. */
+      summary: (query: Omit<DriftQuery, "cursor" | "page_size"> = {}) =>
+        call(
+          client.GET("/api/v1/drift/summary/", {
+            params: { query: compact(query) as NonNullable<operations["drift_summary_retrieve"]["parameters"]["query"]> },
+          }),
+        ),
+      acknowledge: (id: string, etag: string | undefined, reason: string) =>
+        call(
+          client.POST("/api/v1/drift/{id}/acknowledge/", {
+            params: { path: { id } },
+            ...(etag ? { headers: { "If-Match": etag } } : {}),
+            body: { reason },
+          }),
+        ),
+      resolve: (id: string, etag: string | undefined, reason: string) =>
+        call(
+          client.POST("/api/v1/drift/{id}/resolve/", {
+            params: { path: { id } },
+            ...(etag ? { headers: { "If-Match": etag } } : {}),
+            body: { reason },
+          }),
+        ),
+      accept: (id: string, etag: string | undefined, reason: string, expiresAt: string) =>
+        call(
+          client.POST("/api/v1/drift/{id}/accept/", {
+            params: { path: { id } },
+            ...(etag ? { headers: { "If-Match": etag } } : {}),
+            body: { reason, expires_at: expiresAt },
+          }),
+        ),
+    },
+    reconcile: {
+      /** A dry run answers with the report (nothing changes); otherwise a pass is queued (202). */
+      run: (body: Schemas["ReconcileRunRequestRequest"]) => call(client.POST("/api/v1/reconcile/runs/", { body })),
+    },
+    assistant: {
+      /** One answer, whole, with its citations. */
+      ask: (feature: AssistantFeature, body: AssistantBody): Promise<AssistantAnswer> => {
+        switch (feature) {
+          case "explain-risk":
+            return call(client.POST("/api/v1/assistant/explain-risk/", { body }));
+          case "summarise-evidence":
+            return call(client.POST("/api/v1/assistant/summarise-evidence/", { body }));
+          case "draft-cab-note":
+            return call(client.POST("/api/v1/assistant/draft-cab-note/", { body: { ...body, intent_id: body.intent_id ?? "" } }));
+          case "explain-ring":
+            return call(client.POST("/api/v1/assistant/explain-ring/", { body: { ...body, intent_id: body.intent_id ?? "" } }));
+          case "ask":
+            return call(client.POST("/api/v1/assistant/ask/", { body: { question: body.question ?? "" } }));
+        }
+      },
+      /** The same answer, streamed: text arrives through `onDelta` while the provider writes it. */
+      stream: streamAssistant,
     },
     users: {
       list: () => call(client.GET("/api/v1/users/")),

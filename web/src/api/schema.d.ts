@@ -84,6 +84,162 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assistant/ask/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST a feature; the answer cites every record it used. */
+        post: operations["assistant_ask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assistant/draft-cab-note/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST a feature; the answer cites every record it used. */
+        post: operations["assistant_draft_cab_note"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assistant/explain-ring/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST a feature; the answer cites every record it used. */
+        post: operations["assistant_explain_ring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assistant/explain-risk/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST a feature; the answer cites every record it used. */
+        post: operations["assistant_explain_risk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assistant/interactions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What the assistant was asked and answered, reproducibly. Auditors see all; others their own. */
+        get: operations["assistant_interactions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assistant/interactions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What the assistant was asked and answered, reproducibly. Auditors see all; others their own. */
+        get: operations["assistant_interactions_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assistant/providers/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Model providers (Platform Admin configures; Auditors may read). The API key is write-only. */
+        get: operations["assistant_providers_list"];
+        put?: never;
+        /** @description Model providers (Platform Admin configures; Auditors may read). The API key is write-only. */
+        post: operations["assistant_providers_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assistant/providers/{name}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Model providers (Platform Admin configures; Auditors may read). The API key is write-only. */
+        get: operations["assistant_providers_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description Model providers (Platform Admin configures; Auditors may read). The API key is write-only. */
+        delete: operations["assistant_providers_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Model providers (Platform Admin configures; Auditors may read). The API key is write-only. */
+        patch: operations["assistant_providers_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/assistant/summarise-evidence/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST a feature; the answer cites every record it used. */
+        post: operations["assistant_summarise_evidence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login/": {
         parameters: {
             query?: never;
@@ -479,6 +635,102 @@ export interface paths {
             cookie?: never;
         };
         get: operations["dashboard_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["drift_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["drift_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/{id}/accept/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["drift_accept_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/{id}/acknowledge/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["drift_acknowledge_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/{id}/resolve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["drift_resolve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drift/summary/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["drift_summary_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1028,6 +1280,38 @@ export interface paths {
         };
         /** @description What the rollout engine will ask before a ring: may this intent enter it now, and on what terms. */
         get: operations["promotion_check"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reconcile/runs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["reconcile_runs_list"];
+        put?: never;
+        post: operations["reconcile_runs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reconcile/runs/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["reconcile_runs_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1608,23 +1892,35 @@ export interface components {
             job: components["schemas"]["Job"];
             rollout: components["schemas"]["RolloutBrief"];
         };
-        /**
-         * @description * `submit` - submit
-         *     * `review` - review
-         * @enum {string}
-         */
-        ActionEnum: "submit" | "review";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ActionRequest: {
             /** @default  */
             reason?: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ActiveRequest: {
             active: boolean;
         };
         /** @enum {string} */
         AllowedActionsEnum: "update" | "submit" | "cancel";
+        Answer: {
+            /** Format: uuid */
+            interaction: string;
+            feature: string;
+            text: string;
+            citations: components["schemas"]["Citation"][];
+            /** @description draft-cab-note only: the fields of a CAB submission, for the human to edit and submit */
+            draft: {
+                [key: string]: string;
+            };
+            provider: string;
+            model: string;
+            tokens_in: number;
+            tokens_out: number;
+            scrubbed: {
+                [key: string]: number;
+            };
+        };
         Application: {
             /** Format: uuid */
             readonly id: string;
@@ -1643,7 +1939,7 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ApplicationWriteRequest: {
             name: string;
             vendor: string;
@@ -1655,7 +1951,7 @@ export interface components {
             /** @default false */
             privileged_tooling?: boolean;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ApproveRequest: {
             /** @default  */
             reason?: string;
@@ -1676,7 +1972,7 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ArtifactUploadRequest: {
             /** Format: uuid */
             version: string;
@@ -1687,7 +1983,13 @@ export interface components {
             /** @description Optional: Fleetgate recomputes it and refuses a mismatch. */
             sha256?: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        AskRequestRequest: {
+            /** @default false */
+            stream?: boolean;
+            question: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         AssessRequest: {
             /** Format: uuid */
             intent: string;
@@ -1781,7 +2083,7 @@ export interface components {
          * @enum {string}
          */
         BreakGlassStateEnum: "pending" | "active" | "reviewed";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         BreakGlassWriteRequest: {
             /** Format: uuid */
             intent: string;
@@ -1852,7 +2154,7 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         CabSubmissionWriteRequest: {
             /** Format: uuid */
             intent: string;
@@ -1862,7 +2164,7 @@ export interface components {
             test_summary: string;
             backout_plan: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         CancelRequest: {
             /** @default  */
             reason?: string;
@@ -1882,7 +2184,7 @@ export interface components {
             ok: boolean;
             message: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         CheckRequestRequest: {
             /**
              * @description Also publish, assign, observe, inventory and retire an inert self-test package (Platform Admin).
@@ -1916,7 +2218,14 @@ export interface components {
             /** Format: double */
             opened_at: number | null;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        Citation: {
+            type: string;
+            id: string;
+            title: string;
+            /** @description Path in the web UI */
+            link: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ClassifyRequest: {
             blast_radius_class: components["schemas"]["BlastRadiusClassEnum"];
             reason: string;
@@ -1935,14 +2244,14 @@ export interface components {
             /** Format: uuid */
             evidence: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ConditionalRequest: {
             /** @default  */
             reason?: string;
             expires_in_days?: number | null;
             conditions: components["schemas"]["ConditionsRequest"];
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ConditionsRequest: {
             max_ring?: string;
             /** Format: double */
@@ -1978,7 +2287,7 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ConnectorWriteRequest: {
             name: string;
             /** @description intune, jamf, sccm, landscape or ansible */
@@ -2025,12 +2334,12 @@ export interface components {
             readonly revoked_by: string | null;
             readonly revoke_reason: string | null;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         DecisionRequest: {
             /** @default  */
             reason?: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         DeclaredFactorRequest: {
             option: string;
             justification: string;
@@ -2061,6 +2370,96 @@ export interface components {
          * @enum {string}
          */
         DeliveryStatusEnum: "pending" | "delivered" | "failed";
+        Drift: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly kind: components["schemas"]["DriftKindEnum"];
+            readonly severity: components["schemas"]["SeverityEnum"];
+            readonly status: components["schemas"]["DriftStatusEnum"];
+            readonly route: components["schemas"]["RouteEnum"];
+            readonly summary: string;
+            /** Format: uuid */
+            readonly intent: string;
+            readonly intent_name: string;
+            readonly plane: string;
+            /** Format: uuid */
+            readonly connector: string;
+            readonly connector_name: string;
+            readonly ring: string;
+            readonly group: string;
+            readonly device: string;
+            readonly device_name: string;
+            readonly expected: unknown;
+            readonly observed: unknown;
+            readonly boundary: string;
+            readonly business_unit: string;
+            /** Format: date-time */
+            readonly first_seen: string;
+            /** Format: date-time */
+            readonly last_seen: string;
+            /** Format: date-time */
+            readonly resolved_at: string | null;
+            readonly attempts: number;
+            /** Format: date-time */
+            readonly last_attempt_at: string | null;
+            /** Format: date-time */
+            readonly next_attempt_at: string | null;
+            readonly hold_reason: string;
+            readonly acknowledged_by: unknown;
+            /** Format: date-time */
+            readonly acknowledged_at: string | null;
+            readonly decided_by: unknown;
+            readonly decision_reason: string;
+            /** Format: date-time */
+            readonly accepted_until: string | null;
+            readonly etag: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        DriftAcceptRequest: {
+            reason: string;
+            /**
+             * Format: date-time
+             * @description At most 90 days from now; the drift reopens after it
+             */
+            expires_at: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        DriftAcknowledgeRequest: {
+            /** @default  */
+            reason?: string;
+        };
+        /**
+         * @description * `missing` - missing
+         *     * `extra` - extra
+         *     * `modified` - modified
+         *     * `stale` - stale
+         *     * `stuck` - stuck
+         * @enum {string}
+         */
+        DriftKindEnum: "missing" | "extra" | "modified" | "stale" | "stuck";
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        DriftResolveRequest: {
+            /** @description How the drift was resolved */
+            reason: string;
+        };
+        /**
+         * @description * `open` - open
+         *     * `remediating` - remediating
+         *     * `resolved` - resolved
+         *     * `accepted` - accepted
+         *     * `escalated` - escalated
+         * @enum {string}
+         */
+        DriftStatusEnum: "open" | "remediating" | "resolved" | "accepted" | "escalated";
+        DriftSummary: {
+            by_kind: {
+                [key: string]: number;
+            };
+            by_status: {
+                [key: string]: number;
+            };
+            total: number;
+        };
         /**
          * @description * `cab_request.opened` - cab_request.opened
          *     * `cab.decision_made` - cab.decision_made
@@ -2091,6 +2490,15 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
         };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        EvidenceRequestRequest: {
+            /** @default false */
+            stream?: boolean;
+            /** Format: uuid */
+            pack_id?: string;
+            /** Format: uuid */
+            intent_id?: string;
+        };
         /**
          * @description * `verified` - verified
          *     * `declared` - declared
@@ -2098,7 +2506,7 @@ export interface components {
          * @enum {string}
          */
         EvidenceStatusEnum: "verified" | "declared" | "recorded";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         EvidenceUploadRequest: {
             /** Format: uuid */
             artifact: string;
@@ -2168,7 +2576,7 @@ export interface components {
          * @enum {string}
          */
         ExceptionStateEnum: "requested" | "approved" | "rejected" | "expired";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ExceptionWriteRequest: {
             kind: string;
             /** Format: uuid */
@@ -2183,11 +2591,20 @@ export interface components {
             owner: string;
             expires_in_days: number;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ExtendRequest: {
             days: number;
             reason: string;
         };
+        /**
+         * @description * `explain_risk` - Explain Risk
+         *     * `summarise_evidence` - Summarise Evidence
+         *     * `draft_cab_note` - Draft Cab Note
+         *     * `explain_ring` - Explain Ring
+         *     * `ask` - Ask
+         * @enum {string}
+         */
+        FeatureEnum: "explain_risk" | "summarise_evidence" | "draft_cab_note" | "explain_ring" | "ask";
         /**
          * @description * `msi` - MSI
          *     * `msix` - MSIX
@@ -2207,7 +2624,7 @@ export interface components {
             started_at: string | null;
             started_by: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         FreezeWriteRequest: {
             active: boolean;
             reason: string;
@@ -2233,6 +2650,10 @@ export interface components {
             readonly id: string;
             /** Format: uuid */
             intent?: string | null;
+            /** @default  */
+            readonly intent_name: string;
+            /** @default  */
+            readonly intent_title: string;
             /** Format: uuid */
             artifact?: string | null;
             priority: components["schemas"]["IncidentPriorityEnum"];
@@ -2265,7 +2686,7 @@ export interface components {
          * @enum {string}
          */
         IncidentStateEnum: "open" | "resolved";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         IncidentWriteRequest: {
             /** Format: uuid */
             intent?: string | null;
@@ -2320,7 +2741,20 @@ export interface components {
             version: string;
             state: components["schemas"]["IntentStateEnum"];
             rings: string[];
-            action?: components["schemas"]["ActionEnum"];
+            action?: components["schemas"]["IntentBriefActionEnum"];
+        };
+        /**
+         * @description * `submit` - submit
+         *     * `review` - review
+         * @enum {string}
+         */
+        IntentBriefActionEnum: "submit" | "review";
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        IntentRequestRequest: {
+            /** @default false */
+            stream?: boolean;
+            /** Format: uuid */
+            intent_id: string;
         };
         /**
          * @description * `draft` - draft
@@ -2339,7 +2773,7 @@ export interface components {
          * @enum {string}
          */
         IntentStateEnum: "draft" | "submitted" | "awaiting_cab" | "approved" | "in_progress" | "completed" | "paused" | "halted" | "rolling_back" | "rolled_back" | "rejected" | "cancelled" | "failed";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         IntentWriteRequest: {
             name: string;
             title: string;
@@ -2353,6 +2787,36 @@ export interface components {
             target_site_classes: components["schemas"]["TargetSiteClassesEnum"][];
             ring_plan: components["schemas"]["RingStepRequest"][];
             rollback_plan: components["schemas"]["RollbackPlanRequest"];
+        };
+        Interaction: {
+            /** Format: uuid */
+            readonly id: string;
+            feature: components["schemas"]["FeatureEnum"];
+            subject_type?: string;
+            subject_id?: string;
+            question?: string;
+            channel?: string;
+            actor?: unknown;
+            prompt?: unknown;
+            retrieved?: unknown;
+            citations?: unknown;
+            draft?: unknown;
+            provider: string;
+            provider_kind: components["schemas"]["ProviderKindEnum"];
+            model?: string;
+            parameters?: unknown;
+            output?: string;
+            /** Format: int64 */
+            tokens_in?: number;
+            /** Format: int64 */
+            tokens_out?: number;
+            scrubbed?: unknown;
+            status?: string;
+            error?: string;
+            /** Format: int64 */
+            duration_ms?: number;
+            /** Format: date-time */
+            created_at?: string;
         };
         Job: {
             readonly id: number;
@@ -2383,7 +2847,7 @@ export interface components {
          * @enum {string}
          */
         JobStatusEnum: "queued" | "running" | "succeeded" | "failed";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         KeyReasonRequest: {
             /** @default  */
             reason?: string;
@@ -2420,7 +2884,7 @@ export interface components {
             prev_hash: string;
             hash: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         LoginRequest: {
             username: string;
             password: string;
@@ -2459,7 +2923,7 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         OptionalReasonRequest: {
             /** @default  */
             reason?: string;
@@ -2583,6 +3047,19 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Decision"][];
         };
+        PaginatedDriftList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Drift"][];
+        };
         PaginatedEvidenceList: {
             /**
              * Format: uri
@@ -2634,6 +3111,19 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Intent"][];
+        };
+        PaginatedInteractionList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Interaction"][];
         };
         PaginatedJobList: {
             /**
@@ -2687,6 +3177,32 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Pack"][];
         };
+        PaginatedProviderList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Provider"][];
+        };
+        PaginatedReconcilePassList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["ReconcilePass"][];
+        };
         PaginatedRolloutBriefList: {
             /**
              * Format: uri
@@ -2726,7 +3242,7 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Window"][];
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         PatchedApplicationWriteRequest: {
             name?: string;
             vendor?: string;
@@ -2738,7 +3254,7 @@ export interface components {
             /** @default false */
             privileged_tooling?: boolean;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         PatchedConnectorUpdateRequest: {
             /** Format: uri */
             base_url?: string;
@@ -2753,7 +3269,7 @@ export interface components {
             enabled?: boolean;
             dry_run?: boolean;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         PatchedIntentUpdateRequest: {
             title?: string;
             /** @default  */
@@ -2764,6 +3280,23 @@ export interface components {
             target_site_classes?: components["schemas"]["TargetSiteClassesEnum"][];
             ring_plan?: components["schemas"]["RingStepRequest"][];
             rollback_plan?: components["schemas"]["RollbackPlanRequest"];
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        PatchedProviderUpdateRequest: {
+            base_url?: string;
+            model?: string;
+            parameters?: {
+                [key: string]: unknown;
+            };
+            api_key?: string;
+            /** Format: double */
+            timeout_s?: number;
+            max_retries?: number;
+            daily_token_budget?: number;
+            scrub_policy?: {
+                [key: string]: unknown;
+            };
+            active?: boolean;
         };
         PendingRoleGrant: {
             readonly id: number;
@@ -2807,6 +3340,9 @@ export interface components {
                 [key: string]: string;
             };
             planned_devices: number;
+            observed_devices: {
+                [key: string]: number | null;
+            };
             /** Format: date-time */
             earliest_start: string | null;
             /** Format: date-time */
@@ -2827,6 +3363,7 @@ export interface components {
             group: string;
             /** Format: int64 */
             planned_devices: number;
+            /** @description The plane's group membership when the ring was entered; before that, the last observation's total. */
             readonly observed_devices: number | null;
             readonly count_warning: string;
             counts?: unknown;
@@ -2852,12 +3389,61 @@ export interface components {
             };
             skip_soak: boolean;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ProposeRequest: {
             document: unknown;
             reason: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        Provider: {
+            name: string;
+            kind: components["schemas"]["ProviderKindEnum"];
+            base_url?: string;
+            model?: string;
+            parameters?: unknown;
+            /** Format: double */
+            timeout_s?: number;
+            /** Format: int64 */
+            max_retries?: number;
+            /** Format: int64 */
+            daily_token_budget?: number;
+            scrub_policy?: unknown;
+            active?: boolean;
+            readonly has_key: boolean;
+            readonly tokens_used_today: number;
+            /** Format: int64 */
+            revision?: number;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
+        /**
+         * @description * `offline` - Built-in deterministic templates (no network)
+         *     * `openai` - OpenAI-compatible chat completions (OpenAI, Azure OpenAI, vLLM, Ollama)
+         *     * `anthropic` - Anthropic messages
+         * @enum {string}
+         */
+        ProviderKindEnum: "offline" | "openai" | "anthropic";
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        ProviderWriteRequest: {
+            name: string;
+            kind: components["schemas"]["ProviderKindEnum"];
+            base_url?: string;
+            model?: string;
+            parameters?: {
+                [key: string]: unknown;
+            };
+            api_key?: string;
+            /** Format: double */
+            timeout_s?: number;
+            max_retries?: number;
+            daily_token_budget?: number;
+            scrub_policy?: {
+                [key: string]: unknown;
+            };
+            active?: boolean;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ReasonRequest: {
             /** @default  */
             reason?: string;
@@ -2871,6 +3457,62 @@ export interface components {
             subject_type: string;
             subject_id: string;
         };
+        ReconcilePass: {
+            readonly id: number;
+            status?: components["schemas"]["JobStatusEnum"];
+            /** Format: uuid */
+            intent_id?: string | null;
+            /** Format: date-time */
+            queued_at?: string | null;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            error?: string;
+            log?: unknown;
+            readonly report: {
+                [key: string]: unknown;
+            };
+        };
+        ReconcilePlannedAction: {
+            drift: string;
+            action: components["schemas"]["ReconcilePlannedActionActionEnum"];
+            detail: string;
+        };
+        /**
+         * @description * `remediate` - remediate
+         *     * `escalate` - escalate
+         *     * `hold` - hold
+         *     * `route` - route
+         *     * `wait` - wait
+         * @enum {string}
+         */
+        ReconcilePlannedActionActionEnum: "remediate" | "escalate" | "hold" | "route" | "wait";
+        ReconcileReport: {
+            dry_run: boolean;
+            intents: number;
+            targets: number;
+            plane_reads: number;
+            found: {
+                [key: string]: number;
+            };
+            opened: number;
+            healed: number;
+            remediated: number;
+            escalated: number;
+            problems: string[];
+            drift: {
+                [key: string]: unknown;
+            }[];
+            actions: components["schemas"]["ReconcilePlannedAction"][];
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        ReconcileRunRequestRequest: {
+            /** Format: uuid */
+            intent?: string | null;
+            /** @default false */
+            dry_run?: boolean;
+        };
         RecordedRequest: {
             method: string;
             url: string;
@@ -2880,7 +3522,7 @@ export interface components {
             body: string;
             sent: boolean;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         RejectRequest: {
             reason: string;
         };
@@ -2891,11 +3533,11 @@ export interface components {
             raw: string;
             matches: boolean;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         RequiredReasonRequest: {
             reason: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ResolveRequest: {
             resolution: string;
         };
@@ -2916,11 +3558,11 @@ export interface components {
             approvals_in_force: number;
             submission: components["schemas"]["CabSubmission"] | null;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         ReviewNotesRequest: {
             notes: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         RevokeRequest: {
             reason: string;
         };
@@ -2931,6 +3573,14 @@ export interface components {
             active?: boolean;
             /** Format: date-time */
             loaded_at?: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        RingRequestRequest: {
+            /** @default false */
+            stream?: boolean;
+            /** Format: uuid */
+            intent_id: string;
+            ring?: string;
         };
         RingRun: {
             ring: string;
@@ -2971,7 +3621,7 @@ export interface components {
             /** Format: date-time */
             not_before?: string | null;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         RingStepRequest: {
             ring: string;
             target_group: string;
@@ -3009,7 +3659,16 @@ export interface components {
          * @enum {string}
          */
         RiskModelStateEnum: "proposed" | "parallel" | "active" | "retired" | "rejected";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        RiskRequestRequest: {
+            /** @default false */
+            stream?: boolean;
+            /** Format: uuid */
+            assessment_id?: string;
+            /** Format: uuid */
+            intent_id?: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         RoleGrant: {
             role: components["schemas"]["RoleGrantRoleEnum"];
             /** @default * */
@@ -3026,7 +3685,7 @@ export interface components {
             boundary: string;
             business_units: string[];
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         RoleGrantRequest: {
             role: components["schemas"]["RoleGrantRoleEnum"];
             /** @default * */
@@ -3038,7 +3697,7 @@ export interface components {
              */
             business_units?: string[];
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         RoleGrantRequestCreateRequest: {
             /** @description The id of the user who would receive the role. */
             user: number;
@@ -3064,7 +3723,7 @@ export interface components {
          * @enum {string}
          */
         RoleGrantRoleEnum: "platform_admin" | "packaging_engineer" | "publisher" | "cab_approver" | "security_reviewer" | "endpoint_ops" | "auditor";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         RolesRequest: {
             roles: components["schemas"]["RoleGrantRequest"][];
         };
@@ -3072,7 +3731,7 @@ export interface components {
             strategy: string;
             rollback_version?: string | null;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         RollbackPlanRequest: {
             strategy: string;
             rollback_version?: string | null;
@@ -3141,6 +3800,13 @@ export interface components {
          * @enum {string}
          */
         RolloutStatusEnum: "running" | "awaiting_judgment" | "blocked" | "paused" | "halted" | "rolling_back" | "rolled_back" | "completed" | "failed";
+        /**
+         * @description * `auto` - auto
+         *     * `endpoint_ops` - endpoint_ops
+         *     * `cab` - cab
+         * @enum {string}
+         */
+        RouteEnum: "auto" | "endpoint_ops" | "cab";
         SealKey: {
             key_id: string;
             public_pem: string;
@@ -3149,7 +3815,7 @@ export interface components {
             /** Format: date-time */
             retired_at?: string | null;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         SealRequestRequest: {
             /** Format: uuid */
             intent: string;
@@ -3160,6 +3826,13 @@ export interface components {
             authenticated: boolean;
             user: components["schemas"]["Me"] | null;
         };
+        /**
+         * @description * `low` - Low
+         *     * `medium` - Medium
+         *     * `high` - High
+         * @enum {string}
+         */
+        SeverityEnum: "low" | "medium" | "high";
         /**
          * @description * `tier1` - Tier 1 (vendor + internal 24x7)
          *     * `tier2` - Tier 2 (business hours)
@@ -3198,7 +3871,7 @@ export interface components {
          * @enum {string}
          */
         TargetSiteClassesEnum: "online" | "intermittent" | "air_gapped";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         TargetWriteRequest: {
             name: string;
             /** Format: uri */
@@ -3222,7 +3895,7 @@ export interface components {
             last_used_at?: string | null;
             readonly is_active: boolean;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         TokenCreateRequest: {
             name: string;
             days?: number;
@@ -3264,7 +3937,7 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         TrustedKeyWriteRequest: {
             name: string;
             publisher: string;
@@ -3283,7 +3956,7 @@ export interface components {
             readonly service_account: boolean;
             readonly roles: components["schemas"]["RoleGrantRead"][];
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         UserCreateRequest: {
             username: string;
             /**
@@ -3333,7 +4006,7 @@ export interface components {
             created_at?: string;
             readonly artifacts: components["schemas"]["Artifact"][];
         };
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         VersionCreateRequest: {
             /** Format: uuid */
             application: string;
@@ -3364,7 +4037,7 @@ export interface components {
          * @enum {string}
          */
         WindowKindEnum: "window" | "blackout";
-        /** @description Refuses unknown fields, reported together with every other field error. */
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         WindowWriteRequest: {
             name: string;
             kind: components["schemas"]["WindowKindEnum"];
@@ -3700,6 +4373,388 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Artifact"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_ask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AskRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_draft_cab_note: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntentRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_explain_ring: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RingRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_explain_risk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RiskRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_interactions_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedInteractionList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_interactions_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this interaction. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Interaction"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_providers_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedProviderList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_providers_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Provider"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_providers_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Provider"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_providers_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_providers_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedProviderUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Provider"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assistant_summarise_evidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EvidenceRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -4585,9 +5640,9 @@ export interface operations {
     connectors_partial_update: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description ETag from a previous read */
-                "If-Match"?: string;
+            header: {
+                /** @description ETag from a previous read (428 without) */
+                "If-Match": string;
             };
             path: {
                 /** @description A UUID string identifying this connector instance. */
@@ -4701,6 +5756,276 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    drift_list: {
+        parameters: {
+            query?: {
+                boundary?: string;
+                business_unit?: string;
+                connector?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                device?: string;
+                group?: string;
+                intent?: string;
+                /**
+                 * @description * `missing` - missing
+                 *     * `extra` - extra
+                 *     * `modified` - modified
+                 *     * `stale` - stale
+                 *     * `stuck` - stuck
+                 */
+                kind?: "extra" | "missing" | "modified" | "stale" | "stuck";
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                plane?: string;
+                ring?: string;
+                /**
+                 * @description * `auto` - auto
+                 *     * `endpoint_ops` - endpoint_ops
+                 *     * `cab` - cab
+                 */
+                route?: "auto" | "cab" | "endpoint_ops";
+                /**
+                 * @description * `low` - Low
+                 *     * `medium` - Medium
+                 *     * `high` - High
+                 */
+                severity?: "high" | "low" | "medium";
+                /**
+                 * @description * `open` - open
+                 *     * `remediating` - remediating
+                 *     * `resolved` - resolved
+                 *     * `accepted` - accepted
+                 *     * `escalated` - escalated
+                 */
+                status?: "accepted" | "escalated" | "open" | "remediating" | "resolved";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDriftList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    drift_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this drift. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Drift"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    drift_accept_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this drift. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftAcceptRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Drift"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    drift_acknowledge_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this drift. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DriftAcknowledgeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Drift"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    drift_resolve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this drift. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftResolveRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Drift"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    drift_summary_retrieve: {
+        parameters: {
+            query?: {
+                boundary?: string;
+                business_unit?: string;
+                connector?: string;
+                device?: string;
+                group?: string;
+                intent?: string;
+                /**
+                 * @description * `missing` - missing
+                 *     * `extra` - extra
+                 *     * `modified` - modified
+                 *     * `stale` - stale
+                 *     * `stuck` - stuck
+                 */
+                kind?: "extra" | "missing" | "modified" | "stale" | "stuck";
+                plane?: string;
+                ring?: string;
+                /**
+                 * @description * `auto` - auto
+                 *     * `endpoint_ops` - endpoint_ops
+                 *     * `cab` - cab
+                 */
+                route?: "auto" | "cab" | "endpoint_ops";
+                /**
+                 * @description * `low` - Low
+                 *     * `medium` - Medium
+                 *     * `high` - High
+                 */
+                severity?: "high" | "low" | "medium";
+                /**
+                 * @description * `open` - open
+                 *     * `remediating` - remediating
+                 *     * `resolved` - resolved
+                 *     * `accepted` - accepted
+                 *     * `escalated` - escalated
+                 */
+                status?: "accepted" | "escalated" | "open" | "remediating" | "resolved";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftSummary"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -5538,9 +6863,9 @@ export interface operations {
     intents_partial_update: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description ETag from a previous read */
-                "If-Match"?: string;
+            header: {
+                /** @description ETag from a previous read (428 without) */
+                "If-Match": string;
             };
             path: {
                 /** @description A UUID string identifying this deployment intent. */
@@ -6130,6 +7455,110 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PromotionDecision"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reconcile_runs_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedReconcilePassList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reconcile_runs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReconcileRunRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileReport"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcilePass"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reconcile_runs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this job run. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcilePass"];
                 };
             };
             /** @description Problem details (RFC 9457) */

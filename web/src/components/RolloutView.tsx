@@ -26,6 +26,7 @@ import { GateChecklist } from "./GateChecklist";
 import { LookBadge } from "./LookBadge";
 import { ProblemAlert } from "./ProblemAlert";
 import { ReasonDialog } from "./ReasonDialog";
+import { RolloutDrift } from "./RolloutDrift";
 import { RolloutTimeline } from "./RolloutTimeline";
 
 export function DemoClock({ scale }: { scale: number | null | undefined }) {
@@ -330,6 +331,7 @@ export function RolloutView({ intent }: { intent: Intent }) {
                       <RingCard key={r.ring} run={r} current={r.ring === rollout.current_ring} />
                     ))}
                 </ol>
+                <RolloutDrift intentId={intent.id} live={live} />
                 <RolloutTimeline intentId={intent.id} live={live} />
               </>
             ) : null}

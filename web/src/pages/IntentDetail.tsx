@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { api, type Intent } from "../api/client";
 import { useUser } from "../auth/session";
+import { AssistantPanel, intentAssistantActions } from "../components/AssistantPanel";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
@@ -169,6 +170,7 @@ export function IntentDetail() {
             </div>
             <RolloutView intent={i} />
             <IntentGovernance intentId={i.id} />
+            <AssistantPanel actions={intentAssistantActions(i.id)} />
             <section aria-labelledby="history-h">
               <h2 id="history-h">State history</h2>
               <DataState query={history} label="the history" isEmpty={(history.data ?? []).length === 0} empty="No event recorded yet.">

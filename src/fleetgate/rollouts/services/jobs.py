@@ -8,8 +8,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from fleetgate.core import correlation
+from fleetgate.core import correlation, permissions
 from fleetgate.core.actors import Actor
+from fleetgate.core.errors import NotFound
+from fleetgate.intents.models import DeploymentIntent
 from fleetgate.worker.models import JobRun
 
 TASK = "fleetgate.rollouts.tasks.run_job"
@@ -19,6 +21,10 @@ def enqueue(*, actor: Actor, intent_id: Any, action: str, params: dict[str, Any]
     """A queued job to advance the intent's rollout after `action`; enqueued when the transaction commits."""
     from fleetgate.rollouts import tasks
 
+    intent = DeploymentIntent.objects.filter(pk=intent_id).first()
+    if intent is None:
+        raise NotFound(f"No intent with id {intent_id}; list intents to find it.")
+    permissions.require(actor, f"rollout.{action}", intent)  # only who may take the action queues its work
     task = tasks.run_job.s(0)
     job = JobRun.objects.create(
         task=TASK,
@@ -61,3 +67,11 @@ def run(job_id: int) -> JobRun:
         )
     JobRun.objects.filter(pk=job_id).update(status=JobRun.Status.SUCCEEDED, finished_at=timezone.now())
     return JobRun.objects.get(pk=job_id)
+
+
+def note_engine_run(*, task_id: str, intent_id: Any, rollout: Any) -> None:
+    """Link the worker's job record of an engine pass to its intent, with where the rollout stands."""
+    line = {"at": timezone.now().isoformat(), "level": "info", "message": "advanced"}
+    if rollout is not None:
+        line |= {"status": rollout.status, "ring": rollout.current_ring, "detail": rollout.status_detail[:500]}
+    JobRun.objects.filter(task_id=task_id).update(intent_id=intent_id, action="advance", log=[line])
