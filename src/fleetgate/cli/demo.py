@@ -28,7 +28,7 @@ def plant_drift_once(marker: Path) -> bool:
         return False
     base = target.connector.base_url.rstrip("/")
     with httpx.Client(base_url=base, timeout=5.0) as http:
-        rows = http.get("/_sim/console/assignments").raise_for_status().json()
+        rows = http.get("/_sim/console/assignments").raise_for_status().json()["assignments"]
         row = next((r for r in rows if r.get("group") == target.group), None)
         if row is None:
             return False
