@@ -121,70 +121,39 @@ def start(
     _report(client, accepted, "start", wait, timeout)
 
 
-@rollout_app.command("pause")
-@handles_errors
-def pause(
-    ref: str,
-    reason: str = typer.Option("", "--reason"),
-    wait: bool = WAIT_OPT,
-    timeout: float = TIMEOUT_OPT,
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    _act(ref, "pause", reason, wait, timeout, server, token)
+ACTIONS = {
+    "pause": ("Pause the rollout at its current ring.", ""),
+    "resume": ("Resume a paused or halted rollout (the gates decide again).", ""),
+    "halt": ("Halt the rollout; it waits for a person to resume or roll it back.", "required: why it stops"),
+    "rollback": ("Roll back every ring reached, in reverse ring order.", "required: why it goes back"),
+    "promote": (
+        "Promote a ring awaiting judgment (inconclusive past its time to compliance).",
+        "required: your judgment, recorded with the gates",
+    ),
+}
 
 
-@rollout_app.command("resume")
-@handles_errors
-def resume(
-    ref: str,
-    reason: str = typer.Option("", "--reason"),
-    wait: bool = WAIT_OPT,
-    timeout: float = TIMEOUT_OPT,
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    _act(ref, "resume", reason, wait, timeout, server, token)
+def _register(action: str, summary: str, reason_help: str) -> None:
+    """One command per rollout action; the ones that need a written reason require --reason."""
+    reason_option = typer.Option(... if reason_help else "", "--reason", help=reason_help or "why (recorded)")
+
+    def command(
+        ref: str,
+        reason: str = reason_option,
+        wait: bool = WAIT_OPT,
+        timeout: float = TIMEOUT_OPT,
+        server: str | None = SERVER_OPT,
+        token: str | None = TOKEN_OPT,
+    ) -> None:
+        _act(ref, action, reason, wait, timeout, server, token)
+
+    command.__doc__ = summary
+    command.__name__ = action
+    rollout_app.command(action)(handles_errors(command))
 
 
-@rollout_app.command("halt")
-@handles_errors
-def halt(
-    ref: str,
-    reason: str = typer.Option(..., "--reason", help="required: why it stops"),
-    wait: bool = WAIT_OPT,
-    timeout: float = TIMEOUT_OPT,
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    _act(ref, "halt", reason, wait, timeout, server, token)
-
-
-@rollout_app.command("rollback")
-@handles_errors
-def rollback(
-    ref: str,
-    reason: str = typer.Option(..., "--reason", help="required: why it goes back"),
-    wait: bool = WAIT_OPT,
-    timeout: float = TIMEOUT_OPT,
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    _act(ref, "rollback", reason, wait, timeout, server, token)
-
-
-@rollout_app.command("promote")
-@handles_errors
-def promote(
-    ref: str,
-    reason: str = typer.Option(..., "--reason", help="required: your judgment, recorded with the gates"),
-    wait: bool = WAIT_OPT,
-    timeout: float = TIMEOUT_OPT,
-    server: str | None = SERVER_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    """Promote a ring awaiting judgment (inconclusive past its time to compliance)."""
-    _act(ref, "promote", reason, wait, timeout, server, token)
+for _action, (_summary, _reason_help) in ACTIONS.items():
+    _register(_action, _summary, _reason_help)
 
 
 @rollout_app.command("plan")
