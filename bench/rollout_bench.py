@@ -1,11 +1,12 @@
 """The rollout engine at scale: 200 concurrent rollouts across the 5 planes over 50,000 simulated devices.
 
 Fresh PostgreSQL database and data directory; the five simulators (10,000 devices each: lab 200,
-canary 1,800, pilot 8,000) run in a child process so their CPU is not the engine's. Two "workers"
-are two threads of this process, each with its own database connection, calling `engine.tick()` at
-the same time: the same code a Huey consumer runs, sharing the work through the rollout lease.
-Measured per tick: wall time, database queries per rollout (CaptureQueriesContext on each worker's
-connection), plane requests (the simulators' request logs) and peak RSS. The baseline is the same
+canary 1,800, pilot 8,000) run in a child process so their CPU is not the engine's. Each tick is
+measured twice: by two threads of this process calling `engine.tick()` at the same time (the code a
+Huey consumer runs, sharing the work through the rollout lease), which gives database queries per
+rollout (CaptureQueriesContext on each thread's connection), plane requests (the simulators' request
+logs) and peak RSS; and by two real `fleetgate worker` processes consuming one `advance_rollout` task
+per rollout from Redis (RedisHuey), which gives the wall time of a tick as production runs it. The baseline is the same
 pass with 20 rollouts, measured in the same run. Prints the figures and writes JSON to bench/results/.
 Run: `.venv/bin/python bench/rollout_bench.py [--rollouts 200] [--baseline 20]`.
 """
@@ -31,8 +32,39 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 RESULTS = ROOT / "bench" / "results"
 PG = os.environ.get("FLEETGATE_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("FLEETGATE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 PLANES = ("intune", "sccm", "jamf", "landscape", "ansible")
 GROUPS = (("BENCH-LAB", 200), ("BENCH-CANARY", 1_800), ("BENCH-PILOT", 8_000))  # per plane: 10,000 devices
+
+
+def start_workers(count: int = 2) -> list[Any]:
+    """`count` real consumers (one thread each) on this benchmark's database and Redis queue."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    argv = [sys.executable, "-m", "fleetgate.cli.main", "worker", "--workers", "1", "--quiet"]
+    return [subprocess.Popen(argv, env=env) for _ in range(count)]
+
+
+def worker_tick(rollouts: int, limit: float = 1200.0) -> dict[str, Any]:
+    """One `advance_rollout` task per rollout through Redis; the time until the workers finished them all."""
+    from huey.contrib.djhuey import HUEY
+
+    from fleetgate.rollouts import tasks
+    from fleetgate.rollouts.models import Rollout
+    from fleetgate.worker.models import JobRun
+
+    HUEY.flush()  # nothing left over from starting the rollouts
+    done = JobRun.Status.SUCCEEDED, JobRun.Status.FAILED
+    before = JobRun.objects.filter(task="advance_rollout", status__in=done).count()
+    began = time.perf_counter()
+    for intent_id in Rollout.objects.values_list("intent_id", flat=True):
+        tasks.advance_rollout(str(intent_id))
+    finished = before
+    while finished < before + rollouts and time.perf_counter() - began < limit:
+        time.sleep(0.2)
+        finished = JobRun.objects.filter(task="advance_rollout", status__in=done).count()
+    return {"seconds": round(time.perf_counter() - began, 3), "tasks": finished - before, "workers": 2}
 
 
 def serve(conns: Any, control: Any) -> None:
@@ -44,7 +76,7 @@ def serve(conns: Any, control: Any) -> None:
     running = []
     for i, plane in enumerate(PLANES):
         fleet = Fleet(
-            seed=40 + i, groups=tuple(GroupSpec(n, s) for n, s in GROUPS), success_probability=0.99, speed=3600
+            seed=40 + i, groups=tuple(GroupSpec(n, s) for n, s in GROUPS), success_probability=1.0, speed=3600
         )
         running.append(start(SIMULATORS[plane](seed=40 + i, fleet=fleet)))
     conns.send([{**connection(r.app), "kind": plane} for r, plane in zip(running, PLANES, strict=True)])
@@ -62,7 +94,8 @@ def setup(db: str) -> None:
         FLEETGATE_DATABASE_URL=f"{PG}/{db}",
         FLEETGATE_DATA_DIR=tempfile.mkdtemp(prefix="fg-rollout-bench-"),
         FLEETGATE_LOG_LEVEL="WARNING",
-        FLEETGATE_REDIS_URL="",
+        FLEETGATE_REDIS_URL=REDIS,
+        FLEETGATE_HUEY_NAME=f"fg-rbench-{os.getpid()}",
     )
     import django
     from django.core.management import call_command
@@ -212,12 +245,25 @@ def main() -> None:
             total = args.baseline if label == "baseline" else args.rollouts
             first = tick(control, total)  # publishes and assigns the fresh rollouts' first ring
             steady = tick(control, total)  # observe and evaluate gates (soak keeps every rollout in lab)
-            rows[label] = {"setup_seconds": round(created, 1), "first_tick": first, "steady_tick": steady}
+            workers = start_workers()
+            try:
+                redis_tick = worker_tick(total)
+            finally:
+                for w in workers:
+                    w.terminate()
+                    w.wait(timeout=30)
+            rows[label] = {
+                "setup_seconds": round(created, 1),
+                "first_tick": first,
+                "steady_tick": steady,
+                "steady_tick_two_redis_workers": redis_tick,
+            }
             print(
                 f"{total:4} rollouts ({count} started in {created:.0f} s): first tick {first['seconds']} s, "
                 f"{first['queries_per_rollout']} queries and {first['plane_requests_per_rollout']} plane requests "
                 f"per rollout; steady tick {steady['seconds']} s, {steady['queries_per_rollout']} queries and "
-                f"{steady['plane_requests_per_rollout']} plane requests per rollout"
+                f"{steady['plane_requests_per_rollout']} plane requests per rollout; "
+                f"steady tick by two Redis workers {redis_tick['seconds']} s ({redis_tick['tasks']} tasks)"
             )
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         base, full = rows["baseline"]["steady_tick"], rows["full"]["steady_tick"]
@@ -231,7 +277,7 @@ def main() -> None:
         report = {
             "benchmark": "rollout_tick",
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "workers": "2 threads calling engine.tick() concurrently (own DB connections), PostgreSQL",
+            "workers": "2 threads calling engine.tick() (queries, requests); 2 `fleetgate worker` on Redis (time)",
             "devices": len(PLANES) * sum(n for _, n in GROUPS),
             "planes": list(PLANES),
             "engine_peak_rss_mib": round(rss),
