@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import close_old_connections
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -116,6 +117,10 @@ def _stream(feature: str, actor: Actor, args: dict[str, Any]) -> Iterator[bytes]
         yield _sse(event, data)
 
 
+# A feature answers JSON, or server-sent events when the request asks for "stream": true.
+ANSWER = {(200, "application/json"): AnswerSerializer, (200, "text/event-stream"): OpenApiTypes.STR}
+
+
 class AssistantViewSet(ResourceViewSet):
     """POST a feature; the answer cites every record it used."""
 
@@ -136,27 +141,27 @@ class AssistantViewSet(ResourceViewSet):
             return response
         return Response(_answer_body(engine.run(feature, actor=self.actor, **args)))
 
-    @extend_schema(request=RiskRequest, responses=AnswerSerializer, operation_id="assistant_explain_risk")
+    @extend_schema(request=RiskRequest, responses=ANSWER, operation_id="assistant_explain_risk")
     @action(detail=False, methods=["post"], url_path="explain-risk")
     def explain_risk(self, request: Request) -> Any:
         return self._run(request, "explain_risk", RiskRequest, ("assessment_id", "intent_id"))
 
-    @extend_schema(request=EvidenceRequest, responses=AnswerSerializer, operation_id="assistant_summarise_evidence")
+    @extend_schema(request=EvidenceRequest, responses=ANSWER, operation_id="assistant_summarise_evidence")
     @action(detail=False, methods=["post"], url_path="summarise-evidence")
     def summarise_evidence(self, request: Request) -> Any:
         return self._run(request, "summarise_evidence", EvidenceRequest, ("pack_id", "intent_id"))
 
-    @extend_schema(request=IntentRequest, responses=AnswerSerializer, operation_id="assistant_draft_cab_note")
+    @extend_schema(request=IntentRequest, responses=ANSWER, operation_id="assistant_draft_cab_note")
     @action(detail=False, methods=["post"], url_path="draft-cab-note")
     def draft_cab_note(self, request: Request) -> Any:
         return self._run(request, "draft_cab_note", IntentRequest)
 
-    @extend_schema(request=RingRequest, responses=AnswerSerializer, operation_id="assistant_explain_ring")
+    @extend_schema(request=RingRequest, responses=ANSWER, operation_id="assistant_explain_ring")
     @action(detail=False, methods=["post"], url_path="explain-ring")
     def explain_ring(self, request: Request) -> Any:
         return self._run(request, "explain_ring", RingRequest)
 
-    @extend_schema(request=AskRequest, responses=AnswerSerializer, operation_id="assistant_ask")
+    @extend_schema(request=AskRequest, responses=ANSWER, operation_id="assistant_ask")
     @action(detail=False, methods=["post"])
     def ask(self, request: Request) -> Any:
         return self._run(request, "ask", AskRequest)
@@ -258,6 +263,7 @@ class ProviderViewSet(ResourceViewSet):
     serializer_class = ProviderSerializer
     view_permission = "assistant.provider.view"
     lookup_field = "name"
+    pagination_class = None  # a handful of providers: the list is not paged
 
     def get_queryset(self) -> Any:
         return queries.providers()

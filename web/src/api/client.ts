@@ -494,15 +494,15 @@ export function createApi(options: ApiOptions) {
       ask: (feature: AssistantFeature, body: AssistantBody): Promise<AssistantAnswer> => {
         switch (feature) {
           case "explain-risk":
-            return call(client.POST("/api/v1/assistant/explain-risk/", { body }));
+            return call(client.POST("/api/v1/assistant/explain-risk/", { body })) as Promise<AssistantAnswer>; // JSON: no "stream": true
           case "summarise-evidence":
-            return call(client.POST("/api/v1/assistant/summarise-evidence/", { body }));
+            return call(client.POST("/api/v1/assistant/summarise-evidence/", { body })) as Promise<AssistantAnswer>; // JSON: no "stream": true
           case "draft-cab-note":
-            return call(client.POST("/api/v1/assistant/draft-cab-note/", { body: { ...body, intent_id: body.intent_id ?? "" } }));
+            return call(client.POST("/api/v1/assistant/draft-cab-note/", { body: { ...body, intent_id: body.intent_id ?? "" } })) as Promise<AssistantAnswer>; // JSON: no "stream": true
           case "explain-ring":
-            return call(client.POST("/api/v1/assistant/explain-ring/", { body: { ...body, intent_id: body.intent_id ?? "" } }));
+            return call(client.POST("/api/v1/assistant/explain-ring/", { body: { ...body, intent_id: body.intent_id ?? "" } })) as Promise<AssistantAnswer>; // JSON: no "stream": true
           case "ask":
-            return call(client.POST("/api/v1/assistant/ask/", { body: { question: body.question ?? "" } }));
+            return call(client.POST("/api/v1/assistant/ask/", { body: { question: body.question ?? "" } })) as Promise<AssistantAnswer>; // JSON: no "stream": true
         }
       },
       /** The same answer, streamed: text arrives through `onDelta` while the provider writes it. */

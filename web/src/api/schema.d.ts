@@ -3177,19 +3177,6 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Pack"][];
         };
-        PaginatedProviderList: {
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
-             */
-            previous?: string | null;
-            results: components["schemas"]["Provider"][];
-        };
         PaginatedReconcilePassList: {
             /**
              * Format: uri
@@ -4405,6 +4392,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Answer"];
+                    "text/event-stream": string;
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -4437,6 +4425,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Answer"];
+                    "text/event-stream": string;
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -4469,6 +4458,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Answer"];
+                    "text/event-stream": string;
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -4501,6 +4491,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Answer"];
+                    "text/event-stream": string;
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -4580,12 +4571,7 @@ export interface operations {
     };
     assistant_providers_list: {
         parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -4597,7 +4583,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedProviderList"];
+                    "application/json": components["schemas"]["Provider"][];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -4755,6 +4741,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Answer"];
+                    "text/event-stream": string;
                 };
             };
             /** @description Problem details (RFC 9457) */
