@@ -241,3 +241,14 @@ def test_auditor_reads_other_users_token_metadata(acme: Acme) -> None:
     assert all("token" not in r for r in rows), "metadata only, never a secret"
     others = _rows(client_for(acme.world.users[R.PACKAGING_ENGINEER]).get("/api/v1/tokens/"))
     assert someone.username not in {r["username"] for r in others}
+
+
+def test_a_grant_on_every_boundary_reads_every_boundary(acme: Acme, globex: World) -> None:
+    """A Packaging Engineer or CAB Approver granted `*` / `*` reads both companies (an unconditional
+    grant once vanished when OR-ed into the filter, so such people read nothing)."""
+    everywhere = make_user(R.PACKAGING_ENGINEER, boundary="*", business_units=["*"])
+    own = sealed_intent(globex, target_boundary="globex")
+    seen = _ids(client_for(everywhere), "/api/v1/intents/")
+    assert acme.ids["intents"] in seen
+    assert str(own.intent.pk) in seen
+    assert _rows(client_for(everywhere).get("/api/v1/applications/")) != []

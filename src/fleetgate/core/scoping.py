@@ -66,7 +66,10 @@ def scope_filter(actor: Actor | None, *alternatives: Fields) -> Q | None:
     allowed = Q(pk__in=[])  # a person without grants reads nothing scoped
     for grant in actor.grants:
         for fields in alternatives:
-            allowed |= _grant_q(grant.scope.boundary, grant.scope.business_units, fields)
+            granted = _grant_q(grant.scope.boundary, grant.scope.business_units, fields)
+            if not granted:  # an unconditional grant (every boundary, every unit): `Q() | x` would drop it
+                return None
+            allowed |= granted
     return allowed
 
 

@@ -386,8 +386,9 @@ function Tokens() {
               <label htmlFor="tk-user">For user</label>
               <select id="tk-user" value={userId} onChange={(e) => setUserId(e.target.value)}>
                 <option value="">Me</option>
+                {/* Tokens are personal: an administrator mints them only for service accounts, never for another person. */}
                 {(users.data ?? [])
-                  .filter((u) => u.is_active)
+                  .filter((u) => u.is_active && u.service_account)
                   .map((u) => (
                     <option key={u.id} value={u.id}>
                       {u.username}
