@@ -29,3 +29,25 @@ def test_an_engine_pass_is_a_job_of_its_intent(world: World, immediate: Any) -> 
     assert (str(job.intent_id), job.action) == (str(intent.pk), "advance")
     assert job.log[0]["status"] == "running"
     assert job.log[0]["ring"] == "lab"
+
+
+def test_a_cab_decision_wakes_the_engine_for_a_started_intent(world: World, monkeypatch: Any) -> None:
+    from django.db import transaction
+
+    from fleetgate.approvals.models import CabDecision, CabRequest
+    from fleetgate.rollouts import apps
+
+    woken: list[str] = []
+    monkeypatch.setattr(tasks, "advance_rollout", woken.append)
+    intent = world.intent()
+    Rollout.objects.create(intent=intent, current_ring="lab", pack_versions={})
+    request = CabRequest(intent=intent)
+    decision = CabDecision(request=request)
+    with transaction.atomic():
+        apps._decided(CabDecision, decision, created=True)
+    assert woken == []  # on commit only; the test transaction never commits
+    monkeypatch.setattr(transaction, "on_commit", lambda fn: fn())
+    apps._decided(CabDecision, decision, created=True)
+    assert woken == [str(intent.pk)]
+    apps._decided(CabDecision, decision, created=False)
+    assert woken == [str(intent.pk)]
