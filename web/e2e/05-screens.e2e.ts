@@ -37,7 +37,7 @@ describe("applications", () => {
       await nav(page, "Applications");
       await expect.poll(() => h1(page)).toBe("Applications");
       await settled(page);
-      expect(await page.locator("tbody tr").count()).toBe(6);
+      expect(await page.locator("tbody tr").count()).toBe(9); // 6 governance demo apps + 3 demo rollouts
       await check(page, "50-applications");
       await page.getByLabel("Search").fill("fire");
       await page.getByRole("button", { name: "Apply filters" }).click();
