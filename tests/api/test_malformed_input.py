@@ -173,3 +173,16 @@ def test_options_is_405_not_introspection(world: World, url: str) -> None:
     """DRF's OPTIONS metadata introspects serializers and raised (500) on views without one; no CORS here."""
     client = client_for(world.users[Role.AUDITOR])
     _problem(client.options(url), 405, "method-not-allowed")
+
+
+@pytest.mark.django_db
+def test_a_time_zone_offset_no_database_stores_is_a_400_naming_the_filter() -> None:
+    """Found by schemathesis on PostgreSQL: `since=0107-11-05T10:53:08+21:14` reached the database (500)."""
+    from tests.api.base import client_for
+    from tests.factories import make_user
+
+    client = client_for(make_user("auditor"))
+    response = client.get("/api/v1/ledger/", {"since": "0107-11-05T10:53:08+21:14"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "since"
+    assert client.get("/api/v1/ledger/", {"since": "2026-12-01T10:00:00+14:00"}).status_code == 200

@@ -192,9 +192,10 @@ describe("rollouts on the simulated planes", () => {
       await settled(page);
       await check(page, "incidents-empty");
       const title = `Crash on launch ${RUN}`;
-      await page.getByLabel("Intent", { exact: true }).selectOption({ label: `${SLACK} (slack-4-41-sales)` });
-      await page.getByLabel("Priority", { exact: true }).selectOption("P1");
-      await page.getByLabel("Title").fill(title);
+      const form = page.getByRole("form", { name: "Open an incident" }); // the list's filters have a Priority too
+      await form.getByLabel("Intent", { exact: true }).selectOption({ label: `${SLACK} (slack-4-41-sales)` });
+      await form.getByLabel("Priority", { exact: true }).selectOption("P1");
+      await form.getByLabel("Title").fill(title);
       await page.getByRole("button", { name: "Open incident" }).click();
       const row = page.locator(`tr[data-incident="${title}"]`);
       await row.waitFor();

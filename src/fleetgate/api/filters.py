@@ -14,6 +14,7 @@ The backend rewrites each FilterSet class once (cached), so the domains declare 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_filters
@@ -58,6 +59,41 @@ class StrictBooleanField(forms.Field):
         if value in _FALSE or value is False:
             return False
         raise forms.ValidationError("Give true or false, or leave the parameter out.", code="boolean")
+
+
+MAX_UTC_OFFSET = timedelta(hours=14)  # the widest real zone (Line Islands); PostgreSQL refuses beyond ±15:59
+
+
+class _WithinRealOffsets:
+    """A parsed date-time whose UTC offset a database can store (else a 400 naming the parameter)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)  # type: ignore[misc]
+        if moment is None:
+            return None
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise forms.ValidationError("Give a time zone offset between -14:00 and +14:00.", code="datetime")
+        try:
+            return moment.astimezone(UTC) if offset is not None else moment
+        except OverflowError:
+            raise forms.ValidationError("Give a date and time within years 1 to 9999.", code="datetime") from None
+
+
+class StrictDateTimeField(_WithinRealOffsets, forms.DateTimeField):
+    pass
+
+
+class StrictIsoDateTimeField(_WithinRealOffsets, django_filters.fields.IsoDateTimeField):
+    pass
+
+
+class DateTimeFilter(django_filters.DateTimeFilter):
+    field_class = StrictDateTimeField
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = StrictIsoDateTimeField
 
 
 class IdFilter(django_filters.UUIDFilter):
@@ -118,6 +154,10 @@ def _replacement(f: django_filters.Filter, model: type[models.Model] | None) -> 
         return IntegerFilter(**kwargs)
     if type(f) is django_filters.UUIDFilter:
         return IdFilter(**kwargs)
+    if type(f) is django_filters.DateTimeFilter:
+        return DateTimeFilter(**kwargs)
+    if type(f) is django_filters.IsoDateTimeFilter:
+        return IsoDateTimeFilter(**kwargs)
     return None
 
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -98,7 +98,7 @@ def _stream(feature: str, actor: Actor, args: dict[str, Any]) -> Iterator[bytes]
     pipe: queue.Queue[tuple[str, Any]] = queue.Queue()
     corr = correlation.current()
 
-    def work() -> None:
+    def work(own_thread: bool = True) -> None:
         correlation.bind(corr)  # the thread's events carry the request's correlation id
         try:
             answer = engine.run(feature, actor=actor, on_delta=lambda text: pipe.put(("delta", {"text": text})), **args)
@@ -106,10 +106,17 @@ def _stream(feature: str, actor: Actor, args: dict[str, Any]) -> Iterator[bytes]
         except DomainError as exc:
             pipe.put(("error", {"type": exc.code, "title": exc.title, "status": exc.status, "detail": exc.detail}))
         finally:
-            close_old_connections()
+            if own_thread:
+                close_old_connections()  # the worker thread's own connection
             pipe.put(("end", None))
 
-    threading.Thread(target=work, daemon=True).start()
+    if connection.in_atomic_block:
+        # The caller holds a transaction (a test, or ATOMIC_REQUESTS): a second connection on a worker
+        # thread would wait forever on the rows it locked (the ledger head on PostgreSQL). Work inline;
+        # the deltas then arrive together.
+        work(own_thread=False)
+    else:
+        threading.Thread(target=work, daemon=True).start()
     while True:
         event, data = pipe.get()
         if event == "end":
@@ -118,7 +125,7 @@ def _stream(feature: str, actor: Actor, args: dict[str, Any]) -> Iterator[bytes]
 
 
 # A feature answers JSON, or server-sent events when the request asks for "stream": true.
-ANSWER = {(200, "application/json"): AnswerSerializer, (200, "text/event-stream"): OpenApiTypes.STR}
+ANSWER = {(200, "application/json"): AnswerSerializer, (200, "text/event-stream"): OpenApiTypes.ANY}
 
 
 class AssistantViewSet(ResourceViewSet):

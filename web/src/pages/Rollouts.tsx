@@ -68,7 +68,7 @@ export function Rollouts() {
     queryKey: ["rollouts", query],
     queryFn: () => api.rollouts.list(query),
     placeholderData: keepPreviousData,
-    refetchInterval: view.value === "finished" ? false : 3000,
+    refetchInterval: view.value === "finished" ? 10_000 : 3000, // a rollout may finish while the tab is open
   });
   const rows = list.data?.results ?? [];
   return (
