@@ -37,15 +37,8 @@ from fleetgate.intents.api import DashboardView, IntentViewSet, RingPolicyViewSe
 from fleetgate.notifications.api import NotificationViewSet, WebhookTargetViewSet
 from fleetgate.reconcile.api import DriftViewSet, ReconcileRunViewSet
 from fleetgate.risk.api import RiskAssessmentViewSet, RiskModelViewSet
-from fleetgate.rollouts.api import (
-    FreezeView,
-    IncidentViewSet,
-    JobViewSet,
-    PlanView,
-    RolloutViewSet,
-    StartView,
-    WindowViewSet,
-)
+from fleetgate.rollouts.api import JobViewSet, PlanView, RolloutViewSet, StartView
+from fleetgate.rollouts.api_operations import FreezeView, IncidentViewSet, WindowViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
