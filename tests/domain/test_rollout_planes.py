@@ -41,39 +41,29 @@ def shown(rollout: Rollout) -> dict:
 
 
 @pytest.mark.parametrize("kind", ["intune", "jamf", "sccm", "landscape", "ansible"])
-def test_a_healthy_fleet_goes_lab_to_pilot_on_each_plane(world: World, clock: clocks.FrozenClock, kind: str) -> None:
-    ring_plan = plan(*PILOT)
+def test_a_healthy_fleet_goes_lab_to_global_on_each_plane(world: World, clock: clocks.FrozenClock, kind: str) -> None:
+    rings = (*PILOT, "department", "global")
+    ring_plan = plan(*rings)
     with simulator(kind, groups_of(ring_plan)) as srv:
         connect(world, srv)
         intent = approve(world, seal(world, platforms=(PLATFORM_OF[kind],), ring_plan=ring_plan))
         drive = Driver(intent, clock, srv)
         drive.start(world.publisher)
-        rollout = drive.through(*PILOT)
-        assert rollout.status == Rollout.Status.COMPLETED, rollout.status_detail
-        assert drive.state() == "completed"
-        assert [drive.ring(r).state for r in PILOT] == [RingState.PASSED] * 3
-        pilot = GateResult.objects.get(ring_run=drive.ring("pilot"), gate="success_rate")
-        assert pilot.outcome == "pass"
-        assert (pilot.inputs["n"], pilot.inputs["failures"]) == (300, 0)
-        observed = {t.group: t.observed_devices for t in PlaneTarget.objects.filter(ring_run__rollout=rollout)}
-        assert observed == {"FG-LAB": 8, "FG-CANARY": 40, "FG-PILOT": 300}
-        assert duplicates(srv) == []
-
-
-def test_a_healthy_fleet_goes_lab_to_global_on_one_plane(world: World, clock: clocks.FrozenClock) -> None:
-    rings = (*PILOT, "department", "global")
-    ring_plan = plan(*rings)
-    with simulator("sccm", groups_of(ring_plan)) as srv:
-        connect(world, srv)
-        intent = approve(world, seal(world, ring_plan=ring_plan))
-        drive = Driver(intent, clock, srv)
-        drive.start(world.publisher)
         rollout = drive.through(*rings)
         assert rollout.status == Rollout.Status.COMPLETED, rollout.status_detail
         assert [drive.ring(r).state for r in rings] == [RingState.PASSED] * 5
+        assert drive.state() == "completed"
+        pilot = GateResult.objects.get(ring_run=drive.ring("pilot"), gate="success_rate")
+        assert (pilot.outcome, pilot.inputs["n"], pilot.inputs["failures"]) == ("pass", 300, 0)
         final = GateResult.objects.get(ring_run=drive.ring("global"), gate="success_rate")
         assert final.inputs["n"] == 1000
         assert final.inputs["lower"] >= 0.99
+        observed = {t.group: t.observed_devices for t in PlaneTarget.objects.filter(ring_run__rollout=rollout)}
+        assert {g: observed[g] for g in ("FG-LAB", "FG-CANARY", "FG-PILOT")} == {
+            "FG-LAB": 8,
+            "FG-CANARY": 40,
+            "FG-PILOT": 300,
+        }
         assert duplicates(srv) == []
 
 
