@@ -9,7 +9,9 @@ PlaneTarget) are written directly, since starting rollouts is the rollout engine
 and remediates real drift. Measured for one `passes.run()`: wall time, peak RSS of this process,
 plane requests (the simulators' request logs) and database queries, each also per intent.
 Prints the figures and writes JSON to bench/results/.
-Run: `.venv/bin/python bench/reconcile_bench.py [--intents 250] [--sqlite]`.
+`--fresh-clients` measures the old call path (a connector built and signed in for every plane call)
+instead of one client per connector instance for the pass.
+Run: `.venv/bin/python bench/reconcile_bench.py [--intents 250] [--sqlite] [--fresh-clients]`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,6 +94,9 @@ def build(count: int, planes: list[dict[str, Any]]) -> list[Any]:
     from fleetgate.rollouts.models import PlaneTarget, RingRun, Rollout
     from fleetgate.rollouts.services.common import intent_ref, plane_artifact
 
+    # the detection rule an artifact's install facts give (no evidence is ingested here)
+    detection = ({"type": "file", "path": "C:\\Program Files\\Bench\\app.exe"},)
+
     world = World.build()
     admin = world.actors[Role.PLATFORM_ADMIN]
     instances = [
@@ -126,7 +132,7 @@ def build(count: int, planes: list[dict[str, Any]]) -> list[Any]:
         ref = connectors.publish(
             actor=connectors.RUNNER,
             connector_id=instance.pk,
-            artifact=plane_artifact(target, artifact),
+            artifact=replace(plane_artifact(target, artifact), detection_rules=detection),
             key=f"bench:{i}:p",
         )
         done = connectors.assign(
@@ -153,11 +159,15 @@ def tamper(made: list[Any], share: float = 0.01) -> int:
     return len(picked)
 
 
-def measure(control: Any, count: int) -> dict[str, Any]:
+def measure(control: Any, count: int, fresh_clients: bool = False) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from fleetgate.connectors import sessions
     from fleetgate.reconcile.services import passes
+
+    if fresh_clients:
+        sessions.connector_for = lambda instance, build: build(instance)  # type: ignore[assignment]
 
     control.send("requests")
     before = control.recv()
@@ -184,6 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--intents", type=int, default=250)
     parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--fresh-clients", action="store_true", help="build a connector per plane call (before)")
     args = parser.parse_args()
     db = f"fg_reconcile_bench_{int(time.time())}"
     setup(db, args.sqlite)
@@ -199,7 +210,7 @@ def main() -> None:
         control_parent.send("settle")  # every device reports
         control_parent.recv()
         tampered = tamper(made)
-        result = measure(control_parent, args.intents)
+        result = measure(control_parent, args.intents, args.fresh_clients)
     finally:
         control_parent.send("stop")
         server.join(timeout=10)
@@ -210,6 +221,7 @@ def main() -> None:
         "at": datetime.now(UTC).isoformat(),
         "database": "sqlite" if args.sqlite else "postgresql",
         "intents": args.intents,
+        "connector_clients": "per call" if args.fresh_clients else "per pass",
         "devices": len(PLANES) * GROUPS_PER_PLANE * GROUP_SIZE,
         "devices_read_per_intent": GROUP_SIZE,
         "tampered_intents": tampered,

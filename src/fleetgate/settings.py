@@ -90,7 +90,7 @@ else:
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# "shared" holds what every worker must count together (sign-in throttle, account lockout): Redis when
+# "shared" holds what every worker must count together (API throttles, account lockout): Redis when
 # configured, else the database cache (table created by identity's migration 0002).
 if cfg.redis_url:
     _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cfg.redis_url}
@@ -142,8 +142,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "fleetgate.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "fleetgate.api.throttling.AnonThrottle",
+        "fleetgate.api.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": cfg.throttle_anon, "user": cfg.throttle_user, "login": cfg.throttle_login},
     "EXCEPTION_HANDLER": "fleetgate.api.problems.exception_handler",

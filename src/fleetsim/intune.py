@@ -1,16 +1,21 @@
-"""Microsoft Intune through Microsoft Graph, simulated: the subset the Intune connector uses.
+"""Microsoft Intune through Microsoft Graph, simulated: the v1.0 subset the Intune connector uses.
 
 Identity platform v2.0 client credentials (`POST /{tenant}/oauth2/v2.0/token`), Graph v1.0
-`deviceAppManagement/mobileApps` (win32LobApp / macOSPkgApp), the content upload flow
-(contentVersions → files → Azure block-blob upload → commit), `/assign`, `/assignments`, group
-device members, and the beta `deviceStatuses` / `installSummary` reads; `@odata.nextLink` paging,
-429 with Retry-After, and Graph's error body `{"error": {"code", "message", "innerError"}}`.
+`deviceAppManagement/mobileApps` (win32LobApp), the content upload flow (`intune_content.py`),
+`/assign` (replaces the whole set) and `/assignments`, group device members (+ `$count`),
+`deviceManagement/managedDevices` and the reports API (`intune_reports.py`); `@odata.nextLink`
+paging, 429 with Retry-After, and Graph's error body `{"error": {"code", "message",
+"innerError"}}`. Bodies are checked as Graph checks them (`intune_schema.py`): unknown or beta-only
+properties and types, bad enum values and types, a missing `@odata.type` on abstract types and
+read-only properties on create are refused with 400. The removed beta
+`mobileApps/{id}/deviceStatuses` answers 400 "Resource not found for the segment". Responses hold
+only Graph's properties: the simulator's own bookkeeping lives in `uploads` and `deployments`.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.routing import Rule
@@ -18,37 +23,30 @@ from werkzeug.wrappers import Request, Response
 
 from fleetsim.counters import marker_in
 from fleetsim.fleet import Deployment, _guid
-from fleetsim.groups import hresult
-from fleetsim.intune_content import IntuneContent, graph_error
+from fleetsim.intune_content import IntuneContent
+from fleetsim.intune_reports import IntuneReports
+from fleetsim.intune_schema import BETA_ONLY_TYPES, EPOCH, Refused, graph_error, public, validate
 from fleetsim.server import Fault, json_response
 
 APPS = "/<version>/deviceAppManagement/mobileApps"
-SUPPORTED_TYPES = {"#microsoft.graph.win32LobApp", "#microsoft.graph.macOSPkgApp", "#microsoft.graph.windowsMobileMSI"}
+FILE = f"{APPS}/<app_id>/<cast>/contentVersions/<cv>/files/<file_id>"
 WIN32_REQUIRED = ("displayName", "publisher", "fileName", "installCommandLine", "uninstallCommandLine", "rules")
-STATE_VALUES = {
-    "installed": "installed",
-    "failed": "failed",
-    "not_applicable": "notApplicable",
-    "not_installed": "notInstalled",
-}
 MAX_TOP = 999
+__all__ = ["EPOCH", "IntuneSim", "graph_error"]
 
 
-EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # simulated time 0 as the plane's wall clock
-__all__ = ["IntuneSim", "graph_error"]
-
-
-class IntuneSim(IntuneContent):
+class IntuneSim(IntuneContent, IntuneReports):
     plane = "intune"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tenant = _guid(self.seed, "tenant")
-        self.apps: dict[str, dict[str, Any]] = {}
-        self.files: dict[str, dict[str, Any]] = {}
-        self.assignments: dict[str, list[dict[str, Any]]] = {}
+        self.apps: dict[str, dict[str, Any]] = {}  # app id -> the app as Graph stores it
+        self.files: dict[str, dict[str, Any]] = {}  # content file id -> mobileAppContentFile
+        self.uploads: dict[str, dict[str, Any]] = {}  # content file id -> blocks, blob, SAS (the simulator's)
+        self.content_versions: dict[str, int] = {}  # app id -> contentVersions created
+        self.assignments: dict[str, list[dict[str, Any]]] = {}  # app id -> mobileAppAssignment list
         self.deployments: dict[tuple[str, str], Deployment] = {}
-        self.blocks: dict[str, int] = {}
 
     @property
     def groups(self) -> dict[str, str]:
@@ -57,6 +55,11 @@ class IntuneSim(IntuneContent):
 
     def group_id(self, name: str) -> str:
         return next(gid for gid, n in self.groups.items() if n == name)
+
+    def app_version(self, app_id: str) -> str:
+        """The version Fleetgate wrote into the app's description (v1.0 has no version property)."""
+        match = re.search(r"\(version (\S+?);", str(self.apps.get(app_id, {}).get("description") or ""))
+        return match.group(1) if match else ""
 
     def rules(self) -> list[Rule]:
         return [
@@ -67,16 +70,18 @@ class IntuneSim(IntuneContent):
             Rule(f"{APPS}/<app_id>", methods=["PATCH"], endpoint="patch_app"),
             Rule(f"{APPS}/<app_id>/<cast>/contentVersions", methods=["POST"], endpoint="create_content_version"),
             Rule(f"{APPS}/<app_id>/<cast>/contentVersions/<cv>/files", methods=["POST"], endpoint="create_file"),
-            Rule(f"{APPS}/<app_id>/<cast>/contentVersions/<cv>/files/<file_id>", methods=["GET"], endpoint="get_file"),
-            Rule(
-                f"{APPS}/<app_id>/<cast>/contentVersions/<cv>/files/<file_id>/commit",
-                methods=["POST"],
-                endpoint="commit_file",
-            ),
+            Rule(FILE, methods=["GET"], endpoint="get_file"),
+            Rule(f"{FILE}/commit", methods=["POST"], endpoint="commit_file"),
+            Rule(f"{FILE}/renewUpload", methods=["POST"], endpoint="renew_upload"),
             Rule(f"{APPS}/<app_id>/assign", methods=["POST"], endpoint="assign"),
             Rule(f"{APPS}/<app_id>/assignments", methods=["GET"], endpoint="list_assignments"),
-            Rule(f"{APPS}/<app_id>/deviceStatuses", methods=["GET"], endpoint="device_statuses"),
-            Rule(f"{APPS}/<app_id>/installSummary", methods=["GET"], endpoint="install_summary"),
+            Rule(f"{APPS}/<app_id>/<segment>", methods=["GET"], endpoint="removed_segment"),
+            Rule(
+                "/<version>/deviceManagement/reports/retrieveDeviceAppInstallationStatusReport",
+                methods=["POST"],
+                endpoint="app_install_report",
+            ),
+            Rule("/<version>/deviceManagement/managedDevices", methods=["GET"], endpoint="managed_devices"),
             Rule("/<version>/groups", methods=["GET"], endpoint="list_groups"),
             Rule("/<version>/groups/<group_id>/members/microsoft.graph.device", methods=["GET"], endpoint="members"),
             Rule(
@@ -110,6 +115,12 @@ class IntuneSim(IntuneContent):
 
     def _version(self, version: str) -> Response | None:
         return None if version in ("v1.0", "beta") else graph_error(400, "BadRequest", f"Invalid version: {version}")
+
+    def removed_segment(self, request: Request, version: str, app_id: str, segment: str) -> Response:
+        """Segments the service no longer has (beta deviceStatuses, userStatuses, installSummary)."""
+        if (denied := self._auth(request)) is not None:
+            return denied
+        return graph_error(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
 
     # ---- identity platform --------------------------------------------------------------
 
@@ -164,13 +175,16 @@ class IntuneSim(IntuneContent):
     def list_apps(self, request: Request, version: str) -> Response:
         if (denied := self._auth(request) or self._version(version)) is not None:
             return denied
-        items = [a for k, a in self.apps.items() if self.visibility.visible(k)]
+        items = [public(a, "win32LobApp") for k, a in self.apps.items() if self.visibility.visible(k)]
         flt = request.args.get("$filter", "")
         if m := re.fullmatch(r"displayName eq '(.*)'", flt):
-            items = [a for a in items if a["displayName"] == m.group(1)]
+            items = [a for a in items if a["displayName"] == m.group(1).replace("''", "'")]
         elif flt:
             return graph_error(400, "BadRequest", f"Unsupported $filter: {flt}")
-        if request.args.get("$expand") == "assignments":
+        expand = request.args.get("$expand", "")
+        if expand not in ("", "assignments"):
+            return graph_error(400, "BadRequest", f"Could not find a property named '{expand}' on type 'mobileApp'.")
+        if expand:
             items = [{**a, "assignments": self.assignments.get(a["id"], [])} for a in items]
         return self._page(request, items)
 
@@ -180,31 +194,42 @@ class IntuneSim(IntuneContent):
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return graph_error(400, "BadRequest", "Empty or malformed payload.")
-        kind = body.get("@odata.type")
-        if kind not in SUPPORTED_TYPES:
-            return graph_error(400, "BadRequest", f"Unsupported or missing @odata.type: {kind!r}")
-        missing = [f for f in (WIN32_REQUIRED if kind.endswith("win32LobApp") else ("displayName",)) if not body.get(f)]
+        kind = str(body.get("@odata.type") or "").removeprefix("#microsoft.graph.")
+        if version == "beta":  # the connector creates apps in v1.0 only; beta app types are not simulated
+            return graph_error(400, "BadRequest", f"The simulator does not model creating apps in beta ({kind}).")
+        if kind in BETA_ONLY_TYPES:
+            return graph_error(
+                400,
+                "BadRequest",
+                f"A type named 'microsoft.graph.{kind}' could not be resolved by the model. When a model is "
+                "available, each type name must resolve to a valid type.",
+            )
+        try:
+            validate(body, "mobileApp", creating=True)
+        except Refused as exc:
+            return exc.response()
+        missing = [f for f in WIN32_REQUIRED if not body.get(f)]
         if missing:
             return graph_error(400, "BadRequest", f"Missing required properties: {', '.join(missing)}")
         if self.conflict_armed("POST", request.path):
             return graph_error(409, "Conflict", f"An app named '{body['displayName']}' already exists.")
         app_id = _guid(self.seed, "app", self.next_id())
-        now = datetime.now(UTC).isoformat()
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         app = {
             **body,
+            "@odata.type": "#microsoft.graph.win32LobApp",
             "id": app_id,
             "createdDateTime": now,
             "lastModifiedDateTime": now,
             "publishingState": "notPublished",
             "committedContentVersion": None,
-            "isAssigned": False,
-            "uploadState": 0,
+            "size": 0,
         }
         with self.lock:
             self.apps[app_id] = app
         self.created(app_id, "POST", request.path)
         self.mutation(request, "publish", app_id, marker_in(body.get("notes"), body.get("description")))
-        return json_response(app, 201)
+        return json_response(public(app, "win32LobApp"), 201)
 
     def _app(self, app_id: str, reading: bool = True) -> dict[str, Any] | None:
         app = self.apps.get(app_id)
@@ -216,50 +241,94 @@ class IntuneSim(IntuneContent):
         if (denied := self._auth(request)) is not None:
             return denied
         app = self._app(app_id)
-        return json_response(app) if app else self.not_found(request)
+        return json_response(public(app, "win32LobApp")) if app else self.not_found(request)
 
     def patch_app(self, request: Request, version: str, app_id: str) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
         app = self._app(app_id, reading=False)
-        body = request.get_json(silent=True) or {}
+        body = request.get_json(silent=True)
         if app is None:
             return self.not_found(request)
+        try:
+            validate(body, "mobileApp", creating=True)
+        except Refused as exc:
+            return exc.response()
+        assert isinstance(body, dict)
         committed = body.get("committedContentVersion")
         if committed is not None:
-            files = [f for f in self.files.values() if f["app"] == app_id and f["cv"] == committed]
+            files = [self.files[f] for f, s in self.uploads.items() if s["app"] == app_id and s["cv"] == committed]
             if not files or not all(f["uploadState"] == "commitFileSuccess" for f in files):
                 return graph_error(400, "BadRequest", f"Content version {committed} has no committed file.")
             app["publishingState"] = "published"
+            app["size"] = sum(int(f["size"]) for f in files)
         app.update({k: v for k, v in body.items() if k != "@odata.type"})
+        app["lastModifiedDateTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self.mutation(request, "upload" if committed is not None else "update", app_id, marker_in(app.get("notes")))
         return Response(status=204)
 
-    # ---- assignments and status ---------------------------------------------------------
+    # ---- assignments --------------------------------------------------------------------
 
     def assign(self, request: Request, version: str, app_id: str) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
         app = self._app(app_id, reading=False)
-        body = request.get_json(silent=True) or {}
+        body = request.get_json(silent=True)
         if app is None:
             return self.not_found(request)
-        items = body.get("mobileAppAssignments")
+        if not isinstance(body, dict) or set(body) != {"mobileAppAssignments"}:
+            return graph_error(400, "BadRequest", "The request body must hold exactly mobileAppAssignments.")
+        items = body["mobileAppAssignments"]
         if not isinstance(items, list):
-            return graph_error(400, "BadRequest", "mobileAppAssignments is required.")
+            return graph_error(400, "BadRequest", "mobileAppAssignments must be a collection.")
         groups = self.groups
-        before = {a["target"].get("groupId"): a["intent"] for a in self.assignments.get(app_id, [])}
-        stored, changed = [], []
+        stored: list[dict[str, Any]] = []
+        seen: set[Any] = set()
         for item in items:
+            try:
+                validate(item, "mobileAppAssignment")
+            except Refused as exc:
+                return exc.response()
             target = item.get("target") or {}
             group_id = target.get("groupId")
-            if item.get("intent") not in ("required", "available", "uninstall", "availableWithoutEnrollment"):
-                return graph_error(400, "BadRequest", f"Invalid intent {item.get('intent')!r}.")
-            if group_id not in groups:
+            if not item.get("intent") or not target:
+                return graph_error(400, "BadRequest", "Each assignment needs an intent and a target.")
+            if "groupId" in target and group_id not in groups:
                 return graph_error(400, "BadRequest", f"Group {group_id} does not exist.")
-            stored.append({"id": f"{group_id}_0_0", "intent": item["intent"], "target": target, "settings": None})
-            if before.get(group_id) != item["intent"]:
-                changed.append(stored[-1])
+            if group_id in seen:
+                return graph_error(400, "BadRequest", f"The app is assigned to group {group_id} more than once.")
+            seen.add(group_id)
+            stored.append(
+                {
+                    "@odata.type": "#microsoft.graph.mobileAppAssignment",
+                    "id": f"{group_id}_{len(stored)}_0",
+                    "intent": item["intent"],
+                    "target": target,
+                    "settings": item.get("settings"),
+                }
+            )
+        before = {a["target"].get("groupId"): a for a in self.assignments.get(app_id, [])}
+        changed = [a for a in stored if (before.get(a["target"].get("groupId")) or {}).get("intent") != a["intent"]]
+        self._deploy(app_id, before, stored)
+        self.assignments[app_id] = stored
+        self.changed()
+        # Counted per target the request changed; a request that changes nothing repeats its last
+        # target (the one a client appends), so a duplicate assign still shows as one.
+        for item in changed or stored[-1:]:
+            operation = "uninstall" if item["intent"] == "uninstall" else "assign"
+            self.mutation(request, operation, f"{app_id}/{item['target'].get('groupId')}", marker_in(app.get("notes")))
+        return Response(status=204)
+
+    def _deploy(self, app_id: str, before: dict[str, Any], stored: list[dict[str, Any]]) -> None:
+        groups, kept = self.groups, set()
+        for item in stored:
+            group_id = item["target"].get("groupId")
+            if item["target"].get("@odata.type") != "#microsoft.graph.groupAssignmentTarget" or item["intent"] not in (
+                "required",
+                "uninstall",
+            ):
+                continue
+            kept.add(group_id)
             action = "uninstall" if item["intent"] == "uninstall" else "install"
             current = self.deployments.get((app_id, group_id))
             if current is None or current.action != action:
@@ -269,126 +338,17 @@ class IntuneSim(IntuneContent):
                     action=action,
                     assigned_at=self.fleet.now(),
                 )
-        self.assignments[app_id] = stored
-        self.changed()
-        app["isAssigned"] = bool(stored)
-        # Counted per target the request changed; a request that changes nothing repeats its last
-        # target (the one a client appends), so a duplicate assign still shows as one.
-        for item in changed or stored[-1:]:
-            operation = "uninstall" if item["intent"] == "uninstall" else "assign"
-            self.mutation(request, operation, f"{app_id}/{item['target']['groupId']}", marker_in(app.get("notes")))
-        return Response(status=204)
+        for group_id in set(before) - kept:
+            self.deployments.pop((app_id, group_id), None)
 
     def list_assignments(self, request: Request, version: str, app_id: str) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
         if self._app(app_id, reading=False) is None:
             return self.not_found(request)
-        return json_response({"value": self.assignments.get(app_id, [])})
-
-    def _statuses(self, app_id: str) -> list[dict[str, Any]]:
-        rows = []
-        groups = self.groups
-        for (aid, group_id), deployment in self.deployments.items():
-            if aid != app_id or group_id not in groups:
-                continue
-            for device in self.fleet.devices(groups[group_id]):
-                state = self.fleet.state(deployment, device)
-                if state == "pending":
-                    continue  # records appear only once the device has checked in
-                synced = EPOCH + timedelta(seconds=self.fleet.reported_at(deployment, device))
-                value = STATE_VALUES[state]
-                if state == "failed" and deployment.action == "uninstall":
-                    value = "uninstallFailed"
-                rows.append(
-                    {
-                        "id": f"{device.id}_{app_id}",
-                        "deviceName": device.name,
-                        "deviceId": device.id,
-                        "lastSyncDateTime": synced.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "mobileAppInstallStatusValue": value,
-                        "errorCode": hresult(self.fleet.error_code(deployment, device)) if state == "failed" else 0,
-                        "osVersion": "10.0.22631",
-                        "userPrincipalName": f"{device.name.lower()}@contoso.example",
-                    }
-                )
-        return rows
-
-    def device_statuses(self, request: Request, version: str, app_id: str) -> Response:
-        if (denied := self._auth(request)) is not None:
-            return denied
-        if version != "beta":
-            return graph_error(400, "BadRequest", "Resource not found for the segment 'deviceStatuses' in v1.0.")
-        if self._app(app_id, reading=False) is None:
-            return self.not_found(request)
-        return self._page(request, self.cached(("statuses", app_id), lambda: self._statuses(app_id)), 50)
-
-    def install_summary(self, request: Request, version: str, app_id: str) -> Response:
-        if (denied := self._auth(request)) is not None:
-            return denied
-        if self._app(app_id, reading=False) is None:
-            return self.not_found(request)
-        counts = {"installed": 0, "failed": 0, "notApplicable": 0, "notInstalled": 0}
-        for row in self._statuses(app_id):
-            value = row["mobileAppInstallStatusValue"]
-            counts["failed" if value == "uninstallFailed" else value] += 1
         return json_response(
-            {
-                "@odata.type": "#microsoft.graph.mobileAppInstallSummary",
-                "id": app_id,
-                "installedDeviceCount": counts["installed"],
-                "failedDeviceCount": counts["failed"],
-                "notApplicableDeviceCount": counts["notApplicable"],
-                "notInstalledDeviceCount": counts["notInstalled"],
-                "pendingInstallDeviceCount": 0,
-            }
+            {"@odata.context": f"{self.base_url}/$metadata", "value": self.assignments.get(app_id, [])}
         )
-
-    def list_groups(self, request: Request, version: str) -> Response:
-        if (denied := self._auth(request)) is not None:
-            return denied
-        flt = request.args.get("$filter", "")
-        m = re.fullmatch(r"displayName eq '(.*)'", flt)
-        items = [{"id": gid, "displayName": name, "securityEnabled": True} for gid, name in self.groups.items()]
-        if m:
-            items = [g for g in items if g["displayName"] == m.group(1)]
-        return self._page(request, items)
-
-    def members(self, request: Request, version: str, group_id: str) -> Response:
-        if (denied := self._auth(request)) is not None:
-            return denied
-        groups = self.groups
-        if group_id not in groups:
-            return self.not_found(request)
-        items = self.cached(
-            ("members", group_id),
-            lambda: [
-                {
-                    "@odata.type": "#microsoft.graph.device",
-                    "id": d.id,
-                    "deviceId": d.id,
-                    "displayName": d.name,
-                    # the site class as an Entra device extension attribute (set by the tenant's tooling)
-                    "extensionAttributes": {"extensionAttribute1": d.site_class},
-                }
-                for d in self.fleet.devices(groups[group_id])
-            ],
-            ttl=3600,
-        )
-        return self._page(request, items)
-
-    def members_count(self, request: Request, version: str, group_id: str) -> Response:
-        """`/$count` needs `ConsistencyLevel: eventual` (an advanced query) and answers text/plain."""
-        if (denied := self._auth(request)) is not None:
-            return denied
-        groups = self.groups
-        if group_id not in groups:
-            return self.not_found(request)
-        if request.headers.get("ConsistencyLevel", "").lower() != "eventual":
-            return graph_error(
-                400, "Request_BadRequest", "Count is not currently supported without ConsistencyLevel: eventual."
-            )
-        return Response(str(len(self.fleet.devices(groups[group_id]))), mimetype="text/plain")
 
     def state(self) -> dict[str, Any]:
         return {"apps": len(self.apps), "groups": self.groups, "tenant": self.tenant}

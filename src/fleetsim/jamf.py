@@ -11,7 +11,9 @@ Classic API (XML): `computergroups/name/{name}`, `policies` (list, `id/0` create
 
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 import xml.etree.ElementTree as ET
 from typing import Any
 from urllib.parse import unquote
@@ -22,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from fleetsim.counters import marker_in
 from fleetsim.fleet import Deployment
+from fleetsim.jamf_inventory import PACKAGE_DEFAULTS, JamfInventory, epoch_ms
 from fleetsim.server import Fault, SimApp, json_response, xml_response
 
 
@@ -37,7 +40,7 @@ def classic_error(status: int, text: str) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
-class JamfSim(SimApp):
+class JamfSim(JamfInventory, SimApp):
     plane = "jamf"
     token_lifetime = 1199
 
@@ -56,6 +59,8 @@ class JamfSim(SimApp):
     def rules(self) -> list[Rule]:
         return [
             Rule("/api/oauth/token", methods=["POST"], endpoint="token"),
+            Rule("/api/v1/oauth/token", methods=["POST"], endpoint="token"),
+            *self.inventory_rules(),
             Rule("/api/v1/jamf-pro-version", methods=["GET"], endpoint="version"),
             Rule("/api/v1/packages", methods=["GET"], endpoint="list_packages"),
             Rule("/api/v1/packages", methods=["POST"], endpoint="create_package"),
@@ -141,7 +146,7 @@ class JamfSim(SimApp):
         ):
             return jamf_error(409, "DUPLICATE_FIELD", "duplicate name", "packageName")
         pid = self.next_id()
-        self.packages[pid] = {**body, "id": str(pid)}
+        self.packages[pid] = {**PACKAGE_DEFAULTS, **body, "id": str(pid)}
         self.created(f"pkg:{pid}", "POST", request.path)
         self.mutation(request, "publish", pid, marker_in(body.get("notes")))
         return json_response({"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"}, 201)
@@ -154,7 +159,12 @@ class JamfSim(SimApp):
         upload = request.files.get("file")
         if upload is None:
             return jamf_error(400, "INVALID_FIELD", "multipart field 'file' is required", "file")
-        self.uploads[pid] = len(upload.read())
+        content = upload.read()
+        self.uploads[pid] = len(content)
+        self.packages[pid].update(
+            {"hashType": "SHA_512", "hashValue": hashlib.sha512(content).hexdigest(), "size": str(len(content))}
+        )
+        self.packages[pid]["cloudTransferStatus"] = "READY"
         self.mutation(request, "upload", pid, marker_in(self.packages[pid].get("notes")))
         return json_response({"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"}, 201)
 
@@ -195,9 +205,12 @@ class JamfSim(SimApp):
         packages = "".join(f"<package><id>{k}</id><action>{a}</action></package>" for k, a in p["packages"])
         return (
             f"<policy><general><id>{pid}</id><name>{escape(p['name'])}</name><enabled>{str(p['enabled']).lower()}</enabled>"
-            f"<trigger_checkin>true</trigger_checkin><frequency>Once per computer</frequency></general>"
+            f"<trigger_checkin>true</trigger_checkin><frequency>Once per computer</frequency>"
+            f"<date_time_limitations><activation_date_epoch>{int(p['activation'] * 1000)}</activation_date_epoch>"
+            f"</date_time_limitations></general>"
             f"<scope><all_computers>false</all_computers><computer_groups>{groups}</computer_groups></scope>"
-            f"<package_configuration><packages><size>{len(p['packages'])}</size>{packages}</packages></package_configuration></policy>"
+            f"<package_configuration><packages><size>{len(p['packages'])}</size>{packages}</packages></package_configuration>"
+            f"<maintenance><recon>{str(p['recon']).lower()}</recon></maintenance></policy>"
         )
 
     def list_policies(self, request: Request) -> Response:
@@ -238,6 +251,10 @@ class JamfSim(SimApp):
             out["name"] = name
         if (enabled := root.findtext("general/enabled")) is not None:
             out["enabled"] = enabled == "true"
+        if (activation := root.findtext("general/date_time_limitations/activation_date_epoch")) is not None:
+            out["activation"] = epoch_ms(activation, time.time())
+        if (recon := root.findtext("maintenance/recon")) is not None:
+            out["recon"] = recon == "true"
         if root.find("scope/computer_groups") is not None:
             groups = []
             for g in root.findall("scope/computer_groups/computer_group"):
@@ -270,11 +287,14 @@ class JamfSim(SimApp):
         ):
             return classic_error(409, "Error: Duplicate name")
         new_id = self.next_id()
+        self.align_clock(parsed.get("activation", time.time()))
         self.policies[new_id] = {
             "name": parsed["name"],
             "enabled": parsed.get("enabled", True),
             "groups": parsed.get("groups", []),
             "packages": parsed.get("packages", []),
+            "activation": parsed.get("activation", time.time()),
+            "recon": parsed.get("recon", False),
         }
         self._deploy(new_id)
         self.created(f"policy:{new_id}", "POST", request.path)
@@ -326,11 +346,11 @@ class JamfSim(SimApp):
         logs = []
         for pid, deployment in self.deployments.items():
             policy = self.policies[pid]
-            if not any(name == device.group for _, name in policy["groups"]):
+            if deployment.group != device.group:  # logs stay when a policy is unscoped later
                 continue
             state = self.fleet.state(deployment, device)
             if state in ("installed", "not_installed", "failed"):
-                when = int(self.fleet.reported_at(deployment, device))
+                when = int(self.epoch(self.fleet.reported_at(deployment, device)) * 1000)
                 log = f"<log>{escape(self._log(pid, deployment, device))}</log>" if state == "failed" else ""
                 logs.append(
                     f"<policy_log><policy_id>{pid}</policy_id><policy_name>{escape(policy['name'])}</policy_name>"

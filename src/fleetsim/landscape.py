@@ -59,7 +59,7 @@ class LandscapeSim(SimApp):
         self.computer_ids: dict[str, Device] = {}
 
     def rules(self) -> list[Rule]:
-        return [Rule("/api/", methods=["GET", "POST"], endpoint="api")]
+        return [Rule("/api/", methods=["GET", "POST", "PUT", "DELETE"], endpoint="api")]
 
     def throttled(self, fault: Fault) -> Response:
         return landscape_error(429, "Throttled", "Too many requests.", {"Retry-After": str(fault.retry_after)})
@@ -89,19 +89,28 @@ class LandscapeSim(SimApp):
         ]
 
     def api(self, request: Request) -> Response:
-        params = {**request.args.to_dict(), **request.form.to_dict()}
+        if request.method != "POST":  # the API takes form-encoded POSTs only (both published clients)
+            return landscape_error(405, "InvalidRequestMethod", "The API accepts POST requests only.")
+        if request.mimetype != "application/x-www-form-urlencoded":
+            return landscape_error(400, "InvalidContentType", "Send the parameters form-encoded.")
+        params = request.form.to_dict()
         if params.get("version") != "2011-08-01":
             return landscape_error(400, "InvalidVersion", f"Unsupported API version {params.get('version')!r}.")
         if params.get("access_key_id") != self.credentials.client_id:
-            return landscape_error(401, "UnknownAccessKeyId", "The access key id is not known.")
+            return landscape_error(401, "InvalidCredentials", "The access key id is not known.")
         if params.get("signature_method") != "HmacSHA256" or params.get("signature_version") != "2":
             return landscape_error(
                 400, "InvalidSignatureMethod", "Use signature_method=HmacSHA256, signature_version=2."
             )
         expected = signature(self.credentials.client_secret, request.method, request.host, request.path, params)
         if not hmac.compare_digest(expected, params.get("signature", "")):
-            return landscape_error(401, "AuthFailure", "The request signature does not match.")
+            return landscape_error(
+                401,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
         action = params.get("action", "")
+        self._log_action(request, action)
         handler = getattr(self, f"do_{action}", None)
         if handler is None:
             return landscape_error(400, "UnknownAction", f"Unknown action {action!r}.")
@@ -110,6 +119,14 @@ class LandscapeSim(SimApp):
         except ValueError:
             return landscape_error(400, "InvalidParameter", "limit and offset are integers.")
         return handler(request, params, limit, offset)  # type: ignore[no-any-return]
+
+    def _log_action(self, request: Request, action: str) -> None:
+        """The request log (for tests) names the action a form-encoded POST carried in its body."""
+        with self.lock:
+            for i in range(len(self.requests) - 1, -1, -1):
+                if self.requests[i] == (request.method, request.path):
+                    self.requests[i] = (request.method, f"{request.path} [action={action}]")
+                    return
 
     # ---- actions --------------------------------------------------------------------------
 
@@ -256,7 +273,7 @@ class LandscapeSim(SimApp):
                     rows.append(
                         {
                             "name": name,
-                            "version": "",
+                            "version": self.console_version(aid),  # one installed by hand (console)
                             "summary": name,
                             "computers": {"installed": installed, "available": [], "upgrades": [], "held": []},
                         }

@@ -30,7 +30,12 @@ def connection(sim: SimApp) -> dict[str, Any]:
     elif isinstance(sim, JamfSim):
         settings, secrets = {"client_id": creds.client_id}, {"client_secret": creds.client_secret}
     elif isinstance(sim, SccmSim):
-        settings, secrets = {"username": creds.client_id}, {"password": creds.client_secret}
+        settings = {
+            "username": f"{sim.domain}\\{creds.client_id}",
+            "content_share": sim.content_share,
+            "content_mount": str(sim.content_dir),
+        }
+        secrets = {"password": creds.client_secret}
     elif isinstance(sim, LandscapeSim):
         settings, secrets = {"access_key_id": creds.client_id}, {"secret_key": creds.client_secret}
     else:

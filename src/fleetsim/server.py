@@ -178,6 +178,9 @@ class SimApp(Console):
     def not_found(self, request: Request) -> Response:
         return json_response({"error": "not found"}, 404)
 
+    def method_not_allowed(self, request: Request, allowed: Any) -> Response:
+        return json_response({"error": "method not allowed", "allowed": allowed}, 405)
+
     def state(self) -> dict[str, Any]:
         return {}
 
@@ -255,7 +258,7 @@ class SimApp(Console):
         except NotFound:
             return self.not_found(request)
         except MethodNotAllowed as exc:
-            return json_response({"error": "method not allowed", "allowed": exc.valid_methods}, 405)
+            return self.method_not_allowed(request, exc.valid_methods)
         except HTTPException as exc:
             return json_response({"error": exc.name, "message": exc.description}, exc.code or 500)
         for operation, obj, marker in request.environ.get("fleetsim.mutations", []):
@@ -344,7 +347,7 @@ def start(app: SimApp, host: str = "127.0.0.1", port: int = 0, quiet: bool = Tru
     """Serve `app` on a background thread; port 0 picks a free port."""
     if quiet:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=getattr(app, "request_handler", None))
     server.daemon_threads = True  # type: ignore[attr-defined]
     app.base_url = f"http://{host}:{server.server_port}"
     thread = threading.Thread(

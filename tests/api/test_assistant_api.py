@@ -145,3 +145,18 @@ def test_streaming_sends_deltas_then_the_answer(world: World) -> None:
     answer: dict[str, Any] = events[-1][1]
     assert "".join(d["text"] for k, d in events if k == "delta") == answer["text"]
     assert Interaction.objects.filter(pk=answer["interaction"]).exists()
+
+
+@pytest.mark.django_db
+def test_a_browser_accepting_only_event_streams_and_problems_is_answered(world: World) -> None:
+    """The web panel sends `Accept: text/event-stream, application/problem+json` (it was a 406)."""
+    client = client_for(world.users[Role.AUDITOR])
+    accept = "text/event-stream, application/problem+json"
+    body = {"question": "which artifacts contain zlib 1.3.1", "stream": True}
+    response = client.post("/api/v1/assistant/ask/", body, format="json", HTTP_ACCEPT=accept)
+    assert (response.status_code, response["Content-Type"]) == (200, "text/event-stream")
+    assert b"event: answer" in b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    missing = {"intent_id": "00000000-0000-0000-0000-000000000000"}
+    refused = client.post("/api/v1/assistant/draft-cab-note/", missing, format="json", HTTP_ACCEPT=accept)
+    assert (refused.status_code, refused["Content-Type"]) == (404, "application/problem+json")
+    assert refused.json()["code"] == "not-found"

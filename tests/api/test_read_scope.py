@@ -14,9 +14,20 @@ from fleetgate.approvals import services as approvals
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.core.roles import Role
 from fleetgate.identity.queries import from_user
-from fleetgate.rollouts.services import incidents
+from fleetgate.reconcile.models import Drift
+from fleetgate.reconcile.services import jobs as reconcile_jobs
+from fleetgate.rollouts.services import calendars, incidents
+from fleetgate.rollouts.services import jobs as rollout_jobs
 from tests.api.base import client_for
-from tests.factories import World, make_application, make_token, make_user, make_version, sealed_intent
+from tests.factories import (
+    World,
+    make_application,
+    make_connector,
+    make_token,
+    make_user,
+    make_version,
+    sealed_intent,
+)
 
 R = Role
 REASON = "P1 CVE-2026-1234 actively exploited; vendor hotfix."
@@ -60,6 +71,15 @@ def _build_acme() -> Acme:
     incident = incidents.create(
         actor=world.actors[R.ENDPOINT_OPS], data={"intent": str(cab.intent.pk), "priority": "P2", "title": "spike"}
     )
+    ops = world.actors[R.ENDPOINT_OPS]
+    window = calendars.create_window(
+        actor=ops,
+        data={"name": "Saturday night", "kind": "window", "boundary": "acme", "starts_local": "2026-12-05T22:00"}
+        | {"duration_minutes": 120},
+    )
+    drift = _drift(world, cab.intent)
+    run = reconcile_jobs.enqueue_recorded(actor=ops, intent_id=cab.intent.pk)
+    job = rollout_jobs.enqueue(actor=world.publisher, intent_id=cab.intent.pk, action="start")
     ids = {
         "applications": world.app.pk,
         "versions": world.app.versions.get().pk,
@@ -74,8 +94,33 @@ def _build_acme() -> Acme:
         "exceptions": exception.pk,
         "break-glass": glass.pk,
         "incidents": incident.pk,
+        "maintenance-windows": window.pk,
+        "drift": drift.pk,
+        "reconcile/runs": run.pk,
+        "jobs": job.pk,
     }
     return Acme(world=world, ids={k: str(v) for k, v in ids.items()})
+
+
+def _drift(world: World, intent: Any) -> Drift:
+    """A drift record as a reconciliation pass writes it (in the intent's target scope)."""
+    connector = make_connector(world.actors[R.PLATFORM_ADMIN])
+    return Drift.objects.create(
+        fingerprint=f"{intent.pk}:{connector.pk}:FG-LAB:missing:dev-1",
+        scope_key=f"group:{connector.pk}:FG-LAB",
+        intent=intent,
+        connector=connector,
+        kind="missing",
+        severity="low",
+        plane="jamf",
+        ring="lab",
+        group="FG-LAB",
+        device="dev-1",
+        summary="WS-LAB-00001 lacks the app",
+        boundary=intent.target_boundary,
+        business_unit=intent.target_business_unit,
+        route="endpoint_ops",
+    )
 
 
 @pytest.fixture
@@ -113,26 +158,31 @@ ENDPOINTS = [
     "break-glass",
     "incidents",
 ]
+# What steers and watches rollouts: Endpoint Ops read these as much as Publishers do.
+OPERATIONS = ["maintenance-windows", "drift", "reconcile/runs", "jobs", "incidents"]
+NO_DETAIL = {"maintenance-windows"}  # a list only (no GET of one window)
+READS_EVERYTHING = (R.AUDITOR, R.PLATFORM_ADMIN)
 
 
-def _scope_failures(endpoint: str, acme: Acme, globex: World) -> list[str]:
+def _scope_failures(endpoint: str, acme: Acme, globex: World, roles: tuple[Role, ...] = (R.PUBLISHER,)) -> list[str]:
     url = f"/api/v1/{endpoint}/"
     row = acme.ids[endpoint]
-    outsider = client_for(globex.users[R.PUBLISHER])
-    auditor = client_for(globex.users[R.AUDITOR])
-    insider = client_for(acme.world.users[R.PUBLISHER])
+    detail = None if endpoint in NO_DETAIL else f"{url}{row}/"
     failures = []
-    if row not in _ids(insider, url):
-        failures.append(f"{endpoint}: acme Publisher does not see its own row")
-    if row not in _ids(auditor, url):
-        failures.append(f"{endpoint}: Auditor (globex grant) does not see acme's row")
-    if row in _ids(outsider, url):
-        failures.append(f"{endpoint}: a globex Publisher sees acme's rows")
-    if auditor.get(f"{url}{row}/").status_code != 200:
-        failures.append(f"{endpoint}: Auditor cannot read the detail")
-    code = outsider.get(f"{url}{row}/").status_code
-    if code != 404:
-        failures.append(f"{endpoint}: out-of-scope detail answers {code}, not 404")
+    for role in READS_EVERYTHING:  # granted over globex only, still reads acme
+        reader = client_for(globex.users[role])
+        if row not in _ids(reader, url):
+            failures.append(f"{endpoint}: {role.label} (globex grant) does not see acme's row")
+        if detail and reader.get(detail).status_code != 200:
+            failures.append(f"{endpoint}: {role.label} cannot read the detail")
+    for role in roles:
+        insider, outsider = client_for(acme.world.users[role]), client_for(globex.users[role])
+        if row not in _ids(insider, url):
+            failures.append(f"{endpoint}: acme {role.label} does not see its own row")
+        if row in _ids(outsider, url):
+            failures.append(f"{endpoint}: a globex {role.label} sees acme's rows")
+        if detail and (code := outsider.get(detail).status_code) != 404:
+            failures.append(f"{endpoint}: out-of-scope detail answers {code} to a globex {role.label}, not 404")
     return failures
 
 
@@ -144,6 +194,38 @@ def _scope_failures(endpoint: str, acme: Acme, globex: World) -> list[str]:
 def test_lists_and_details_are_scoped(endpoints: list[str], acme: Acme, globex: World) -> None:
     failures = [f for endpoint in endpoints for f in _scope_failures(endpoint, acme, globex)]
     assert failures == []
+
+
+def test_operations_are_scoped_for_publishers_and_endpoint_ops(acme: Acme, globex: World) -> None:
+    roles = (R.PUBLISHER, R.ENDPOINT_OPS)
+    failures = [f for endpoint in OPERATIONS for f in _scope_failures(endpoint, acme, globex, roles)]
+    assert failures == []
+
+
+def test_a_window_for_every_business_unit_is_read_by_each_and_one_for_a_unit_by_that_unit(acme: Acme) -> None:
+    ops = acme.world.actors[R.ENDPOINT_OPS]
+    hr = calendars.create_window(
+        actor=ops,
+        data={"name": "HR blackout", "kind": "blackout", "boundary": "acme", "business_unit": "hr"}
+        | {"starts_local": "2026-12-24T00:00", "duration_minutes": 60},
+    )
+    finance = make_user(R.PUBLISHER, boundary="acme", business_units=["finance"])
+    seen = _ids(client_for(finance), "/api/v1/maintenance-windows/")
+    assert acme.ids["maintenance-windows"] in seen  # acme-wide
+    assert str(hr.pk) not in seen
+    assert str(hr.pk) in _ids(client_for(acme.world.users[R.PUBLISHER]), "/api/v1/maintenance-windows/")
+
+
+def test_a_pass_of_everything_is_read_by_who_asked_and_who_reads_everything(acme: Acme, globex: World) -> None:
+    everything = reconcile_jobs.enqueue_recorded(actor=acme.world.actors[R.ENDPOINT_OPS])
+    url = f"/api/v1/reconcile/runs/{everything.pk}/"
+    assert client_for(acme.world.users[R.ENDPOINT_OPS]).get(url).status_code == 200
+    assert client_for(globex.users[R.AUDITOR]).get(url).status_code == 200
+    assert client_for(globex.users[R.PLATFORM_ADMIN]).get(url).status_code == 200
+    assert client_for(globex.users[R.ENDPOINT_OPS]).get(url).status_code == 404  # its report names acme's intents
+    # nor through the job records, where every pass is a job too
+    assert client_for(globex.users[R.ENDPOINT_OPS]).get(f"/api/v1/jobs/{everything.pk}/").status_code == 404
+    assert client_for(acme.world.users[R.ENDPOINT_OPS]).get(f"/api/v1/jobs/{everything.pk}/").status_code == 200
 
 
 def test_search_and_components_are_scoped(acme: Acme, globex: World) -> None:
@@ -167,12 +249,17 @@ def test_dashboard_counts_differ(acme: Acme, globex: World) -> None:
         assert response.status_code == 200
         body = response.json()
         subjects = {(e["subject_type"], e["subject_id"]) for e in body["recent_events"]}
-        assert user is acme.world.users[R.PUBLISHER] or not any(s[1] in acme.ids.values() for s in subjects)
+        assert user is acme.world.users[R.PUBLISHER] or not any(s[1] in _uuids(acme) for s in subjects)
         return sum(body["intents_by_state"].values())
 
     assert counts(acme.world.users[R.PUBLISHER]) == 1
     assert counts(globex.users[R.PUBLISHER]) == 0
     assert counts(globex.users[R.AUDITOR]) == 1
+
+
+def _uuids(acme: Acme) -> set[str]:
+    """acme's row ids that name one row anywhere (integer ids repeat across tables: user 1, job 1)."""
+    return {v for v in acme.ids.values() if not v.isdigit()}
 
 
 def _acme_subjects() -> set[str]:
@@ -182,15 +269,17 @@ def _acme_subjects() -> set[str]:
 def test_ledger_excludes_out_of_scope_subjects(acme: Acme, globex: World) -> None:
     acme_intents = _acme_subjects()
     assert acme_intents
-    seen: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
     url: str | None = "/api/v1/ledger/?page_size=200"
     outsider = client_for(globex.users[R.PUBLISHER])
     while url:
         body = outsider.get(url).json()
-        seen |= {e["subject_id"] for e in body["results"]}
+        pairs |= {(e["subject_type"], e["subject_id"]) for e in body["results"]}
         url = body.get("next")
+    seen = {subject_id for _, subject_id in pairs}
     assert acme_intents.isdisjoint(seen), "ledger shows events about acme's intents to a globex Publisher"
-    assert set(acme.ids.values()).isdisjoint(seen)
+    assert _uuids(acme).isdisjoint(seen)
+    assert ("reconcile_pass", acme.ids["reconcile/runs"]) not in pairs
     assert seen, "events about subjects without a scope (users) stay visible"
     some = LedgerEvent.objects.filter(subject_type="intent").first()
     assert some is not None

@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 
 from fleetgate.core.roles import Role
+from fleetgate.intents import services as intents
 from fleetgate.reconcile.models import Drift
 from tests.api.base import ALL_ROLES, Endpoint, ResourceAccessTests, client_for
-from tests.factories import World, make_connector
+from tests.factories import World, intent_data, make_actor, make_application, make_connector, make_version
 
 R = Role
 OPS = frozenset({R.ENDPOINT_OPS})
@@ -82,8 +83,15 @@ class TestReconcileAccess(ResourceAccessTests):
             "POST",
             lambda w: "/api/v1/reconcile/runs/",
             RUNNERS,
-            body=lambda w: {"dry_run": True},
+            body=lambda w: {"intent": str(w.intent().pk), "dry_run": True},
             label="dry-run",
+        ),
+        Endpoint(
+            "POST",
+            lambda w: "/api/v1/reconcile/runs/",
+            frozenset({R.PLATFORM_ADMIN}),  # every intent of every scope: only a grant that covers them all
+            body=lambda w: {"dry_run": True},
+            label="dry-run-everything",
         ),
         Endpoint(
             "POST",
@@ -161,3 +169,23 @@ def test_pass_for_an_unknown_intent_is_404() -> None:
     )
     assert response.status_code == 404
     assert response.json()["errors"][0]["field"] == "intent"
+
+
+@pytest.mark.django_db
+def test_a_pass_is_asked_for_only_within_the_askers_scope() -> None:
+    """A scoped Endpoint Ops cannot reconcile (or dry-run, which reads) another boundary's intents."""
+    world = World.build()
+    globex_app = make_application(make_actor(R.PLATFORM_ADMIN, boundary="globex"), boundary="globex")
+    make_version(make_actor(R.PACKAGING_ENGINEER, boundary="globex"), globex_app, "1.0.0")
+    publisher = make_actor(R.PUBLISHER, boundary="globex")
+    theirs = intents.create(actor=publisher, data=intent_data(globex_app, target_boundary="globex"))
+    ops = client_for(world.users[R.ENDPOINT_OPS])  # acme only
+    for body in ({"intent": str(theirs.pk)}, {"intent": str(theirs.pk), "dry_run": True}):
+        response = ops.post("/api/v1/reconcile/runs/", body, format="json")
+        assert response.status_code == 404, response.json()
+        assert response.json()["errors"][0]["field"] == "intent"
+    for body in ({}, {"dry_run": True}):
+        response = ops.post("/api/v1/reconcile/runs/", body, format="json")
+        assert response.status_code == 403
+        assert (response.json()["code"], response.json()["errors"][0]["field"]) == ("scope-violation", "intent")
+    assert ops.post("/api/v1/reconcile/runs/", {"intent": str(world.intent().pk)}, format="json").status_code == 202

@@ -150,12 +150,12 @@ def test_forwarded_for_counts_only_through_a_trusted_proxy(world: World, monkeyp
     from django.core.cache import caches
     from rest_framework.throttling import ScopedRateThrottle
 
+    from fleetgate.api import throttling
     from fleetgate.core import clientip
-    from fleetgate.identity import api
 
     caches["shared"].clear()
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "1/min"})
-    monkeypatch.setattr(api, "TRUSTED_PROXIES", clientip.networks(["10.0.0.0/8"]))
+    monkeypatch.setattr(throttling, "TRUSTED_PROXIES", clientip.networks(["10.0.0.0/8"]))
     proxy = {"REMOTE_ADDR": "10.0.0.5"}
     client = APIClient()
     assert _login(client, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 401

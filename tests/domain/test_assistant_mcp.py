@@ -72,6 +72,30 @@ def test_scoped_like_the_user(world: World) -> None:
     assert "not-found" in _text(result)
 
 
+def test_scoped_by_the_scoping_module_like_the_tokens_user(world: World) -> None:
+    """A Publisher of one business unit: the pack of an intent in it answers (though the application spans
+    another unit), the other unit's pack and intent are not found."""
+    from tests.domain.test_assistant_scope import two_units
+
+    t = two_units(world)
+    server = fg_mcp.build_server(stdio_actor=t.engineer)
+
+    async def session() -> list[Any]:
+        async with create_connected_server_and_client_session(server._mcp_server) as client:
+            return [
+                await client.call_tool("summarise_evidence", {"pack_id": str(t.engineering.pack.pk)}),
+                await client.call_tool("summarise_evidence", {"pack_id": str(t.finance.pack.pk)}),
+                await client.call_tool("draft_cab_note", {"intent_id": str(t.finance.intent.pk)}),
+            ]
+
+    mine, pack, note = anyio.run(session)
+    assert not mine.isError, _text(mine)
+    assert str(t.engineering.pack.pk) in _text(mine)
+    for result in (pack, note):
+        assert result.isError
+        assert "not-found" in _text(result)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

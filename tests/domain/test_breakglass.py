@@ -13,9 +13,11 @@ from fleetgate.audit.models import LedgerEvent
 from fleetgate.core import actors
 from fleetgate.core.errors import Forbidden, InvalidTransition, SeparationOfDuties, ValidationFailed
 from fleetgate.core.roles import Role
+from fleetgate.identity import services as identity
+from fleetgate.identity.queries import from_user
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.notifications.models import Notification
-from tests.factories import World, make_actor, ring_plan, sealed_intent
+from tests.factories import World, make_actor, make_user, ring_plan, sealed_intent
 
 pytestmark = pytest.mark.django_db
 R = Role
@@ -117,3 +119,43 @@ def test_break_glass_needs_a_submitted_change_and_never_skips_approval(world: Wo
     decision = queries.promotion_allowed(intent, "pilot")
     assert decision.skip_soak
     assert not decision.ok  # break-glass skips soak, not CAB
+
+
+def _granted_now(world: World, role: Role) -> actors.Actor:
+    """Someone granted `role` just now, the legitimate way: one Platform Admin asks, a second approves."""
+    user = make_user(None)
+    row = identity.request_grant(
+        actor=world.actors[R.PLATFORM_ADMIN], user_id=user.pk, role=str(role), reason="Joins the change board today."
+    )
+    identity.approve_grant(actor=make_actor(R.PLATFORM_ADMIN), request_id=row.pk)
+    return from_user(user)
+
+
+def test_a_newly_granted_role_never_confirms_or_reviews_a_break_glass_requested_before(world: World) -> None:
+    intent = _approved(world)
+    row = approvals.request_breakglass(
+        actor=world.publisher, intent_id=intent.pk, priority="P1", reason=REASON, duration_hours=2
+    )
+    late_security, late_cab = _granted_now(world, R.SECURITY_REVIEWER), _granted_now(world, R.CAB_APPROVER)
+    attempts = [
+        lambda: approvals.confirm_breakglass(actor=late_security, breakglass_id=row.pk),
+        lambda: approvals.confirm_breakglass(actor=late_cab, breakglass_id=row.pk),
+        lambda: approvals.review_breakglass(actor=late_cab, breakglass_id=row.pk, notes="Reviewed: justified, P1 fix."),
+    ]
+    for i, attempt in enumerate(attempts):
+        if i == 2:
+            approvals.confirm_breakglass(actor=world.actors[R.SECURITY_REVIEWER], breakglass_id=row.pk)
+        with pytest.raises(SeparationOfDuties) as caught:
+            attempt()
+        assert caught.value.extra["rule"] == "role-granted-after-opening"
+        assert "granted after this break-glass was requested" in caught.value.detail
+    refusals = LedgerEvent.objects.filter(action="sod.refused", subject_id=str(row.pk))
+    assert [e.after["rule"] for e in refusals] == ["role-granted-after-opening"] * 3
+    reviewed = approvals.review_breakglass(
+        actor=world.actors[R.CAB_APPROVER], breakglass_id=row.pk, notes="Reviewed by a standing CAB member."
+    )
+    assert reviewed.state == "reviewed"
+    later = approvals.request_breakglass(
+        actor=world.publisher, intent_id=intent.pk, priority="P0", reason=REASON, duration_hours=1
+    )
+    assert approvals.confirm_breakglass(actor=late_cab, breakglass_id=later.pk).state == "active"

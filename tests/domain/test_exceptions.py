@@ -25,9 +25,11 @@ from fleetgate.core.errors import (
 )
 from fleetgate.core.roles import Role
 from fleetgate.evidence import services as evidence
+from fleetgate.identity import services as identity
+from fleetgate.identity.queries import from_user
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.notifications.models import Notification
-from tests.factories import World, make_actor, ring_plan, sealed_intent
+from tests.factories import World, make_actor, make_user, ring_plan, sealed_intent
 from tests.fixtures.evidence import builders as b
 from tests.fixtures.evidence.world import EvidenceWorld, build
 
@@ -243,3 +245,42 @@ def test_the_hourly_task_runs_the_sweep_with_the_real_clock(ew: EvidenceWorld) -
     row = approvals.request_exception(actor=ew.packager, data=_data(ew, expires_in_days=10))
     approvals.approve_exception(actor=ew.world.actors[R.SECURITY_REVIEWER], exception_id=row.pk)
     assert tasks.lapse_exceptions.call_local() == {"lapsed": 0, "reminded": 1}
+
+
+def _granted_now(world: World, role: Role) -> actors.Actor:
+    """Someone granted `role` just now, the legitimate way: one Platform Admin asks, a second approves."""
+    user = make_user(None)
+    row = identity.request_grant(
+        actor=world.actors[R.PLATFORM_ADMIN], user_id=user.pk, role=str(role), reason="Joins the review board today."
+    )
+    identity.approve_grant(actor=make_actor(R.PLATFORM_ADMIN), request_id=row.pk)
+    return from_user(user)
+
+
+def test_a_newly_granted_deciding_role_never_decides_on_an_exception_requested_before(ew: EvidenceWorld) -> None:
+    world = ew.world
+    vulnerability = approvals.request_exception(actor=ew.packager, data=_data(ew))
+    gate = approvals.request_exception(
+        actor=world.publisher,
+        data=_data(ew, kind="gate_override", subject="min_soak", artifact=None, owner=world.users[R.AUDITOR].username),
+    )
+    late_security, late_cab = _granted_now(world, R.SECURITY_REVIEWER), _granted_now(world, R.CAB_APPROVER)
+
+    def refused(decide: Any) -> None:
+        with pytest.raises(SeparationOfDuties) as caught:
+            decide()
+        assert caught.value.extra["rule"] == "role-granted-after-opening"
+        assert "granted after this exception was requested" in caught.value.detail
+
+    refused(lambda: approvals.approve_exception(actor=late_security, exception_id=vulnerability.pk))
+    refused(lambda: approvals.reject_exception(actor=late_security, exception_id=vulnerability.pk, reason="Patch it."))
+    approvals.approve_exception(actor=world.actors[R.SECURITY_REVIEWER], exception_id=gate.pk)
+    refused(lambda: approvals.approve_exception(actor=late_cab, exception_id=gate.pk))  # the CAB vote of an override
+    approvals.approve_exception(actor=world.actors[R.SECURITY_REVIEWER], exception_id=vulnerability.pk)
+    refused(lambda: approvals.extend_exception(actor=late_security, exception_id=vulnerability.pk, days=5, reason="x"))
+    rules = LedgerEvent.objects.filter(action="sod.refused").values_list("after__rule", flat=True)
+    assert list(rules) == ["role-granted-after-opening"] * 4
+    # the rule is about when the change was opened, not about the person: a later request is theirs to decide
+    later = approvals.request_exception(actor=ew.packager, data=_data(ew, subject=HIGH))
+    assert approvals.approve_exception(actor=late_security, exception_id=later.pk).state == "approved"
+    assert approvals.approve_exception(actor=world.actors[R.CAB_APPROVER], exception_id=gate.pk).state == "approved"

@@ -365,6 +365,7 @@ def test_the_pass_is_a_job_and_the_schedule_queues_it(world: World, clock: clock
     srv = _plane("sccm")
     try:
         setup = Setup(world, srv, clock)
+        Schedule.objects.all().delete()  # as if the rollout ran before reconciliation was installed
         assert schedule.tick() == {"scheduled": 1, "queued": 0}  # first seen: due within its jitter
         row = Schedule.objects.get(intent=setup.intent)
         assert clock.now() <= row.next_run_at < clock.now() + timedelta(minutes=6)  # 10 % of 60 min at most
@@ -381,5 +382,36 @@ def test_the_pass_is_a_job_and_the_schedule_queues_it(world: World, clock: clock
         assert "missing 1" in done.log[-1]["message"]
         assert done.params["report"]["remediated"] == 1
         assert LedgerEvent.objects.filter(action="reconcile.requested", subject_id=str(job.pk)).exists()
+    finally:
+        srv.stop()
+
+
+def test_rollout_steps_make_the_intent_due_at_once(world: World, clock: clocks.FrozenClock) -> None:
+    """Events speed the loop up: each rollout step (start, assign, promote, complete, halt) hurries
+    the intent's next pass to the next tick, whatever its interval."""
+    from fleetgate.reconcile.models import Schedule
+    from fleetgate.reconcile.services import schedule
+    from fleetgate.rollouts.services import actions
+
+    srv = _plane("sccm")
+    try:
+        data = {**connection(srv.app), "name": "plane-sccm", "platforms": ["windows"]}
+        connectors.create(actor=world.actors[R.PLATFORM_ADMIN], data=data)
+        sealed = sealed_intent(world, ring_plan=PLAN, rollback_plan={"strategy": "uninstall"})
+        intent = approvals.submit(actor=world.publisher, intent_id=sealed.intent.pk)
+        engine.start(actor=world.publisher, intent_id=intent.pk)
+        row = Schedule.objects.get(intent=intent)  # scheduled by the step itself, due now
+        assert (row.hurried, row.next_run_at <= clock.now()) == (True, True)
+        engine.advance(intent_id=intent.pk)  # lab published and assigned
+        assert schedule.tick() == {"scheduled": 0, "queued": 1}
+        assert schedule.tick()["queued"] == 0  # the next one in about an hour
+        clock.advance(hours=26)
+        srv.app.advance(26 * 3600)
+        engine.advance(intent_id=intent.pk)  # lab passed, promoted, canary assigned
+        assert Schedule.objects.get(intent=intent).hurried
+        assert schedule.tick()["queued"] == 1
+        actions.apply(actor=world.publisher, intent_id=intent.pk, action="halt", reason="a user reported a crash")
+        assert Schedule.objects.get(intent=intent).hurried
+        assert schedule.tick()["queued"] == 1
     finally:
         srv.stop()

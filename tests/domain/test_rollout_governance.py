@@ -6,24 +6,42 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from fleetgate.approvals import queries as approval_queries
 from fleetgate.approvals import services as approvals
+from fleetgate.approvals.models import CabRequest
+from fleetgate.audit.models import LedgerEvent
 from fleetgate.connectors import services as connectors
 from fleetgate.connectors.base import Runtime
-from fleetgate.core.errors import SeparationOfDuties, ValidationFailed
+from fleetgate.core.errors import GateNotMet, SeparationOfDuties, ValidationFailed
 from fleetgate.core.roles import Role
 from fleetgate.evidence import services as evidence
+from fleetgate.evidence.models import EvidencePack
+from fleetgate.intents.models import DeploymentIntent
 from fleetgate.notifications.models import Notification
 from fleetgate.rollouts import clock as clocks
 from fleetgate.rollouts import plan as planner
+from fleetgate.rollouts import tasks as rollout_tasks
 from fleetgate.rollouts.models import GateResult, Rollout
 from fleetgate.rollouts.services import actions, calendars
 from fleetgate.rollouts.states import RingState
-from tests.domain.rollout_kit import Driver, approve, connect, duplicates, groups_of, ledger, plan, seal, simulator
+from tests.domain.rollout_kit import (
+    Driver,
+    Sealed,
+    approve,
+    connect,
+    duplicates,
+    groups_of,
+    ledger,
+    plan,
+    seal,
+    simulator,
+)
 from tests.factories import World
 from tests.fixtures.connectors.support import FakeClock, Sleeps
 from tests.fixtures.evidence import builders as b
@@ -79,7 +97,7 @@ def test_a_blackout_delays_promotion_to_the_window_end_and_the_plan_shows_it(
         drive.start(world.publisher)
         drive.wait(25)
         rollout = drive.advance()
-        assert (rollout.current_ring, rollout.status) == ("lab", S.BLOCKED)
+        assert (rollout.current_ring, rollout.status) == ("lab", S.BLOCKED), rollout.status_detail
         window = _gate(drive, "lab", "window_open")
         assert window.outcome == "blocked"
         assert "quarter close" in window.summary
@@ -234,3 +252,139 @@ def test_small_rings_are_inconclusive_and_a_cab_approver_promotes_with_a_reason(
         assert judgment["judged_by"]["id"] == approver.id
         assert judgment["gates"]["success_rate"]["outcome"] == "inconclusive"
         assert drive.ring("pilot").state == RingState.ASSIGNED
+
+
+def _reseal(intent: DeploymentIntent, sealed: Sealed) -> tuple[EvidencePack, EvidencePack]:
+    """Seal v2 of the first artifact's pack (a new lab result) while the rollout runs on v1."""
+    ew = sealed.worlds[0]
+    old = EvidencePack.objects.get(intent=intent, artifact=ew.artifact, version=1)
+    ew.add("test_evidence", b.lab_results(succeeded=7))
+    new = evidence.seal_pack(actor=ew.packager, intent_id=intent.pk, artifact_id=ew.artifact.pk)
+    return old, new
+
+
+def test_a_pack_resealed_mid_rollout_asks_cab_again_and_the_rollout_goes_on_once_approved(
+    world: World, clock: clocks.FrozenClock, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ring_plan = plan("lab", "canary")
+    with simulator("landscape", groups_of(ring_plan)) as srv:
+        connect(world, srv)
+        sealed = seal(world, platforms=("linux",), ring_plan=ring_plan)
+        intent = approve(world, sealed)  # low risk: no CAB request so far
+        drive = Driver(intent, clock, srv)
+        drive.start(world.publisher)
+        old, new = _reseal(intent, sealed)
+        request = CabRequest.objects.get(intent=intent, state="open")
+        assert (request.evidence_pack_id, request.pack_version) == (new.pk, 2)
+        opened = LedgerEvent.objects.get(action="cab_request.opened", subject_id=str(request.pk))
+        assert "re-sealed" in opened.reason
+        assert old.sha256 in opened.reason
+        assert new.sha256 in opened.reason
+        resealed = (opened.after or {})["resealed"]
+        assert resealed["previous_pack"] == {"id": str(old.pk), "version": 1, "sha256": old.sha256}
+        assert resealed["new_pack"] == {"id": str(new.pk), "version": 2, "sha256": new.sha256}
+        approver = world.actors[R.CAB_APPROVER]
+        assert [r.pk for r in approval_queries.pending_for(approver)] == [request.pk]  # in the CAB's queue
+        rollout = drive.through("lab")
+        assert (rollout.current_ring, rollout.status) == ("lab", S.BLOCKED), rollout.status_detail
+        gate = _gate(drive, "lab", "evidence_pack_valid")
+        assert gate.outcome == "blocked"
+        assert gate.inputs["pending_cab_requests"] == [str(request.pk)]
+        assert str(request.pk) in gate.summary
+        woken: list[str] = []
+        monkeypatch.setattr(rollout_tasks, "advance_rollout", woken.append)
+        with django_capture_on_commit_callbacks(execute=True):
+            approvals.decide(actor=approver, request_id=request.pk, kind="approve", reason="lab results hold")
+        assert woken == [str(intent.pk)]  # the decision wakes the engine, which goes on
+        rollout = drive.advance()
+        assert rollout.current_ring == "canary", rollout.status_detail
+        assert drive.state() == "in_progress"
+        gate = _gate(drive, "lab", "evidence_pack_valid")
+        assert (gate.outcome, gate.inputs["pack_version"]) == ("pass", 2)
+
+
+def test_a_rejected_reapproval_halts_the_rollout_per_policy(world: World, clock: clocks.FrozenClock) -> None:
+    ring_plan = plan("lab", "canary")
+    with simulator("jamf", groups_of(ring_plan)) as srv:
+        connect(world, srv)
+        sealed = seal(world, platforms=("macos",), high_risk=True, ring_plan=ring_plan)
+        intent = approve(world, sealed)
+        first = CabRequest.objects.get(intent=intent, state="approved")
+        drive = Driver(intent, clock, srv)
+        drive.start(world.publisher)
+        drive.wait(2)
+        drive.advance()
+        _old, new = _reseal(intent, sealed)
+        first.refresh_from_db()
+        assert first.state == "voided"
+        request = CabRequest.objects.get(intent=intent, state="open")
+        assert (request.evidence_pack_id, request.opened_by_id) == (new.pk, first.opened_by_id)  # still the submitter
+        approvals.decide(
+            actor=world.actors[R.CAB_APPROVER], request_id=request.pk, kind="reject", reason="new lab run is partial"
+        )
+        assert drive.state() == "in_progress"  # CAB records; the engine acts
+        rollout = drive.advance()
+        assert drive.state() in ("rolling_back", "rolled_back"), rollout.status_detail
+        gate = _gate(drive, "lab", "evidence_pack_valid")
+        assert (gate.outcome, gate.inputs["rejected_cab_requests"]) == ("fail", [str(request.pk)])
+        halted = ledger(intent, "rollout.halted")
+        assert len(halted) == 1
+        assert "new lab run is partial" in halted[0].reason
+        assert drive.ring("canary").state == RingState.PENDING
+
+
+def test_a_pack_resealed_while_a_ring_awaits_judgment_holds_the_judgment_until_cab_approves(
+    world: World, clock: clocks.FrozenClock
+) -> None:
+    ring_plan = plan("lab", "canary", sizes={"lab": 4})
+    with simulator("jamf", groups_of(ring_plan)) as srv:
+        connect(world, srv)
+        sealed = seal(world, platforms=("macos",), ring_plan=ring_plan)
+        intent = approve(world, sealed)
+        drive = Driver(intent, clock, srv)
+        drive.start(world.publisher)
+        drive.wait(25)
+        assert drive.advance().status == S.AWAITING_JUDGMENT
+        _reseal(intent, sealed)
+        request = CabRequest.objects.get(intent=intent, state="open")
+        approver = world.actors[R.CAB_APPROVER]
+        with pytest.raises(GateNotMet) as held:  # before the engine has even looked again
+            actions.apply(actor=approver, intent_id=intent.pk, action="promote", reason="4 of 4; accepted")
+        gates = held.value.extra["gates"]
+        assert isinstance(gates, list)
+        assert [g["gate"] for g in gates] == ["evidence_pack_valid"]
+        assert str(request.pk) in held.value.detail
+        rollout = drive.advance()
+        assert rollout.status == S.BLOCKED, rollout.status_detail  # the list shows what holds the judgment
+        assert str(request.pk) in rollout.status_detail
+        assert _gate(drive, "lab", "evidence_pack_valid").inputs["pending_cab_requests"] == [str(request.pk)]
+        approvals.decide(actor=approver, request_id=request.pk, kind="approve", reason="lab results hold")
+        assert drive.advance().status == S.AWAITING_JUDGMENT
+        actions.apply(actor=approver, intent_id=intent.pk, action="promote", reason="4 of 4; accepted")
+        assert drive.advance().current_ring == "canary"
+        assert drive.ring("lab").judgment["gates"]["evidence_pack_valid"]["inputs"]["pack_version"] == 2
+
+
+def test_a_rejected_reapproval_halts_a_rollout_waiting_to_enter_its_next_ring(
+    world: World, clock: clocks.FrozenClock
+) -> None:
+    ring_plan = plan("lab", "canary")
+    ring_plan[1]["not_before"] = (clock.now() + timedelta(hours=100)).isoformat()
+    with simulator("landscape", groups_of(ring_plan)) as srv:
+        connect(world, srv)
+        sealed = seal(world, platforms=("linux",), ring_plan=ring_plan)
+        intent = approve(world, sealed)
+        drive = Driver(intent, clock, srv)
+        drive.start(world.publisher)
+        rollout = drive.through("lab")
+        assert (rollout.current_ring, rollout.status) == ("canary", S.BLOCKED), rollout.status_detail
+        assert drive.ring("canary").state == RingState.PENDING  # canary waits to be entered (not before)
+        _reseal(intent, sealed)
+        request = CabRequest.objects.get(intent=intent, state="open")
+        approvals.decide(actor=world.actors[R.CAB_APPROVER], request_id=request.pk, kind="reject", reason="partial")
+        drive.advance()
+        assert drive.state() in ("rolling_back", "rolled_back")
+        halted = ledger(intent, "rollout.halted")
+        assert len(halted) == 1
+        assert str(request.pk) in halted[0].reason
+        assert drive.ring("canary").state == RingState.PENDING

@@ -129,10 +129,72 @@ def test_console_devices(sim: Running) -> None:
     assert _call(sim, "POST", "devices/exploded", group="FG-LAB", count=1).status_code == 400
 
 
-def test_planes_without_an_assignment_console_say_so() -> None:
+def test_intune_console_changes_intent_deadline_group_and_deletes() -> None:
+    handle = start(SIMULATORS["intune"](seed=3, fleet=_fleet()))
+    app: Any = handle.app
+    try:
+        app.apps["a1"] = {"id": "a1", "displayName": "Tool 1.0.0", "displayVersion": "1.0.0", "isAssigned": True}
+        lab = app.group_id("FG-LAB")
+        app.assignments["a1"] = [{"id": f"{lab}_0_0", "intent": "required", "target": {"groupId": lab}}]
+        app.deployments[("a1", lab)] = Deployment("a1:lab", "FG-LAB", "install", app.fleet.now())
+        aid = f"a1:{lab}"
+        listed = _call(handle, "GET", "assignments").json()["assignments"]
+        assert listed == [
+            {"id": aid, "name": "Tool", "version": "1.0.0", "intent": "install", "group": "FG-LAB", "deadline": None}
+        ]
+        changed = _call(handle, "POST", f"assignments/{aid}", intent="available", deadline="2026-12-24T08:00:00Z")
+        assert (changed.json()["intent"], changed.json()["deadline"]) == ("available", "2026-12-24T08:00:00Z")
+        assert app.assignments["a1"][0]["intent"] == "available"  # what Graph then lists
+        assert ("a1", lab) in app.deployments  # devices keep what they have
+        assert _call(handle, "POST", f"assignments/{aid}", version="0.9.0").status_code == 400  # another app
+        moved = _call(handle, "POST", f"assignments/{aid}", group="FG-PILOT", intent="install").json()
+        assert moved["group"] == "FG-PILOT"
+        assert ("a1", app.group_id("FG-PILOT")) in app.deployments
+        assert _call(handle, "DELETE", f"assignments/{moved['id']}").status_code == 204
+        assert app.assignments["a1"] == []
+        assert app.counters.count() == 0
+    finally:
+        handle.stop()
+
+
+def test_landscape_and_awx_consoles_change_what_fleetgate_started() -> None:
+    fleet = _fleet()
+    landscape, awx = (
+        start(SIMULATORS["landscape"](seed=3, fleet=fleet)),
+        start(SIMULATORS["ansible"](seed=3, fleet=fleet)),
+    )
+    try:
+        ls: Any = landscape.app
+        ls.activities[5] = {"id": 5, "summary": "Install package tool", "query": "tag:FG-LAB", "packages": ["tool"]}
+        ls.deployments[5] = Deployment("landscape-5", "FG-LAB", "install", fleet.now())
+        assert _call(landscape, "POST", "assignments/5", version="0.9.0").json()["version"] == "0.9.0"
+        assert ls.console_version(5) == "0.9.0"  # what GetPackages reports
+        removed = _call(landscape, "POST", "assignments/5", intent="uninstall").json()
+        assert removed["intent"] == "uninstall"
+        assert ls.activities[5]["summary"] == "Remove package tool"
+        assert _call(landscape, "POST", "assignments/5", deadline="2026-12-24T08:00:00Z").status_code == 400
+        assert _call(landscape, "DELETE", "assignments/5").status_code == 204
+        ax: Any = awx.app
+        template = next(iter(ax.templates.values()))
+        jid = ax._create_job(template, "FG-LAB", {"fleetgate_package": "tool", "fleetgate_version": "1.0.0"})
+        row = _call(awx, "POST", f"assignments/{jid}", version="0.9.0", group="FG-PILOT").json()
+        assert (row["version"], row["group"], ax.jobs[jid]["limit"]) == ("0.9.0", "FG-PILOT", "FG-PILOT")
+        assert _call(awx, "POST", f"assignments/{jid}", intent="available").status_code == 400
+        assert _call(awx, "DELETE", f"assignments/{jid}").status_code == 204
+        again = _call(awx, "POST", "assignments", copy_of=str(jid))  # launched again with its prompts
+        assert again.status_code == 201
+        assert again.json()["group"] == "FG-PILOT"
+        assert ls.counters.count() == ax.counters.count() == 0
+    finally:
+        landscape.stop()
+        awx.stop()
+
+
+def test_devices_console_on_a_plane_with_its_assignment_console_too() -> None:
     handle = start(SIMULATORS["landscape"](seed=3, fleet=_fleet()))
     try:
-        assert _call(handle, "GET", "assignments").status_code == 501
+        assert _call(handle, "GET", "assignments").json() == {"assignments": []}
         assert _call(handle, "POST", "devices/uninstalled", group="FG-LAB", count=1).status_code == 200
+        assert _call(handle, "POST", "assignments/99", intent="install").status_code == 404
     finally:
         handle.stop()

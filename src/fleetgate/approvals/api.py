@@ -33,6 +33,11 @@ class CabSubmissionWriteSerializer(StrictSerializer):
     impact = serializers.CharField(max_length=10000)
     test_summary = serializers.CharField(max_length=10000)
     backout_plan = serializers.CharField(max_length=10000)
+    drafted_with = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The assistant draft-cab-note interaction (yours, about this intent) the text started from",
+    )
 
 
 class CabSubmissionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -41,7 +46,7 @@ class CabSubmissionSerializer(serializers.ModelSerializer):  # type: ignore[type
     class Meta:
         model = CabSubmission
         fields = ["id", "intent", "version", "summary", "justification", "impact", "test_summary", "backout_plan"]
-        fields += ["supersedes", "created_by", "created_at"]
+        fields += ["supersedes", "drafted_with", "created_by", "created_at"]
 
 
 class CabSubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):

@@ -39,6 +39,10 @@ class CabSubmission(models.Model):
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
+    # The assistant's draft-cab-note interaction the author started from (null: written without it)
+    drafted_with = models.ForeignKey(
+        "assistant.Interaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -60,6 +64,7 @@ class CabSubmission(models.Model):
             "test_summary": self.test_summary,
             "backout_plan": self.backout_plan,
             "supersedes": str(self.supersedes_id) if self.supersedes_id else None,
+            "drafted_with": str(self.drafted_with_id) if self.drafted_with_id else None,
         }
 
 

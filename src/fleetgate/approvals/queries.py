@@ -48,7 +48,8 @@ def pending_for(actor: Actor) -> list[CabRequest]:
     if actor.kind != "user" or not actor.has_role(Role.CAB_APPROVER):
         return []
     out = []
-    for request in requests().filter(state=RequestState.OPEN, intent__state__in=[State.AWAITING_CAB, State.APPROVED]):
+    decidable = [State.AWAITING_CAB, State.APPROVED, State.IN_PROGRESS, State.PAUSED, State.HALTED]  # + re-approvals
+    for request in requests().filter(state=RequestState.OPEN, intent__state__in=decidable):
         if not permissions.can(actor, "cab.decide", request.intent):
             continue
         if not permissions.granted_before(actor, "cab.decide", request.intent, request.intent.submitted_at):

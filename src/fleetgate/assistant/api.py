@@ -19,6 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -128,8 +129,19 @@ def _stream(feature: str, actor: Actor, args: dict[str, Any]) -> Iterator[bytes]
 ANSWER = {(200, "application/json"): AnswerSerializer, (200, "text/event-stream"): OpenApiTypes.ANY}
 
 
+class EventStreamRenderer(JSONRenderer):
+    """Lets a client that accepts only `text/event-stream` (and problems) through content negotiation
+    (else a 406). A streamed answer bypasses renderers and a problem sets its own content type, so what
+    this renders is always JSON."""
+
+    media_type = "text/event-stream"
+    format = "event-stream"
+
+
 class AssistantViewSet(ResourceViewSet):
     """POST a feature; the answer cites every record it used."""
+
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
 
     def _run(
         self, request: Request, feature: str, serializer_class: type[StrictSerializer], required: tuple[str, ...] = ()

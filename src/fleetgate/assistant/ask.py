@@ -2,7 +2,9 @@
 
 Recognised shapes (case-insensitive): "who approved version V of APP (and when)", "which artifacts
 contain COMPONENT [VERSION]", and anything naming an application ("what is the status of APP").
-The records found are what the offline templates and the remote prompts both work from.
+The records found are what the offline templates and the remote prompts both work from. Every read goes
+through the owning domain's queries with the asker as reader (`core.scoping`), so an answer only ever
+cites what the asker could open in the catalog, CAB queue or ledger themselves.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from fleetgate.approvals import queries as approvals
 from fleetgate.assistant.tools import Record, Retrieval, link
 from fleetgate.audit import queries as audit
 from fleetgate.catalog import queries as catalog
-from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 from fleetgate.evidence import queries as evidence
 from fleetgate.intents import queries as intents
@@ -44,12 +45,11 @@ def ask(actor: Actor, question: str) -> Retrieval:
 
 
 def _application(actor: Actor, name: str) -> Any:
-    app = catalog.applications().filter(name__iexact=name).first()
-    return app if app is not None and permissions.can(actor, "application.view", app) else None
+    return catalog.applications(actor).filter(name__iexact=name).first()
 
 
-def _version(app: Any, wanted: str) -> Any:
-    versions = catalog.versions().filter(application=app).order_by("created_at", "id")
+def _version(actor: Actor, app: Any, wanted: str) -> Any:
+    versions = catalog.versions(actor).filter(application=app).order_by("created_at", "id")
     exact = versions.filter(version=wanted).first()
     if exact is not None or not wanted.isdigit():
         return exact
@@ -63,14 +63,12 @@ def _who_approved(actor: Actor, question: str, app_name: str, wanted: str) -> Re
     records: list[Record] = []
     persons: set[str] = set()
     app = _application(actor, app_name)
-    version = _version(app, wanted) if app is not None else None
+    version = _version(actor, app, wanted) if app is not None else None
     if version is not None:
         facts["version"] = version.version
         records.append(Record("version", str(version.pk), f"{app.name} {version.version}", link("version", app.pk)))
-        rows = approvals.decisions().filter(request__intent__version=version).order_by("created_at")[:MAX_ROWS]
-        for decision in rows:
-            if not permissions.can(actor, "cab.view", decision.request):
-                continue
+        rows = approvals.decisions(actor).filter(request__intent__version=version).order_by("created_at")
+        for decision in rows[:MAX_ROWS]:
             revoked = getattr(decision, "revocation", None)
             name = decision.approver.get_username()
             persons.add(name)
@@ -94,7 +92,7 @@ def _who_approved(actor: Actor, question: str, app_name: str, wanted: str) -> Re
                 )
             )
             events = (
-                audit.events()
+                audit.events(actor)
                 .filter(subject_id__in=[str(decision.pk), str(decision.request_id)], actor_id=str(decision.approver_id))
                 .order_by("sequence")
             )
@@ -107,7 +105,7 @@ def _who_approved(actor: Actor, question: str, app_name: str, wanted: str) -> Re
 
 
 def _contains(actor: Actor, question: str, name: str, version: str | None) -> Retrieval:
-    rows = evidence.components().filter(name__iexact=name).select_related("artifact__version__application")
+    rows = evidence.components(actor).filter(name__iexact=name).select_related("artifact__version__application")
     if version:
         rows = rows.filter(version=version)
     records: list[Record] = []
@@ -115,7 +113,7 @@ def _contains(actor: Actor, question: str, name: str, version: str | None) -> Re
     seen: set[str] = set()
     for component in rows.order_by("artifact__filename", "version")[: MAX_ROWS * 4]:
         artifact = component.artifact
-        if str(artifact.pk) in seen or not permissions.can(actor, "evidence.view", artifact):
+        if str(artifact.pk) in seen:
             continue
         seen.add(str(artifact.pk))
         app = artifact.version.application
@@ -146,20 +144,14 @@ def _contains(actor: Actor, question: str, name: str, version: str | None) -> Re
 
 def _about(actor: Actor, question: str) -> Retrieval:
     lowered = question.lower()
-    apps = [
-        a
-        for a in catalog.applications().order_by("name")
-        if a.name.lower() in lowered and permissions.can(actor, "application.view", a)
-    ]
+    apps = [a for a in catalog.applications(actor).order_by("name") if a.name.lower() in lowered]
     records: list[Record] = []
     found: list[dict[str, Any]] = []
     for app in apps[:5]:
         records.append(Record("application", str(app.pk), app.name, link("application", app.pk)))
         changes = []
-        for intent in intents.intents().filter(application=app).select_related("version").order_by("-created_at")[:5]:
-            if not permissions.can(actor, "intent.view", intent):
-                continue
-            last = audit.events().filter(subject_id=str(intent.pk)).order_by("-sequence").first()
+        for intent in intents.intents(actor).filter(application=app).order_by("-created_at")[:5]:
+            last = audit.events(actor).filter(subject_id=str(intent.pk)).order_by("-sequence").first()
             changes.append(
                 {
                     "intent": intent.name,

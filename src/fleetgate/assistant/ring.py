@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetgate.approvals import queries as approvals
-from fleetgate.assistant.tools import Record, Retrieval, get_intent, intent_record, link
+from fleetgate.assistant.tools import Record, Retrieval, get_intent, intent_record, link, previous_change
 from fleetgate.core.actors import Actor
 from fleetgate.core.errors import NotFound
 from fleetgate.rollouts import queries as rollouts
@@ -37,7 +36,7 @@ def describe_code(code: str) -> tuple[str, str]:
 
 def explain_ring(actor: Actor, *, intent_id: Any, ring: str | None = None) -> Retrieval:
     intent = get_intent(actor, intent_id)
-    rollout = rollouts.of_intent(intent.pk)
+    rollout = rollouts.rollouts(actor).filter(intent_id=intent.pk).first()
     if rollout is None:
         raise NotFound("This intent has no rollout yet; nothing to explain.")
     runs = list(rollouts.ring_runs(rollout))
@@ -77,7 +76,7 @@ def explain_ring(actor: Actor, *, intent_id: Any, ring: str | None = None) -> Re
             names = [str(d) for d in info.get("devices", [])]
             devices.update(names)
             cluster["devices"] = sorted({*cluster["devices"], *names})[:MAX_DEVICES]
-    diff = approvals.diff_from_previous(intent)
+    diff = previous_change(actor, intent)  # a previous change outside the asker's scope is not named
     facts = {
         "intent": intent.name,
         "application": intent.application.name,

@@ -1,8 +1,10 @@
 """Read-only retrieval for the assistant, through other domains' queries only.
 
-Every tool checks the asker's own view permission on each record (scoped like that user), and returns
-a Retrieval: the records it used (each a citation: type, id, title, UI link, data) and the facts the
-templates and prompts are built from. Nothing here writes.
+Every read goes through the owning domain's queries with the asker as reader, so it is narrowed by
+`core.scoping` exactly like that record's own API listing and detail: what the asker cannot read there
+is "not found" here too, and never cited. A tool returns a Retrieval: the records it used (each a
+citation: type, id, title, UI link, data) and the facts the templates and prompts are built from.
+Nothing here writes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from fleetgate.approvals import queries as approvals
-from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 from fleetgate.core.errors import NotFound
 from fleetgate.evidence import queries as evidence
@@ -80,15 +81,6 @@ def link(kind: str, obj_id: Any, intent_id: Any = None) -> str:
     return ""
 
 
-def _visible(actor: Actor, action: str, obj: Any) -> bool:
-    return permissions.can(actor, action, obj)
-
-
-def _require(actor: Actor, action: str, obj: Any, what: str) -> None:
-    if not _visible(actor, action, obj):
-        raise NotFound(f"No {what} you can see has that id.")  # never confirm what the asker may not see
-
-
 def intent_record(intent: Any) -> Record:
     return Record(
         "intent",
@@ -107,11 +99,20 @@ def intent_record(intent: Any) -> Record:
 
 
 def get_intent(actor: Actor, intent_id: Any) -> Any:
-    intent = intents.intents().select_related("application", "version").filter(pk=intent_id).first()
+    # Out of the asker's scope reads as absent, as the intent's own detail does: never confirm it exists.
+    intent = intents.intents(actor).select_related("application", "version").filter(pk=intent_id).first()
     if intent is None:
         raise NotFound("No intent you can see has that id.")
-    _require(actor, "intent.view", intent, "intent")
     return intent
+
+
+def previous_change(actor: Actor, intent: Any) -> dict[str, Any]:
+    """What changed since the last approved change of the application, when the asker may read that
+    change; otherwise nothing (its name, version and target are not theirs to read)."""
+    diff = approvals.diff_from_previous(intent)
+    if diff["previous"] and not intents.intents(actor).filter(pk=diff["previous"]["id"]).exists():
+        return {"previous": None, "changes": {}}
+    return diff
 
 
 # --- risk -----------------------------------------------------------------------------------------
@@ -119,12 +120,11 @@ def get_intent(actor: Actor, intent_id: Any) -> Any:
 
 def explain_risk(actor: Actor, *, assessment_id: Any = None, intent_id: Any = None) -> Retrieval:
     if assessment_id is not None:
-        row = risk.assessments().filter(pk=assessment_id).first()
+        row = risk.assessments(actor).filter(pk=assessment_id).first()
     else:
         row = risk.latest(get_intent(actor, intent_id).pk)
     if row is None:
         raise NotFound("No risk assessment you can see matches; assess the intent first.")
-    _require(actor, "risk.view", row, "risk assessment")
     factors = [
         {"name": name, **values}
         for name, values in sorted(row.factors.items(), key=lambda kv: (-Decimal(kv[1]["contribution"]), kv[0]))
@@ -153,11 +153,10 @@ def explain_risk(actor: Actor, *, assessment_id: Any = None, intent_id: Any = No
 
 
 def _pack(actor: Actor, pack_id: Any = None, intent_id: Any = None) -> Any:
-    qs = evidence.packs().select_related("intent__application", "intent__version", "artifact")
+    qs = evidence.packs(actor).select_related("intent__application", "intent__version", "artifact")
     pack = qs.filter(pk=pack_id).first() if pack_id is not None else qs.filter(intent_id=intent_id).first()
     if pack is None:
         raise NotFound("No sealed evidence pack you can see matches.")
-    _require(actor, "evidence.view", pack, "evidence pack")
     return pack
 
 
@@ -242,21 +241,19 @@ def cab_note(actor: Actor, *, intent_id: Any) -> Retrieval:
         facts["evidence"] = {
             k: pack.facts[k] for k in ("pack_version", "verified", "declared", "missing", "finding_count")
         }
-        facts["tests"] = _test_summary(pack_id=pack.subject_id)
+        facts["tests"] = _test_summary(actor, pack_id=pack.subject_id)
     except NotFound:
         facts["evidence"], facts["tests"] = None, []
-    diff = approvals.diff_from_previous(intent)
+    diff = previous_change(actor, intent)
     facts["previous"] = diff["previous"]
     facts["changes"] = sorted(diff["changes"])
     if diff["previous"]:
-        prev = intents.intents().filter(pk=diff["previous"]["id"]).first()
-        if prev is not None and _visible(actor, "intent.view", prev):
-            records.append(intent_record(prev))
+        records.append(intent_record(get_intent(actor, diff["previous"]["id"])))
     return Retrieval("draft_cab_note", "intent", str(intent.pk), records, facts)
 
 
-def _test_summary(*, pack_id: str) -> list[dict[str, Any]]:
-    pack = evidence.packs().get(pk=pack_id)
+def _test_summary(actor: Actor, *, pack_id: str) -> list[dict[str, Any]]:
+    pack = evidence.packs(actor).get(pk=pack_id)
     body = json.loads(pack.sealed_json)["body"]
     out = []
     for kind in ("test_evidence", "rollback_plan"):

@@ -9,23 +9,41 @@ approves, and tokens are only for yourself or for service accounts."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
+from rich.markup import escape
 
-from fleetgate.cli.client import Client
-from fleetgate.cli.common import SERVER_OPT, TOKEN_OPT, console, handles_errors, setup_django
+from fleetgate.cli.client import ApiError, Client
+from fleetgate.cli.common import SERVER_OPT, TOKEN_OPT, console, err, handles_errors, setup_django
+from fleetgate.cli.grants import approve_command, grant_app, parse_role, request_command
 
 user_app = typer.Typer(help="Manage users (on this host, or --remote over the API).", no_args_is_help=True)
+user_app.add_typer(grant_app, name="grant-request")
 token_app = typer.Typer(help="Manage API tokens (on this host, or --remote over the API).", no_args_is_help=True)
 REMOTE_OPT = typer.Option(False, "--remote", help="Go through the API with --token instead of the local database")
+__all__ = ["parse_role", "token_app", "user_app"]
 
 
-def parse_role(spec: str) -> dict[str, object]:
-    """ROLE[:BOUNDARY[:BU1,BU2]] e.g. publisher:acme:finance,hr — omitted parts mean all (*)."""
-    role, _, rest = spec.partition(":")
-    boundary, _, bus = rest.partition(":")
-    return {"role": role, "boundary": boundary or "*", "business_units": [b for b in bus.split(",") if b] or ["*"]}
+def _needs_grant_request(exc: ApiError, username: str, specs: list[str]) -> NoReturn:
+    """The server refused a dual-control role: say the commands that get it granted."""
+    problem = exc.problem
+    if problem.get("rule") != "dual-control" or problem.get("attempted") != "user.grant_role":
+        raise exc
+    roles = set(problem.get("roles") or [])
+    wanted = [s for s in specs if s.partition(":")[0] in roles] or sorted(roles)
+    pending = problem.get("pending_requests") or []
+    lines = [f"Granting {', '.join(sorted(roles))} to {username} needs a second Platform Admin (dual control)."]
+    if pending:
+        lines.append(
+            f"Request {pending[0]} is pending. Next: another Platform Admin runs `{approve_command(pending[0])}`."
+        )
+    else:
+        first = "create the user without those roles, then " if problem.get("user") is None else ""
+        lines.append(f"Next: {first}`{request_command(username, wanted[0])}`;")
+        lines.append(f"another Platform Admin then runs `{approve_command('ID')}`.")
+    err.print(escape("\n".join(lines)), style="red", highlight=False)
+    raise typer.Exit(1)
 
 
 def _bootstrap_actor(*rights: str) -> Any:
@@ -59,7 +77,10 @@ def user_create(
             "service_account": service_account,
             **({"email": email} if email else {}),
         }
-        created = Client(server, token).post("/api/v1/users/", json=body)
+        try:
+            created = Client(server, token).post("/api/v1/users/", json=body)
+        except ApiError as exc:
+            _needs_grant_request(exc, username, role)
         user_id = created["id"]
     else:
         setup_django()

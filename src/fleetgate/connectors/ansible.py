@@ -1,27 +1,45 @@
-"""Ansible AWX / Red Hat Ansible Automation Platform (automation controller).
+"""Ansible AWX / Red Hat Ansible Automation Platform (automation controller), REST API **v2**.
 
-Targets the controller **REST API v2** (`/api/v2/`): token auth (`Authorization: Bearer` with an
-OAuth2 personal access token), `me/`, `job_templates/{id}/launch/` with `extra_vars` and
-`limit`, `jobs/` (filtered by `job_template`, `limit`, `extra_vars__icontains`), `jobs/{id}/`
-and `jobs/{id}/job_host_summaries/`, `inventories/{id}/groups/` and `groups/{id}/all_hosts/`;
-`count/next/previous/results` paging (`page_size` ≤ 200).
+Requests: `me/`; `job_templates/?name=`; `job_templates/{id}/launch/` GET (what may be set at
+launch) then POST `{"extra_vars", "limit"}`; `jobs/` filtered by `job_template`, `limit__exact`,
+`launch_type` and ordered `order_by=-id`; `jobs/{id}/`; `jobs/{id}/cancel/`;
+`jobs/{id}/job_host_summaries/`; `jobs/{id}/job_events/?event=runner_on_failed&failed=true`;
+`inventories/{id}/groups/?name=` and `groups/{id}/all_hosts/`. Lists are `count/next/previous/
+results`; `next` (a relative link) is followed; `page_size` ≤ 200.
 
-Reference used: Ansible AWX / Automation Controller API Guide ("Launching a Job Template",
-"Pagination", "Filtering", "Job Host Summaries", "Token-Based Authentication").
+Auth: `Authorization: Bearer <OAuth2 personal access token>` (secret `token`); or, with
+`settings.auth = "basic"` and `settings.username` (AWX with AUTH_BASIC_ENABLED), HTTP basic auth
+with `token` holding that user's password. 429 / 503 go through the one retry layer (Retry-After).
+
+What AWX does that this connector guards against (checked 2026-12-02 against the AWX source,
+ansible/awx `awx/api/filters.py` FieldLookupBackend, `awx/main/models/jobs.py`
+`_accept_or_ignore_job_kwargs`, `awx/api/views/__init__.py` JobTemplateLaunch,
+`awx/api/pagination.py`, and the Automation Controller API Guide: "Launching a Job Template",
+"Filtering", "Pagination", "Token-Based Authentication"; awxkit 24.6.1 for the client's requests):
+- `limit` is a reserved query name, skipped by the list filter: the ring filter is
+  `limit__exact`, and every job that comes back is checked for `job['limit']` again;
+- filtering on `extra_vars` answers 403: a crashed launch is found among the template's newest
+  manual jobs on the group, its marker confirmed in the job detail's `extra_vars`;
+- a field the template does not prompt for is dropped into `ignored_fields` and the job runs with
+  the template's value (an empty limit = the whole inventory): the launch is refused
+  (PolicyViolation) unless `ask_limit_on_launch` and `ask_variables_on_launch` are set, and a job
+  launched with ignored fields anyway is canceled at once and refused the same way;
+- host summaries are written when the play ends: until the job finished (and its events are
+  processed), the group's hosts are pending, except those whose `runner_on_failed` events say
+  they failed.
 
 AWX stores no packages: publish() only resolves the job template and returns a reference naming
-the package, version and artifact; assign()/retire() launch the template with
-`fleetgate_state` present / absent and the ring group as `limit`. The correlation marker travels
-in `extra_vars.fleetgate_correlation_id`, which is how a crashed launch is found again.
-
-observe() follows the newest job on the group for the app's package that either installs this
-version (`present`) or removes the package (`absent`: ok hosts are then `not_installed`); when
-hosts failed, their `runner_on_failed` job events give each one's `rc` (detail "1603"; "timeout"
-when the task timed out).
+the package, version and artifact; assign()/retire() launch the template with `fleetgate_state`
+present / absent and the ring group as `limit`. The correlation marker travels in
+`extra_vars.fleetgate_correlation_id`. observe() follows the newest job on the group for the app's
+package that installs this version (`present`) or removes the package (`absent`: ok hosts are
+then `not_installed`); a failed host's `rc` comes from its `runner_on_failed` event ("1603";
+"timeout" when the task timed out).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -37,12 +55,28 @@ from fleetgate.connectors.base import (
     ObserveResult,
     OperationResult,
     Permanent,
+    PolicyViolation,
     RingGroup,
     Tally,
     error_code,
 )
+from fleetgate.connectors.errors import ConnectorError
 
 TEMPLATE_NAME = "Fleetgate software deployment"
+FIND_LOOKBACK = 200  # a crashed launch is among the newest jobs of its template on its group
+ENDED = ("successful", "failed")  # the play ran to its end: host summaries exist
+PATTERN = set(",:!&*~[]") | {" "}  # Ansible host-pattern syntax: a ring group is a single name
+
+
+def _vars(job: dict[str, Any]) -> dict[str, Any]:
+    raw = job.get("extra_vars")
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class AnsibleConnector(Connector):
@@ -54,7 +88,13 @@ class AnsibleConnector(Connector):
     required_secrets = ("token",)
 
     def authenticate(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.config.secrets.get('token', '')}"}
+        secret = self.config.secrets.get("token", "")
+        if str(self.config.settings.get("auth", "bearer")).lower() == "basic":
+            user = str(self.config.settings.get("username", "")).strip()
+            if not user:
+                raise Permanent("ansible: settings.auth is 'basic' but settings.username is empty")
+            return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
+        return {"Authorization": f"Bearer {secret}"}
 
     def _pages(self, url: str, params: dict[str, Any], tally: Tally | None = None) -> Iterator[dict[str, Any]]:
         next_url: str | None = url
@@ -80,8 +120,19 @@ class AnsibleConnector(Connector):
             return int(configured)
         name = str(self.config.settings.get("job_template", TEMPLATE_NAME))
         for row in self._pages("/api/v2/job_templates/", {"name": name}):
-            return int(row["id"])
+            if row.get("name") == name:
+                return int(row["id"])
         raise Permanent(f"ansible: no job template named '{name}'")
+
+    def _template_of(self, app: AppRef) -> str:
+        return app.attributes.get("template") or str(self._template())
+
+    @staticmethod
+    def _limit(group: RingGroup) -> str:
+        limit = group.external_id or group.name
+        if not limit or PATTERN & set(limit):
+            raise Permanent(f"ansible: '{limit}' is not a single inventory group name usable as a limit")
+        return limit
 
     def _package(self, artifact: Artifact) -> str:
         return artifact.package_name or artifact.name.lower().replace(" ", "-")
@@ -100,8 +151,30 @@ class AnsibleConnector(Connector):
     def find_published(self, artifact: Artifact, key: str) -> AppRef | None:
         return None  # publish changes nothing on AWX: redo it
 
+    # ---- launching ----------------------------------------------------------------------------
+
+    def _launchable(self, template: str, limit: str) -> None:
+        """Refuse before launching what AWX would run elsewhere or without our variables."""
+        info = self.json(self.request("GET", f"/api/v2/job_templates/{template}/launch/", safe=True))
+        defaults = info.get("defaults") or {}
+        if not info.get("ask_limit_on_launch") and defaults.get("limit") != limit:
+            where = f"'{defaults.get('limit')}'" if defaults.get("limit") else "its whole inventory"
+            raise PolicyViolation(
+                f"ansible: job template {template} does not prompt for a limit (ask_limit_on_launch is false): "
+                f"a launch would run on {where}, not on {limit}; refused"
+            )
+        if not info.get("ask_variables_on_launch"):
+            raise PolicyViolation(
+                f"ansible: job template {template} does not prompt for variables (ask_variables_on_launch is "
+                "false): the package, version and correlation marker would be dropped; refused"
+            )
+        if info.get("passwords_needed_to_start"):
+            needed = ", ".join(map(str, info["passwords_needed_to_start"]))
+            raise Permanent(f"ansible: job template {template} needs passwords to start ({needed})")
+
     def _launch(self, app: AppRef, group: RingGroup, state: str, key: str, op: str) -> OperationResult:
-        template = app.attributes.get("template") or str(self._template())
+        template, limit = self._template_of(app), self._limit(group)
+        self._launchable(template, limit)
         extra = {
             "fleetgate_correlation_id": self.marker(key),
             "fleetgate_package": app.attributes.get("package", app.name),
@@ -110,35 +183,70 @@ class AnsibleConnector(Connector):
             "fleetgate_sha256": app.attributes.get("sha256", ""),
             "fleetgate_state": state,
         }
-        body = {"extra_vars": extra, "limit": group.external_id or group.name}
+        dry = {"job": 0, "ignored_fields": {}, "limit": limit}
         job = self.json(
             self.request(
-                "POST", f"/api/v2/job_templates/{template}/launch/", json_body=body, dry={"job": 0}, dry_status=201
+                "POST",
+                f"/api/v2/job_templates/{template}/launch/",
+                json_body={"extra_vars": extra, "limit": limit},
+                dry=dry,
+                dry_status=201,
             )
         )
-        return OperationResult(op, str(self.field(job, "job")), status="accepted", correlation=self.marker(key))
+        job_id = self.field(job, "job")
+        ignored = job.get("ignored_fields") or {}
+        if ignored or job.get("limit", limit) != limit:
+            canceled = self._cancel(job_id)
+            raise PolicyViolation(
+                f"ansible: AWX ignored {', '.join(sorted(ignored)) or 'the limit'} when launching job {job_id} "
+                f"(it would run with limit '{job.get('limit', '')}'); {canceled}"
+            )
+        return OperationResult(op, str(job_id), status="accepted", correlation=self.marker(key))
+
+    def _cancel(self, job_id: Any) -> str:
+        try:
+            self.request("POST", f"/api/v2/jobs/{job_id}/cancel/", dry={}, dry_status=202)
+        except ConnectorError as exc:
+            return f"canceling it failed ({exc.message}): cancel job {job_id} by hand"
+        return "the job was canceled"
 
     def assign(self, app: AppRef, group: RingGroup, intent: IntentRef, key: str) -> OperationResult:
         return self._launch(app, group, "absent" if intent.action == "uninstall" else "present", key, "assign")
 
     def find_assignment(self, app: AppRef, group: RingGroup, intent: IntentRef, key: str) -> OperationResult | None:
-        params = {"job_template": app.attributes.get("template", ""), "extra_vars__icontains": self.marker(key)}
-        for job in self._pages("/api/v2/jobs/", params):
-            return OperationResult("assign", str(job["id"]), "accepted", self.marker(key))
+        marker, limit = self.marker(key), self._limit(group)
+        params = {
+            "job_template": self._template_of(app),
+            "limit__exact": limit,
+            "launch_type": "manual",
+            "order_by": "-id",
+            "page_size": FIND_LOOKBACK,
+        }
+        body = self.json(self.request("GET", "/api/v2/jobs/", params=params, safe=True))
+        for job in self.field(body, "results"):
+            listed = job.get("extra_vars")
+            if job.get("limit") != limit or (listed is not None and marker not in str(listed)):
+                continue
+            detail = self.json(self.request("GET", f"/api/v2/jobs/{job['id']}/", safe=True))
+            if _vars(detail).get("fleetgate_correlation_id") == marker:
+                return OperationResult("assign", str(job["id"]), "accepted", marker)
         return None
 
     def retire(self, app: AppRef, group: RingGroup, key: str) -> OperationResult:
         return self._launch(app, group, "absent", key, "retire")
 
+    # ---- reading --------------------------------------------------------------------------------
+
     def _latest_jobs(self, group: RingGroup, template: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        for job in self._pages(
-            "/api/v2/jobs/", {"job_template": template, "limit": group.external_id or group.name, "page_size": 50}
-        ):
-            try:
-                extra = json.loads(job.get("extra_vars") or "{}")
-            except ValueError:
-                extra = {}
-            yield job, extra
+        """The template's jobs on exactly this group, newest first, with their extra vars."""
+        limit = self._limit(group)
+        params = {"job_template": template, "limit__exact": limit, "order_by": "-id", "page_size": 50}
+        for job in self._pages("/api/v2/jobs/", params):
+            if job.get("limit") != limit:
+                continue  # never trust a filter the server might have skipped
+            if "extra_vars" not in job:
+                job = self.json(self.request("GET", f"/api/v2/jobs/{job['id']}/", safe=True))
+            yield job, _vars(job)
 
     def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
         tally = Tally(page_size=self.config.page_size)
@@ -146,7 +254,7 @@ class AnsibleConnector(Connector):
         found = next(
             (
                 (j, extra)
-                for j, extra in self._latest_jobs(group, app.attributes.get("template", ""))
+                for j, extra in self._latest_jobs(group, self._template_of(app))
                 if extra.get("fleetgate_package") == package
                 and (
                     extra.get("fleetgate_state") == "absent"
@@ -162,66 +270,66 @@ class AnsibleConnector(Connector):
             return tally.result()
         job, extra = found
         action = "uninstall" if extra.get("fleetgate_state") == "absent" else "install"
-        failed: list[dict[str, Any]] = []
+        total = self.group_size(group)
+        detail = self.json(self.request("GET", f"/api/v2/jobs/{job['id']}/", safe=True))
+        ended = detail.get("status") in ENDED and detail.get("event_processing_finished", True)
+        failed = self._failures(job["id"], tally) if not ended or detail.get("failed") else {}
+        if not ended:
+            for host, (name, code) in failed.items():  # the play is still on: no summaries yet
+                tally.add(DeviceStatus(str(host), name, "failed", code))
+            tally.counts["pending"] += max(0, total - len(failed))
+            return tally.result(action)
         seen = 0
         for row in self._pages(f"/api/v2/jobs/{job['id']}/job_host_summaries/", {"page_size": 200}, tally):
             seen += 1
+            host = row.get("host") if row.get("host") is not None else row.get("host_name")
             if row.get("failures"):
-                state = "failed"
-            elif row.get("dark"):
+                tally.add(
+                    DeviceStatus(str(host), str(row.get("host_name", "")), "failed", failed.get(host, ("", ""))[1])
+                )
+                continue
+            if row.get("dark"):
                 state = "pending"  # unreachable this run; it will be retried
             elif row.get("skipped") and not row.get("changed") and row.get("ok", 0) <= 1:
                 state = "not_applicable"
             else:
                 state = "not_installed" if action == "uninstall" else "installed"
-            if state == "failed":
-                failed.append(row)
-                continue
-            tally.add(
-                DeviceStatus(
-                    str(row.get("host")),
-                    str(row.get("host_name", "")),
-                    state,
-                    " ".join(f"{k}={row.get(k)}" for k in ("ok", "changed", "failures", "dark")),
-                )
-            )
-        codes = self._failure_codes(job["id"]) if failed else {}
-        for row in failed:
-            tally.add(
-                DeviceStatus(
-                    str(row.get("host")), str(row.get("host_name", "")), "failed", codes.get(row.get("host"), "")
-                )
-            )
-        total = self.group_size(group)
-        for _ in range(max(0, total - seen)):
-            tally.counts["pending"] += 1  # hosts the running job has not reached yet
+            counts = " ".join(f"{k}={row.get(k)}" for k in ("ok", "changed", "failures", "dark"))
+            tally.add(DeviceStatus(str(host), str(row.get("host_name", "")), state, counts))
+        tally.counts["pending"] += max(0, total - seen)  # hosts the play never reached
         return tally.result(action)
 
-    def _failure_codes(self, job_id: Any) -> dict[Any, str]:
-        codes: dict[Any, str] = {}
-        for event in self._pages(f"/api/v2/jobs/{job_id}/job_events/", {"event": "runner_on_failed", "page_size": 200}):
+    def _failures(self, job_id: Any, tally: Tally) -> dict[Any, tuple[str, str]]:
+        """Host -> (name, error code) from the job's failed `runner_on_failed` events."""
+        failed: dict[Any, tuple[str, str]] = {}
+        params = {"event": "runner_on_failed", "failed": "true", "page_size": 200}
+        for event in self._pages(f"/api/v2/jobs/{job_id}/job_events/", params, tally):
             res = (event.get("event_data") or {}).get("res") or {}
-            codes.setdefault(event.get("host"), error_code(res.get("rc"), str(res.get("msg") or "")) or "failed")
-        return codes
+            code = error_code(res.get("rc"), str(res.get("msg") or "")) or "failed"
+            failed.setdefault(event.get("host"), (str(event.get("host_name", "")), code))
+        return failed
 
     def group_size(self, group: RingGroup) -> int:
         inventory = self.config.settings.get("inventory_id", 1)
-        groups = list(
-            self._pages(f"/api/v2/inventories/{inventory}/groups/", {"name": group.external_id or group.name})
-        )
+        name = self._limit(group)
+        groups = [
+            g for g in self._pages(f"/api/v2/inventories/{inventory}/groups/", {"name": name}) if g["name"] == name
+        ]
         if not groups:
-            raise Permanent(f"ansible: no inventory group named '{group.name}'")
+            raise Permanent(f"ansible: no inventory group named '{name}' in inventory {inventory}")
         body = self.json(
             self.request("GET", f"/api/v2/groups/{groups[0]['id']}/all_hosts/", params={"page_size": 1}, safe=True)
         )
-        return int(body.get("count", 0))
+        return int(self.field(body, "count"))
 
     def inventory(self, group: RingGroup) -> list[InventoryItem]:
+        """The newest job per package on the group is what is assigned there (canceled or errored
+        jobs changed nothing and are passed over)."""
         latest: dict[str, InventoryItem] = {}
         template = str(self.config.settings.get("job_template_id") or self._template())
         for job, extra in self._latest_jobs(group, template):
             package = str(extra.get("fleetgate_package", ""))
-            if package and package not in latest and job.get("status") == "successful":
+            if package and package not in latest and job.get("status") not in ("canceled", "error"):
                 intent = "uninstall" if extra.get("fleetgate_state") == "absent" else "install"
                 latest[package] = InventoryItem(
                     str(job["id"]), package, str(extra.get("fleetgate_version", "")), intent, group.name

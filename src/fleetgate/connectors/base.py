@@ -69,6 +69,8 @@ class Artifact:
     install_command: str = ""
     uninstall_command: str = ""
     package_name: str = ""  # Linux package / Ansible role variable name
+    # the install facts' detection rules (evidence `install_facts.detection_rules`, as recorded)
+    detection_rules: tuple[Mapping[str, Any], ...] = ()
 
     def chunks(self, size: int = 4 * 1024 * 1024) -> Iterator[bytes]:
         if not self.path:

@@ -1,31 +1,49 @@
 """Jamf Pro.
 
-Targets the **Jamf Pro API v1** for what lives there (OAuth client credentials at
-`POST /api/oauth/token`, `GET /api/v1/jamf-pro-version`, `GET|POST /api/v1/packages` with
-`page`/`page-size`/RSQL `filter`, `POST /api/v1/packages/{id}/upload`) and the **Classic API**
+Targets the **Jamf Pro API** (v1, and v3 for computer inventory) for what lives there: OAuth client
+credentials at `POST /api/v1/oauth/token` (form-encoded; `/api/oauth/token` is the older path of
+the same grant), `GET /api/v1/jamf-pro-version`, `GET|POST /api/v1/packages` with
+`page`/`page-size`/RSQL `filter`, `POST /api/v1/packages/{id}/upload` (multipart `file`), and
+`GET /api/v3/computers-inventory` (`section=GENERAL,APPLICATIONS`, `page`, `page-size`, `sort`,
+RSQL `filter=id=in=(...)`; v1 of it is deprecated since 2025-06-30). The **Classic API**
 (`/JSSResource`, XML) for what still only lives there: policies (`policies/id/0` to create,
 `policies/id/{id}` PUT, `policies/name/{name}`), static computer groups
-(`computergroups/name/{name}`) and policy logs per computer
+(`computergroups/name/{name}`) and a computer's policy logs
 (`computerhistory/id/{id}/subset/PolicyLogs`).
 
-Reference used: Jamf Pro API reference (developer.jamf.com, "Jamf Pro API" and "Classic API"
-sections; "Client Credentials" authentication recipe) for Jamf Pro 11.x.
+Reference used (checked 2026-12-02): Jamf Pro API reference, developer.jamf.com ("Jamf Pro API"
+and "Classic API" sections, "Client Credentials" recipe, "Deprecation of Classic API Computer
+Inventory Endpoints", which recommends computers-inventory with sections, filtering and paging
+over per-computer reads), as the published client `jamf-pro-sdk` 0.9a1 calls it (the contract
+tests drive the simulator with it), for Jamf Pro 11.x.
 
 Correlation: packages carry the marker in `notes`; policies have no notes field, so the marker
 is the last token of the policy name (`Fleetgate <app> <version> -> <group> [fleetgate:…]`),
 looked up with `policies/name/{name}`. Jamf answers 423 (locked) while a record is being
 written elsewhere; it is Transient here.
 
-observe() reads each of the app's policies on the group (its package action: Install or
-Uninstall) and every member's latest policy log among them: Completed under an Uninstall policy is
-`not_installed`; a Failed log's detail is the installer's exit code from the log text
-(`(exit code: 1603)` -> "1603", "timed out" -> "timeout").
+A policy Fleetgate creates is active from the time of the assignment
+(`general/date_time_limitations/activation_date_epoch`, ms) and updates inventory after it runs
+(`maintenance/recon`), so the inventory tells what happened. observe() reads the app's policies on
+the group (its package action: Install or Uninstall; the newest decides), the group's members once,
+then the computer inventory a page of members per request: a Mac listing `<app>.app` at the
+version is `installed` (for an uninstall: not listing it is `not_installed`); a Mac whose
+`reportDate` is older than the policy's activation is `pending` without any further read. Only a
+Mac that reported since and still lacks the expected state costs one policy-log read: its latest
+log among the app's policies decides (Completed, or Failed with the installer's exit code from the
+log text, `(exit code: 1603)` -> "1603", "timed out" -> "timeout"; none yet: pending).
+
+Retire disables the policy and empties its scope, which uninstalls nothing (as in Jamf); the
+rollback plan then assigns an Uninstall policy, or the previous version's Install policy, to the
+group (`rollouts/services/rollback.py`), and the inventory shows the app gone or downgraded.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -48,6 +66,17 @@ from fleetgate.connectors.base import (
 
 XML = {"Content-Type": "application/xml", "Accept": "application/xml"}
 EXIT_CODE = re.compile(r"exit code:?\s*([0-9A-Fa-fx]+)")
+INVENTORY_PAGE = 200  # computers per computers-inventory request (an id=in=(...) filter stays short)
+
+
+def _epoch(value: Any) -> float:
+    """An ISO 8601 time of the Jamf Pro API ("2026-12-02T05:49:12.123Z") as epoch seconds; 0 if absent."""
+    if not value:
+        return 0.0
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError as exc:
+        raise SchemaMismatch(f"jamf: reportDate {value!r} is not ISO 8601") from exc
 
 
 class JamfConnector(Connector):
@@ -62,7 +91,7 @@ class JamfConnector(Connector):
         body = self.json(
             self.request(
                 "POST",
-                "/api/oauth/token",
+                "/api/v1/oauth/token",
                 data={
                     "grant_type": "client_credentials",
                     "client_id": str(self.config.settings["client_id"]),
@@ -159,11 +188,13 @@ class JamfConnector(Connector):
         action = "Uninstall" if intent.action == "uninstall" else "Install"
         xml = (
             f"<policy><general><name>{escape(name)}</name><enabled>true</enabled><trigger_checkin>true</trigger_checkin>"
-            f"<frequency>Once per computer</frequency></general>"
+            f"<frequency>Once per computer</frequency><date_time_limitations>"
+            f"<activation_date_epoch>{int(self.runtime.clock() * 1000)}</activation_date_epoch></date_time_limitations>"
+            f"</general>"
             f"<scope><all_computers>false</all_computers><computer_groups><computer_group><id>{group_id}</id>"
             f"</computer_group></computer_groups></scope>"
             f"<package_configuration><packages><size>1</size><package><id>{app.external_id}</id><action>{action}</action>"
-            f"</package></packages></package_configuration></policy>"
+            f"</package></packages></package_configuration><maintenance><recon>true</recon></maintenance></policy>"
         )
         response = self.request(
             "POST",
@@ -209,46 +240,90 @@ class JamfConnector(Connector):
 
     # ---- observe / inventory --------------------------------------------------------------
 
-    def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
-        tally = Tally(page_size=self.config.page_size)
-        actions = {pid: self._policy_action(pid) for pid in self._policies_for(app, group)}
-        action = actions[max(actions, key=int)] if actions else "install"
-        members = self._group(group)
-        tally.pages_read += 1
-        for computer in members.findall("computers/computer"):
-            cid, name = computer.findtext("id") or "", computer.findtext("name") or ""
-            history = self._xml(
-                self.request(
-                    "GET", f"/JSSResource/computerhistory/id/{cid}/subset/PolicyLogs", headers=XML, safe=True
-                ).text
-            )
-            tally.pages_read += 1
-            logs = [
-                log for log in history.findall("policy_logs/policy_log") if (log.findtext("policy_id") or "") in actions
-            ]
-            if not logs:
-                tally.add(DeviceStatus(cid, name, "pending", "no policy log yet"))
-                continue
-            latest = max(logs, key=lambda log: int(log.findtext("date_completed_epoch") or 0))
-            status = latest.findtext("status") or ""
-            if actions[latest.findtext("policy_id") or ""] != action:
-                tally.add(DeviceStatus(cid, name, "pending", f"no {action} policy log yet"))
-            elif status == "Completed":
-                done = "not_installed" if actions[latest.findtext("policy_id") or ""] == "uninstall" else "installed"
-                tally.add(DeviceStatus(cid, name, done, status))
-            else:
-                text = latest.findtext("log") or ""
-                found = EXIT_CODE.search(text)
-                code = error_code(found.group(1) if found else None, text)
-                tally.add(DeviceStatus(cid, name, "failed", code or status))
-        return tally.result(action)
-
-    def _policy_action(self, policy_id: str) -> str:
+    def _policy(self, policy_id: str) -> tuple[str, float]:
+        """(install | uninstall, activation epoch seconds) of one of Fleetgate's policies."""
         policy = self._xml(self.request("GET", f"/JSSResource/policies/id/{policy_id}", headers=XML, safe=True).text)
         actions = {
             (p.findtext("action") or "").lower() for p in policy.findall("package_configuration/packages/package")
         }
-        return "uninstall" if "uninstall" in actions else "install"
+        activation = policy.findtext("general/date_time_limitations/activation_date_epoch") or "0"
+        return ("uninstall" if "uninstall" in actions else "install"), int(activation or 0) / 1000.0
+
+    def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
+        """Installed versions from the computer inventory, a page of group members per request;
+        policy logs only for the Macs that reported since the policy and still lack the version."""
+        tally = Tally(page_size=self.config.page_size)
+        policies = {pid: self._policy(pid) for pid in self._policies_for(app, group)}
+        if not policies:
+            return tally.result()
+        action, activation = policies[max(policies, key=int)]
+        members = self._group(group).findall("computers/computer")
+        tally.pages_read += 1
+        size = max(1, min(self.config.page_size, INVENTORY_PAGE))
+        for start in range(0, len(members), size):
+            ids = [m.findtext("id") or "" for m in members[start : start + size]]
+            for computer in self._inventory_page(ids, tally):
+                tally.add(self._status(app, computer, action, activation, policies))
+        return tally.result(action)
+
+    def _inventory_page(self, ids: list[str], tally: Tally) -> list[dict[str, Any]]:
+        body = self.json(
+            self.request(
+                "GET",
+                "/api/v3/computers-inventory",
+                params={
+                    "section": "GENERAL,APPLICATIONS",  # as jamf-pro-sdk sends it; `section=A&section=B` also works
+                    "page": 0,
+                    "page-size": len(ids),
+                    "sort": "id:asc",
+                    "filter": f"id=in=({','.join(ids)})",
+                },
+                safe=True,
+            )
+        )
+        tally.pages_read += 1
+        results = self.field(body, "results")
+        if not isinstance(results, list):
+            raise SchemaMismatch("jamf: computers-inventory results is not a list")
+        return results
+
+    def _status(
+        self, app: AppRef, computer: dict[str, Any], action: str, activation: float, policies: dict[str, Any]
+    ) -> DeviceStatus:
+        cid, general = str(computer.get("id", "")), computer.get("general") or {}
+        name = str(general.get("name") or cid)
+        versions = {
+            str(a.get("version") or "")
+            for a in computer.get("applications") or []
+            if a.get("name") == f"{app.name}.app"
+        }
+        if action == "install" and app.version in versions:
+            return DeviceStatus(cid, name, "installed", "inventory")
+        if action == "uninstall" and not versions:
+            return DeviceStatus(cid, name, "not_installed", "inventory")
+        if _epoch(general.get("reportDate")) < activation:
+            return DeviceStatus(cid, name, "pending", "no inventory report since the policy")
+        return self._from_log(cid, name, action, policies)
+
+    def _from_log(self, cid: str, name: str, action: str, policies: dict[str, Any]) -> DeviceStatus:
+        """The Mac reported since the policy without the expected state: its policy log says why."""
+        history = self._xml(
+            self.request("GET", f"/JSSResource/computerhistory/id/{cid}/subset/PolicyLogs", headers=XML, safe=True).text
+        )
+        logs = [
+            log for log in history.findall("policy_logs/policy_log") if (log.findtext("policy_id") or "") in policies
+        ]
+        if not logs:
+            return DeviceStatus(cid, name, "pending", "no policy log yet")
+        latest = max(logs, key=lambda log: int(log.findtext("date_completed_epoch") or 0))
+        status = latest.findtext("status") or ""
+        if policies[latest.findtext("policy_id") or ""][0] != action:
+            return DeviceStatus(cid, name, "pending", f"no {action} policy log yet")
+        if status == "Completed":
+            return DeviceStatus(cid, name, "not_installed" if action == "uninstall" else "installed", status)
+        text = latest.findtext("log") or ""
+        found = EXIT_CODE.search(text)
+        return DeviceStatus(cid, name, "failed", error_code(found.group(1) if found else None, text) or status)
 
     def group_size(self, group: RingGroup) -> int:
         size = self._group(group).findtext("computers/size")

@@ -1,14 +1,25 @@
 """Canonical Landscape.
 
 Targets the Landscape **legacy API** (`/api/`, `version=2011-08-01`), signed with
-HMAC-SHA256 (`signature_method=HmacSHA256`, `signature_version=2`, over method, host, path and the
-sorted, percent-encoded query), the API the `landscape-api` client uses. Actions used:
+HMAC-SHA256 (`signature_method=HmacSHA256`, `signature_version=2`, over "POST", host[:port], path
+and the sorted, percent-encoded parameters), sent as a form-encoded POST (`application/x-www-form-
+urlencoded` body) for every action, reads included, exactly as the `landscape-api-py3` client and
+Canonical's own `landscape-api` client do. Actions used:
 GetComputers, AddPackagesToPocket (publish into an upload pocket), InstallPackages /
 RemovePackages on a tag query (assign / retire), GetActivities (status of the parent activity's
 per-computer children), GetPackages (inventory). Paging with `limit` / `offset`.
 
-Reference used: Landscape documentation, "API" reference (legacy API: Computers, Packages,
-Activities, Repositories sections; "Make a request" for the signature).
+Reference used (checked 2026-12-02): Landscape documentation, "API" reference (legacy API:
+Computers, Packages, Activities, Repositories sections; "Make a request" for the signature), the
+"Upload tutorial" and "How to manage repositories with the API" guides, and the action schema the
+published client `landscape-api-py3` 0.9.0 ships (`schemas.json`; the contract tests drive the
+simulator with that client and check every action and parameter the connector sends against it).
+
+Known gap: the legacy API has no AddPackagesToPocket action (the client's schema lacks it).
+Landscape takes a new .deb into an upload-mode pocket by a GPG-signed dput upload of a .changes
+file (CreatePocket mode=upload, AddUploaderGPGKeysToPocket), or pulls it from another pocket
+(PullPackagesToPocket); neither is implemented yet, so publish does not deliver the artifact's
+bytes (tests/unit/test_contract_landscape.py holds a strict xfail for it).
 
 Correlation: Landscape activities have no free-text field, so a crashed assign is found again by
 its summary (`Install package <name>`) among the recent ChangePackagesRequest activities with a
@@ -79,8 +90,9 @@ class LandscapeConnector(Connector):
             "timestamp": datetime.fromtimestamp(self.runtime.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             **(params or {}),
         }
-        signed["signature"] = sign(self.config.secrets.get("secret_key", ""), "GET", base.netloc, path, signed)
-        return self.json(self.request("GET", "/api/", params=signed, auth=False, safe=safe, dry=dry))
+        signed["signature"] = sign(self.config.secrets.get("secret_key", ""), "POST", base.netloc, path, signed)
+        # Form-encoded POST, signed as POST, as both published clients send every action (reads too).
+        return self.json(self.request("POST", "/api/", data=signed, auth=False, safe=safe, dry=dry))
 
     def _pages(self, action: str, params: dict[str, str], tally: Tally | None = None) -> Iterator[dict[str, Any]]:
         offset, limit = 0, max(1, self.config.page_size)
@@ -129,9 +141,7 @@ class LandscapeConnector(Connector):
         return f"tag:{group.external_id or group.name}"
 
     def _computers(self, group: RingGroup) -> dict[Any, dict[str, Any]]:
-        return {
-            c["id"]: c for c in self.call("GetComputers", {"query": self._tag(group), "limit": "100000"}, safe=True)
-        }
+        return {c["id"]: c for c in self._pages("GetComputers", {"query": self._tag(group)})}
 
     def _activities(
         self, summaries: tuple[str, ...], group: RingGroup, computers: dict[Any, dict[str, Any]] | None = None

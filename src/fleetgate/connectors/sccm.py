@@ -1,22 +1,33 @@
 """Microsoft Configuration Manager (SCCM / MECM) through the AdminService.
 
-Targets the **AdminService WMI route** (`/AdminService/wmi/…`, OData v4 over HTTPS) of
-Configuration Manager current branch 2309+: `SMS_Site`, `SMS_Application`, `SMS_Collection` (ring
-collections), `SMS_DistributionPointGroup('{id}')/AdminService.AddPackages` (content
-distribution), `SMS_ApplicationAssignment` (deployments; DesiredConfigType 1 install / 2
-uninstall, OfferTypeID 0 required) and `SMS_AppDeploymentAssetDetails` (per-device status,
-AppStatusType 1 success, 2 in progress, 3 requirements not met, 4 unknown, 5 error), paged with
-`@odata.nextLink`.
-
-Reference used: Microsoft Learn, "What is the administration service in Configuration Manager?",
-"How to use the administration service", and the WMI server class references for
-SMS_Application, SMS_Collection, SMS_DistributionPointGroup (AddPackages method),
+API: the **AdminService WMI route** (`/AdminService/wmi/…`, OData v4 over HTTPS) of Configuration
+Manager current branch 2309+, checked 2026-12-02 against Microsoft Learn: "What is the
+administration service in Configuration Manager?", "How to use the administration service in
+Configuration Manager", and the SMS Provider WMI server class references SMS_Application
+(SDMPackageXML read/write and lazy; LocalizedDisplayName, LocalizedDescription, Manufacturer,
+SoftwareVersion, PackageID, ModelName read-only, derived from the digest), SMS_Identification
+(ThisSiteID: the authoring scope), SMS_Collection, SMS_DistributionPointGroup (AddPackages),
 SMS_ApplicationAssignment and SMS_AppDeploymentAssetDetails.
 
-Authentication: the AdminService expects Windows integrated authentication (Negotiate/NTLM).
-httpx has no built-in Negotiate, so this connector sends HTTP Basic over TLS (IIS with Basic
-enabled on the SMS Provider, or a reverse proxy that maps it); settings `username`, secret
-`password`. The SDMPackageXML is a minimal AppMgmtDigest with one script deployment type.
+Requests: `SMS_Identification` (the site GUID, once); `POST SMS_Application {"SDMPackageXML"}` with
+the application digest of `sccm_digest.py` (identity AuthoringScopeId + LogicalName from the key, a
+Script deployment type with its content location, commands and detection script, the marker in the
+Description); `GET SMS_Application({CI_ID})` for the lazy PackageID; then
+`SMS_DistributionPointGroup('{id}')/AdminService.AddPackages`. Deployments are
+`SMS_ApplicationAssignment` (DesiredConfigType 1 install / 2 uninstall, OfferTypeID 0 required);
+status is `SMS_AppDeploymentAssetDetails` (AppStatusType 1 success, 2 in progress, 3 requirements
+not met, 4 unknown, 5 error), paged with `@odata.nextLink`. Crash recovery finds the application by
+`ModelName eq '<scope>/<logical name>'` (the names derive from the key) and checks the marker in its
+digest; deployments by `AssignmentDescription eq '<marker>'`.
+
+Content: before the create, the artifact is written into `<content_share>\\Fleetgate\\<name>\\<version>_<id>\\`
+(the UNC folder the deployment type's Content/Location names) through `content_mount`, the local
+mount point of that share (e.g. a CIFS mount); the SMS Provider reads it from there when it
+distributes. Settings: `username` (DOMAIN\\user), `content_share` (\\\\server\\share[\\folder]),
+`content_mount`, `dp_group`; secret `password`.
+
+Authentication: Windows integrated authentication, Negotiate (Kerberos when a Kerberos library and
+ticket are present, else NTLM) or NTLM, per connection (`negotiate.py`, pyspnego); never Basic.
 
 observe() follows the app's latest deployment to the collection, install or uninstall (after
 retire() it is the uninstall one: AppStatusType 1 then means removed, `not_installed`); a failed
@@ -25,14 +36,15 @@ device's detail is its ErrorCode rendered by `error_code()` ("1603" for 0x800706
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
+from fleetgate.connectors import sccm_digest as digest
 from fleetgate.connectors.base import (
     AppRef,
     Artifact,
     CheckResult,
     Connector,
+    ConnectorConfig,
     DeviceStatus,
     IntentRef,
     InventoryItem,
@@ -40,9 +52,12 @@ from fleetgate.connectors.base import (
     OperationResult,
     Permanent,
     RingGroup,
+    Runtime,
+    SchemaMismatch,
     Tally,
     error_code,
 )
+from fleetgate.connectors.negotiate import NegotiateAuth
 
 WMI = "/AdminService/wmi"
 STATUS = {1: "installed", 2: "pending", 3: "not_applicable", 4: "pending", 5: "failed"}
@@ -60,9 +75,13 @@ class SccmConnector(Connector):
     required_settings = ("username",)
     required_secrets = ("password",)
 
+    def __init__(self, config: ConnectorConfig, runtime: Runtime | None = None) -> None:
+        super().__init__(config, runtime)
+        self.http.auth = NegotiateAuth(str(config.settings.get("username", "")), config.secrets.get("password", ""))
+        self._site: tuple[str, str] = ("", "")  # (ThisSiteID, ThisSiteCode) of SMS_Identification
+
     def authenticate(self) -> dict[str, str]:
-        raw = f"{self.config.settings['username']}:{self.config.secrets.get('password', '')}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        return {}  # Negotiate/NTLM runs inside the HTTP client, per connection (NegotiateAuth)
 
     def check(self) -> CheckResult:
         def probe() -> str:
@@ -81,36 +100,67 @@ class SccmConnector(Connector):
             url, params = body.get("@odata.nextLink"), None
         return rows
 
+    def _instance(self, entity: str, key: int) -> dict[str, Any]:
+        """One instance by its key, with its lazy properties (a query leaves them out)."""
+        body = self.json(self.request("GET", f"{WMI}/{entity}({key})", safe=True))
+        rows = body.get("value") if isinstance(body, dict) and "value" in body else [body]
+        if not rows or not isinstance(rows[0], dict):
+            raise SchemaMismatch(f"sccm: {entity}({key}) answered without the instance")
+        return rows[0]
+
     # ---- publish --------------------------------------------------------------------------
 
+    def _identification(self) -> tuple[str, str]:
+        if not self._site[0]:
+            rows = self.field(self.json(self.request("GET", f"{WMI}/SMS_Identification", safe=True)), "value")
+            if not rows:
+                raise SchemaMismatch("sccm: SMS_Identification has no instance")
+            self._site = (str(self.field(rows[0], "ThisSiteID")), str(self.field(rows[0], "ThisSiteCode")))
+        return self._site
+
+    def _identity(self, key: str) -> digest.Identity:
+        return digest.Identity.of(self._identification()[0], key)
+
+    def _content(self) -> tuple[str, str]:
+        share = str(self.config.settings.get("content_share", "")).strip()
+        mount = str(self.config.settings.get("content_mount", "")).strip()
+        if not share or not mount:
+            raise Permanent(
+                "sccm: settings.content_share (the UNC content source share) and settings.content_mount "
+                "(where this host mounts it) are needed to publish"
+            )
+        return share, mount
+
     def publish(self, artifact: Artifact, key: str) -> AppRef:
-        marker = self.marker(key)
-        title = f"{artifact.name} {artifact.version}"
-        sdm = (
-            '<?xml version="1.0" encoding="utf-16"?><AppMgmtDigest xmlns="http://schemas.microsoft.com/SystemCenterConfigurationManager/2009/AppMgmtDigest">'
-            f"<Application><Title>{title}</Title><SoftwareVersion>{artifact.version}</SoftwareVersion></Application>"
-            f'<DeploymentType><Title>{artifact.filename}</Title><Installer Technology="Script">'
-            f"<InstallCommandLine>{artifact.install_command or f'msiexec /i {artifact.filename} /qn'}"
-            "</InstallCommandLine>"
-            f"</Installer></DeploymentType></AppMgmtDigest>"
-        )
-        body = {
-            "LocalizedDisplayName": title,
-            "LocalizedDescription": f"Published by Fleetgate. sha256 {artifact.sha256}. {marker}",
-            "SoftwareVersion": artifact.version,
-            "Manufacturer": artifact.publisher,
-            "SDMPackageXML": sdm,
-        }
-        row = self.json(
-            self.request(
+        share, mount = self._content()
+        identity = self._identity(key)
+        location = digest.content_folder(share, artifact, identity)
+        size = artifact.size
+        if not self.config.dry_run:
+            size = digest.place(artifact, digest.local_path(share, mount, location))
+        body = {"SDMPackageXML": digest.build(artifact, identity, location, size, self.marker(key))}
+        try:
+            response = self.request(
                 "POST",
                 f"{WMI}/SMS_Application",
                 json_body=body,
-                dry={**body, "CI_ID": 0, "PackageID": "DRY00000"},
+                dry={
+                    "CI_ID": 0,
+                    "ModelName": identity.model_name,
+                    "LocalizedDisplayName": f"{artifact.name} {artifact.version}",
+                },
                 dry_status=201,
             )
-        )
-        ref = self._ref(row, artifact)
+        except Permanent as exc:
+            # 409: an earlier attempt with this key (answered too late, or a worker that lost its lease)
+            # created it already; it is ours when it carries our logical name and marker
+            if exc.status == 409 and (mine := self.find_published(artifact, key)) is not None:
+                return mine
+            raise
+        row = self.json(response)
+        ci = int(self.field(row, "CI_ID"))
+        full = {**row, "PackageID": "DRY00000"} if self.config.dry_run else self._instance("SMS_Application", ci)
+        ref = self._ref(full, artifact)
         self._distribute(ref.attributes["package_id"])
         return ref
 
@@ -120,7 +170,11 @@ class SccmConnector(Connector):
             str(self.field(row, "CI_ID")),
             artifact.name,
             artifact.version,
-            {"package_id": str(self.field(row, "PackageID")), "title": str(row.get("LocalizedDisplayName", ""))},
+            {
+                "package_id": str(self.field(row, "PackageID")),
+                "title": str(row.get("LocalizedDisplayName", "")),
+                "model_name": str(row.get("ModelName", "")),
+            },
         )
 
     def _distribute(self, package_id: str) -> None:
@@ -140,12 +194,15 @@ class SccmConnector(Connector):
         )
 
     def find_published(self, artifact: Artifact, key: str) -> AppRef | None:
-        rows = self._get("SMS_Application", f"contains(LocalizedDescription,'{self.marker(key)}')")
-        if not rows:
-            return None
-        ref = self._ref(rows[0], artifact)
-        self._distribute(ref.attributes["package_id"])  # idempotent: the crash may have come before it
-        return ref
+        identity = self._identity(key)
+        rows = self._get("SMS_Application", f"ModelName eq '{_q(identity.model_name)}' and IsLatest eq true")
+        for row in rows:
+            full = self._instance("SMS_Application", int(self.field(row, "CI_ID")))
+            if self.marker(key) in str(full.get("SDMPackageXML", "")):
+                ref = self._ref(full, artifact)
+                self._distribute(ref.attributes["package_id"])  # idempotent: the crash may have come before it
+                return ref
+        return None
 
     # ---- deployments ----------------------------------------------------------------------
 
@@ -170,6 +227,9 @@ class SccmConnector(Connector):
             "CollectionName": group.name,
             "OfferTypeID": 0,
             "DesiredConfigType": config_type,
+            "AssignmentAction": 2,  # apply
+            "SourceSite": self._identification()[1],
+            "LocaleID": 1033,
             "OfferFlags": 0,
             "NotifyUser": False,
             "UserUIExperience": False,

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fleetgate.audit import services as audit
-from fleetgate.connectors import metrics, vault
+from fleetgate.connectors import metrics, sessions, vault
 from fleetgate.connectors.base import (
     AppRef,
     Artifact,
@@ -43,6 +43,7 @@ from fleetgate.connectors.breaker import BreakerState, CircuitBreaker
 from fleetgate.connectors.errors import CircuitOpen, ConnectorError, PolicyViolation, Transient
 from fleetgate.connectors.models import ConnectorInstance, Health, IdempotencyRecord
 from fleetgate.connectors.registry import KINDS
+from fleetgate.connectors.sessions import session as session  # one client per instance for a run of calls
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor, service
 from fleetgate.core.errors import (
@@ -337,7 +338,7 @@ def _failed(record: IdempotencyRecord, exc: ConnectorError) -> None:
 def _op(actor: Actor, connector_id: Any) -> tuple[ConnectorInstance, Connector]:
     permissions.require(actor, "connector.execute")
     instance = _usable(connector_id)
-    return instance, build(instance)
+    return instance, sessions.connector_for(instance, build)  # reused within a `session()`
 
 
 def _publish(actor: Actor, instance: ConnectorInstance, connector: Connector, artifact: Artifact, key: str) -> AppRef:
@@ -508,6 +509,7 @@ def _selftest_artifact(instance: ConnectorInstance) -> Artifact:
         publisher="Fleetgate",
         path=handle.name,
         package_name="fleetgate-selftest",
+        detection_rules=({"type": "file", "path": "C:\\ProgramData\\Fleetgate\\selftest.marker"},),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from django.apps import apps
 from django.db.models import CharField, Func, Model, Q, QuerySet
+from django.db.models.functions import Cast
 
 from fleetgate.core.actors import Actor
 from fleetgate.core.roles import ANY, Role
@@ -28,7 +29,8 @@ M = TypeVar("M", bound=Model)
 @dataclass(frozen=True)
 class Fields:
     """Where a model's scope lives: the boundary field and either one business unit (a text field) or a
-    list of them (a JSON list field), optionally only for rows matching `when` (e.g. intent is null)."""
+    list of them (a JSON list field), optionally only for rows matching `when` (e.g. intent is null).
+    Naming neither means the whole boundary (a maintenance window for every business unit)."""
 
     boundary: str
     business_unit: str = ""
@@ -50,6 +52,8 @@ class Fields:
 INTENT = Fields("target_boundary", business_unit="target_business_unit")
 APPLICATION = Fields("boundary", business_units="business_units")
 OWN = Fields("boundary", business_unit="business_unit")  # incidents: the scope they were opened in
+# maintenance windows: one business unit, or (business unit "") every business unit of the boundary
+WINDOW = (OWN, Fields("boundary", when=(("business_unit", ""),)))
 
 
 def sees_everything(actor: Actor | None) -> bool:
@@ -77,7 +81,7 @@ def _grant_q(boundary: str, units: frozenset[str], fields: Fields) -> Q:
     q = Q(**dict(fields.when))
     if boundary != ANY:
         q &= Q(**{fields.boundary: boundary}) | Q(**{fields.boundary: ANY})
-    if ANY in units:
+    if ANY in units or not (fields.business_unit or fields.business_units):  # a boundary-wide row
         return q
     if fields.business_unit:
         return q & Q(**{f"{fields.business_unit}__in": sorted(units)})
@@ -92,6 +96,18 @@ def scoped(actor: Actor | None, qs: QuerySet[M], *alternatives: Fields) -> Query
     """`qs` narrowed to what `actor` may read (unchanged for actors who see everything)."""
     allowed = scope_filter(actor, *alternatives)
     return qs if allowed is None else qs.filter(allowed)
+
+
+def by_intent_id(
+    actor: Actor | None, qs: QuerySet[M], field: str = "intent_id", no_intent: Q | None = None
+) -> QuerySet[M]:
+    """Rows that name an intent by its id without a foreign key (job records): those whose intent is in
+    scope, and rows for no intent that `no_intent` admits (all of them when None)."""
+    if sees_everything(actor):
+        return qs
+    intents = scoped(actor, apps.get_model("intents.DeploymentIntent")._default_manager.all(), INTENT)
+    without = Q(**{f"{field}__isnull": True}) & (no_intent or Q())
+    return qs.filter(without | Q(**{f"{field}__in": intents.values("pk")}))
 
 
 class UuidText(Func):
@@ -128,7 +144,11 @@ SUBJECTS: dict[str, tuple[str, tuple[Fields, ...]]] = {
     ),
     "break_glass": ("approvals.BreakGlass", (INTENT.via("intent"),)),
     "incident": ("rollouts.Incident", (OWN,)),
+    "window": ("rollouts.MaintenanceWindow", WINDOW),
+    "drift": ("reconcile.Drift", (OWN,)),
 }
+# Subjects that name their intent by id, without a foreign key (job records; integer keys).
+BY_INTENT_ID: dict[str, str] = {"reconcile_pass": "worker.JobRun"}
 
 
 def subject_filter(actor: Actor | None, type_field: str = "subject_type", id_field: str = "subject_id") -> Q | None:
@@ -136,10 +156,14 @@ def subject_filter(actor: Actor | None, type_field: str = "subject_type", id_fie
     in scope, and those about subjects that have no scope (users, keys, policies). None: everything."""
     if sees_everything(actor):
         return None
-    allowed = ~Q(**{f"{type_field}__in": list(SUBJECTS)})
+    allowed = ~Q(**{f"{type_field}__in": [*SUBJECTS, *BY_INTENT_ID]})
     for subject_type, (label, alternatives) in SUBJECTS.items():
         model = apps.get_model(label)
         keys = scoped(actor, model._default_manager.all(), *alternatives).annotate(_key=UuidText("pk"))
+        allowed |= Q(**{type_field: subject_type, f"{id_field}__in": keys.values("_key")})
+    for subject_type, label in BY_INTENT_ID.items():
+        rows = by_intent_id(actor, apps.get_model(label)._default_manager.all())
+        keys = rows.annotate(_key=Cast("pk", CharField()))
         allowed |= Q(**{type_field: subject_type, f"{id_field}__in": keys.values("_key")})
     return allowed
 

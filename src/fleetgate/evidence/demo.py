@@ -26,6 +26,14 @@ def publisher_key(actor: Actor, publisher: str = "Demo Publisher") -> Ed25519Pri
     return key
 
 
+def _detection(artifact: Artifact, name: str, version: str) -> dict[str, Any]:
+    """How a plane detects the demo install: an MSI by its product code (stable per artifact), else a file."""
+    if artifact.platform == "windows" and artifact.format == "msi":
+        h = artifact.sha256.upper()
+        return {"type": "product_code", "product_code": f"{{{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}}}"}
+    return {"type": "file", "path": f"/opt/{name}/VERSION", "version_at_least": version}
+
+
 def documents(artifact: Artifact, key: Ed25519PrivateKey, findings: list[tuple[str, float, str]]) -> dict[str, Any]:
     sha = artifact.sha256
     name, version = artifact.version.application.name, artifact.version.version
@@ -83,7 +91,7 @@ def documents(artifact: Artifact, key: Ed25519PrivateKey, findings: list[tuple[s
         "install_facts": {
             "install_command": f"install {artifact.filename} --quiet",
             "uninstall_command": f"uninstall {name} --quiet",
-            "detection_rules": [{"type": "file", "path": f"/opt/{name}/VERSION", "version_at_least": version}],
+            "detection_rules": [_detection(artifact, name, version)],
             "exit_codes": {"0": "success", "3010": "success_reboot", "1603": "failure"},
             "reboot": "none",
             "install_time_seconds": 120,

@@ -125,7 +125,9 @@ def parse(raw: bytes, filename: str) -> Parsed:
     if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX" and "vulnerabilities" in document:
         from fleetgate.evidence import sbom  # sbom reads the findings of a CycloneDX SBOM through here
 
-        return sbom.parse(raw, filename).derived[0]
+        parsed = sbom.parse(raw, filename)
+        # `"vulnerabilities": []` is a scan that found nothing: no derived scan, but a valid (clean) one
+        return parsed.derived[0] if parsed.derived else from_cyclonedx(document, filename, parsed.format)
     FileIssues(filename).fail(
         "$",
         "scan-format",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import login, logout
-from django.core.cache import caches
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
@@ -14,28 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from fleetgate.api.base import ResourceViewSet, StrictSerializer, actor_of, int_id
-from fleetgate.config import settings as cfg
-from fleetgate.core import clientip
+from fleetgate.api.throttling import LoginThrottle
 from fleetgate.core.roles import Role
 from fleetgate.identity import queries, services
 from fleetgate.identity.models import ApiToken, RoleGrantRequest
-from fleetgate.identity.services.signin import SHARED_CACHE
-
-TRUSTED_PROXIES = clientip.networks(cfg.trusted_proxies)
-
-
-class LoginThrottle(ScopedRateThrottle):
-    """Per client address, counted in the shared cache so every worker sees one count; the address
-    comes from X-Forwarded-For only when the request arrived through a configured proxy."""
-
-    cache = caches[SHARED_CACHE]
-
-    def get_ident(self, request: Request) -> str:
-        return clientip.client_ip(request.META, TRUSTED_PROXIES)
 
 
 class RoleGrantSerializer(StrictSerializer):

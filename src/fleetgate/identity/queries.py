@@ -11,6 +11,7 @@ from fleetgate.core import permissions
 from fleetgate.core.actors import Actor, RoleGrant
 from fleetgate.core.roles import Role, Scope
 from fleetgate.identity.models import ApiToken, RoleBinding, RoleGrantRequest, ServiceAccount
+from fleetgate.identity.states import GrantState
 
 
 def from_user(user: Any) -> Actor:
@@ -58,3 +59,9 @@ def tokens_visible_to(actor: Actor) -> QuerySet[ApiToken]:
 
 def grant_requests() -> QuerySet[RoleGrantRequest]:
     return RoleGrantRequest.objects.select_related("user", "requested_by", "decided_by")
+
+
+def pending_grant_ids(user_id: int, roles: list[str]) -> list[int]:
+    """Pending role-grant requests for `user_id` of any of `roles`, oldest first."""
+    rows = RoleGrantRequest.objects.filter(user_id=user_id, role__in=roles, state=GrantState.PENDING)
+    return list(rows.order_by("requested_at", "id").values_list("pk", flat=True))

@@ -22,6 +22,7 @@ from fleetgate.api.base import ResourceViewSet, StrictSerializer, int_id
 from fleetgate.api.pagination import CursorPagination
 from fleetgate.core import permissions
 from fleetgate.core.errors import NotFound
+from fleetgate.core.scoping import reader
 from fleetgate.reconcile import queries
 from fleetgate.reconcile.models import Drift
 from fleetgate.reconcile.services import decisions, jobs, passes
@@ -224,10 +225,13 @@ class ReconcileRunViewSet(mixins.ListModelMixin, ResourceViewSet):
     view_permission = "drift.view"
     serializer_class = ReconcilePassSerializer
     pagination_class = _paged_by("-id")
-    queryset = queries.passes()
+    queryset = queries.passes()  # the schema's model; requests read `get_queryset()`
+
+    def get_queryset(self) -> Any:
+        return queries.passes(reader(self))
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        job = queries.passes().filter(pk=int_id(pk)).first()
+        job = self.get_queryset().filter(pk=int_id(pk)).first()
         if job is None:
             raise NotFound(f"No reconciliation pass {pk}.")
         return Response(ReconcilePassSerializer(job).data)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from fleetgate.core.actors import Actor
-from fleetgate.core.roles import ANY, Role
+from fleetgate.core.scoping import OWN, by_intent_id, scoped
 from fleetgate.reconcile.models import Drift
 from fleetgate.worker.models import JobRun
 
@@ -16,19 +16,9 @@ def drift() -> QuerySet[Drift]:
     return Drift.objects.select_related("intent", "connector").order_by("-last_seen", "id")
 
 
-def visible(actor: Actor, rows: QuerySet[Drift] | None = None) -> QuerySet[Drift]:
-    rows = drift() if rows is None else rows
-    if actor.kind != "user":
-        return rows
-    if any(g.role == Role.AUDITOR for g in actor.grants):
-        return rows
-    where = Q(pk__in=[])
-    for grant in actor.grants:
-        scope = Q() if grant.scope.boundary == ANY else Q(boundary=grant.scope.boundary)
-        if ANY not in grant.scope.business_units:
-            scope &= Q(business_unit__in=sorted(grant.scope.business_units))
-        where |= scope
-    return rows.filter(where)
+def visible(actor: Actor | None, rows: QuerySet[Drift] | None = None) -> QuerySet[Drift]:
+    """Drift in the scope it was found in (core.scoping: Auditor and Platform Admin read all)."""
+    return scoped(actor, drift() if rows is None else rows, OWN)
 
 
 def counts(rows: QuerySet[Drift]) -> dict[str, Any]:
@@ -38,5 +28,8 @@ def counts(rows: QuerySet[Drift]) -> dict[str, Any]:
     return {"by_kind": by_kind, "by_status": by_status, "total": sum(by_kind.values())}
 
 
-def passes() -> QuerySet[JobRun]:
-    return JobRun.objects.filter(action="reconcile").order_by("-id")
+def passes(actor: Actor | None = None) -> QuerySet[JobRun]:
+    """Passes of one intent in that intent's scope; a pass of everything (its report names every scope's
+    intents) by those who read everything and by whoever asked for it."""
+    qs = JobRun.objects.filter(action="reconcile").order_by("-id")
+    return by_intent_id(actor, qs, no_intent=Q(requested_by__id=actor.id) if actor is not None else None)

@@ -132,7 +132,7 @@ class WindowViewSet(mixins.ListModelMixin, ResourceViewSet):
     filterset_fields = ["boundary", "kind", "active"]
 
     def get_queryset(self) -> Any:
-        return queries.windows()
+        return queries.windows(reader(self))
 
     @extend_schema(request=WindowWriteSerializer, responses={201: WindowSerializer})
     def create(self, request: Request) -> Response:

@@ -11,6 +11,8 @@ from datetime import datetime
 from functools import lru_cache
 
 from fleetgate.approvals import queries as approvals
+from fleetgate.approvals.models import CabRequest
+from fleetgate.approvals.states import RequestState
 from fleetgate.evidence import verify as verifier
 from fleetgate.evidence.models import EvidencePack, SealKey
 from fleetgate.intents.models import DeploymentIntent
@@ -33,6 +35,7 @@ def ring_facts(rollout: Rollout, run: RingRun, clock: Clock) -> RingFacts:
     checks = approvals.promotion_checks(intent, next_ring or run.ring, now)
     assessment = risk.latest(intent.pk)
     openness = window_state(intent, now)
+    reapprovals = pack_reapprovals(rollout)
     return RingFacts(
         ring=run.ring,
         ring_policy=intent.ring_policy.ring(run.ring),
@@ -51,7 +54,9 @@ def ring_facts(rollout: Rollout, run: RingRun, clock: Clock) -> RingFacts:
         cab_reasons=tuple(checks["cab"].reasons),
         exception_reasons=tuple(checks["exceptions"].reasons),
         pack_problems=tuple(checks["other"].reasons) + tuple(pack_problems(rollout)),
-        pack_version=max(rollout.pack_versions.values(), default=0),
+        pack_version=pack_in_force(rollout),
+        pack_pending_requests=tuple(reapprovals["pending"]),
+        pack_rejected_requests=tuple(reapprovals["rejected"]),
         rollback_evidence=rollback_evidence(intent),
         window_problem=openness.problem,
         window_next_open=openness.next_open.isoformat() if openness.next_open else "",
@@ -90,27 +95,63 @@ def _incidents(intent: DeploymentIntent, clock: Clock, now: datetime) -> list[In
 
 
 def pack_problems(rollout: Rollout) -> list[str]:
-    """Each deployed artifact's newest pack must be the one the rollout started on, and verify."""
+    """Each deployed artifact's newest pack must be the one the rollout started on (or one CAB approved
+    again since, when it was re-sealed mid-rollout), and verify."""
     problems: list[str] = []
     pins = tuple(SealKey.objects.order_by("pk").values_list("public_pem", flat=True))
     for artifact_id, version in rollout.pack_versions.items():
-        newest = (
-            EvidencePack.objects.filter(intent_id=rollout.intent_id, artifact_id=artifact_id)
-            .order_by("-version")
-            .first()
-        )
+        newest = _newest_pack(rollout, artifact_id)
         if newest is None:
             problems.append(f"the evidence pack of artifact {artifact_id} is gone")
             continue
         if newest.version != version:
-            problems.append(
-                f"evidence pack v{newest.version} supersedes v{version} the rollout was approved on; "
-                "it needs approval again"
-            )
+            problems.extend(_superseded(newest, version))
         failure = _verification_failure(newest.sealed_json, newest.sha256, pins)
         if failure:
             problems.append(f"evidence pack v{newest.version} does not verify: {failure}")
     return problems
+
+
+def pack_reapprovals(rollout: Rollout) -> dict[str, list[str]]:
+    """The CAB re-approval requests of packs re-sealed since the start: pending and rejected, by id."""
+    out: dict[str, list[str]] = {"pending": [], "rejected": []}
+    for artifact_id, version in rollout.pack_versions.items():
+        newest = _newest_pack(rollout, artifact_id)
+        request = _reapproval(newest) if newest is not None and newest.version != version else None
+        if request is not None and request.state in (RequestState.OPEN, RequestState.REJECTED):
+            out["pending" if request.state == RequestState.OPEN else "rejected"].append(str(request.pk))
+    return out
+
+
+def pack_in_force(rollout: Rollout) -> int:
+    """The newest pack version the rollout runs on: the one it started on, or a re-sealed one CAB approved."""
+    versions = [0]
+    for artifact_id, version in rollout.pack_versions.items():
+        newest = _newest_pack(rollout, artifact_id)
+        request = _reapproval(newest) if newest is not None and newest.version != version else None
+        versions.append(newest.version if newest and request and request.state == RequestState.APPROVED else version)
+    return max(versions)
+
+
+def _newest_pack(rollout: Rollout, artifact_id: str) -> EvidencePack | None:
+    packs = EvidencePack.objects.filter(intent_id=rollout.intent_id, artifact_id=artifact_id)
+    return packs.order_by("-version").first()
+
+
+def _reapproval(pack: EvidencePack) -> CabRequest | None:
+    return CabRequest.objects.filter(evidence_pack=pack).order_by("-created_at").first()
+
+
+def _superseded(newest: EvidencePack, version: int) -> list[str]:
+    request = _reapproval(newest)
+    head = f"evidence pack v{newest.version} supersedes v{version} the rollout was approved on"
+    if request is None or request.state == RequestState.VOIDED:
+        return [f"{head}; it needs approval again"]
+    if request.state == RequestState.OPEN:
+        return [f"{head}; CAB re-approval request {request.pk} is pending"]
+    if request.state == RequestState.REJECTED:
+        return [f"{head}; CAB rejected re-approval request {request.pk}: {request.close_reason}"]
+    return []  # approved again: the rollout runs on the new pack
 
 
 @lru_cache(maxsize=2048)

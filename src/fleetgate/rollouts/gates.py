@@ -54,6 +54,8 @@ class RingFacts:
     exception_reasons: tuple[str, ...] = ()
     pack_problems: tuple[str, ...] = ()
     pack_version: int = 0
+    pack_pending_requests: tuple[str, ...] = ()  # CAB re-approval requests of packs re-sealed mid-rollout
+    pack_rejected_requests: tuple[str, ...] = ()
     rollback_evidence: str = ""  # how rollback was validated; "" when it was not
     window_problem: str = ""  # "" when the window is open; else why not (freeze, blackout, outside window)
     window_next_open: str = ""
@@ -161,7 +163,14 @@ def cab_approval_where_required(f: RingFacts) -> GateCheck:
 
 
 def evidence_pack_valid(f: RingFacts) -> GateCheck:
-    inputs = {"pack_version": f.pack_version, "problems": list(f.pack_problems)}
+    inputs = {
+        "pack_version": f.pack_version,
+        "problems": list(f.pack_problems),
+        "pending_cab_requests": list(f.pack_pending_requests),
+        "rejected_cab_requests": list(f.pack_rejected_requests),
+    }
+    if f.pack_rejected_requests:  # CAB refused the re-sealed pack: the ring halts (halt_on: gate fail)
+        return GateCheck("evidence_pack_valid", Outcome.FAIL, "; ".join(f.pack_problems), inputs)
     if f.pack_problems:
         return GateCheck("evidence_pack_valid", Outcome.BLOCKED, "; ".join(f.pack_problems), inputs)
     return GateCheck(

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from fleetgate.core.actors import Actor
-from fleetgate.core.scoping import INTENT, OWN, scoped, sees_everything
+from fleetgate.core.scoping import INTENT, OWN, WINDOW, by_intent_id, scoped
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.rollouts import calendar
 from fleetgate.rollouts.models import ChangeFreeze, Incident, MaintenanceWindow, PlaneTarget, RingRun, Rollout
@@ -45,8 +45,8 @@ def open_incidents(intent: DeploymentIntent) -> QuerySet[Incident]:
     )
 
 
-def windows() -> QuerySet[MaintenanceWindow]:
-    return MaintenanceWindow.objects.order_by("boundary", "name")
+def windows(actor: Actor | None = None) -> QuerySet[MaintenanceWindow]:
+    return scoped(actor, MaintenanceWindow.objects.order_by("boundary", "name"), *WINDOW)
 
 
 def calendar_rules(boundary: str, business_unit: str, site_classes: list[str]) -> list[calendar.Rule]:
@@ -74,12 +74,11 @@ def freezes() -> QuerySet[ChangeFreeze]:
 
 
 def jobs(actor: Actor | None = None) -> QuerySet[JobRun]:
-    """Jobs for one intent are read in that intent's scope; jobs for no intent (passes, sweeps) by all."""
-    qs = JobRun.objects.order_by("-id")
-    if sees_everything(actor):
-        return qs
-    visible = scoped(actor, DeploymentIntent.objects.all(), INTENT).values("pk")
-    return qs.filter(Q(intent_id__isnull=True) | Q(intent_id__in=visible))
+    """Jobs for one intent are read in that intent's scope; jobs for no intent (sweeps) by all, except a
+    reconciliation pass of everything, read as `reconcile.queries.passes` reads it (who asked, and
+    those who read everything): its report names every scope's intents."""
+    mine = Q(requested_by__id=actor.id) if actor is not None else Q()
+    return by_intent_id(actor, JobRun.objects.order_by("-id"), no_intent=~Q(action="reconcile") | mine)
 
 
 def due_for_tick() -> QuerySet[Rollout]:

@@ -76,6 +76,7 @@ export type AssistantAnswer = Schemas["Answer"];
 export type Citation = Schemas["Citation"];
 /** The assistant's features, by their URL path under /api/v1/assistant/. */
 export type AssistantFeature = "explain-risk" | "summarise-evidence" | "draft-cab-note" | "explain-ring" | "ask";
+export type CabSubmissionWrite = Schemas["CabSubmissionWriteRequest"] & { drafted_with?: string | null };
 export type AssistantBody = {
   assessment_id?: string;
   pack_id?: string;
@@ -407,6 +408,13 @@ export function createApi(options: ApiOptions) {
       list: (query: NonNullable<operations["risk_assessments_list"]["parameters"]["query"]> = {}) =>
         call(client.GET("/api/v1/risk-assessments/", { params: { query: compact(query) } })),
     },
+    cabSubmissions: {
+      /** `drafted_with`: the assistant draft-cab-note interaction the text came from (typed here until `make schema`). */
+      create: (body: CabSubmissionWrite) =>
+        call(client.POST("/api/v1/cab-submissions/", { body: body as Schemas["CabSubmissionWriteRequest"] })) as Promise<
+          Schemas["CabSubmission"] & { drafted_with?: string | null }
+        >,
+    },
     cab: {
       list: (query: CabQuery = {}) => call(client.GET("/api/v1/cab-requests/", { params: { query: compact(query) } })),
       review: (id: string) => call(client.GET("/api/v1/cab-requests/{id}/review/", { params: { path: { id } } })),
@@ -521,6 +529,17 @@ export function createApi(options: ApiOptions) {
       create: (body: Schemas["TokenCreateRequest"]) => call(client.POST("/api/v1/tokens/", { body })),
       revoke: (id: number, reason: string) =>
         call(client.POST("/api/v1/tokens/{id}/revoke/", { params: { path: { id } }, body: { reason } })),
+    },
+    /** Dual control: one Platform Admin files a role-grant request, a different one decides it. */
+    grantRequests: {
+      list: (state?: "pending" | "approved" | "rejected") =>
+        call(client.GET("/api/v1/role-grant-requests/", { params: { query: state ? { state } : {} } })),
+      create: (body: Schemas["RoleGrantRequestCreateRequest"]) =>
+        call(client.POST("/api/v1/role-grant-requests/", { body })),
+      approve: (id: number, reason: string) =>
+        call(client.POST("/api/v1/role-grant-requests/{id}/approve/", { params: { path: { id } }, body: { reason } })),
+      reject: (id: number, reason: string) =>
+        call(client.POST("/api/v1/role-grant-requests/{id}/reject/", { params: { path: { id } }, body: { reason } })),
     },
   };
 }

@@ -2150,6 +2150,8 @@ export interface components {
             backout_plan: string;
             /** Format: uuid */
             supersedes?: string | null;
+            /** Format: uuid */
+            drafted_with?: string | null;
             readonly created_by: string;
             /** Format: date-time */
             created_at?: string;
@@ -2163,6 +2165,11 @@ export interface components {
             impact: string;
             test_summary: string;
             backout_plan: string;
+            /**
+             * Format: uuid
+             * @description The assistant draft-cab-note interaction (yours, about this intent) the text started from
+             */
+            drafted_with?: string | null;
         };
         /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         CancelRequest: {

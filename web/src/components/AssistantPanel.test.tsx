@@ -4,7 +4,16 @@ import { MemoryRouter } from "react-router";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { api, type AssistantAnswer } from "../api/client";
 import { ApiProblem } from "../api/problem";
-import { AssistantPanel, DRAFT_NOTICE, intentAssistantActions } from "./AssistantPanel";
+import {
+  type AssistantAction,
+  AssistantPanel,
+  cabAssistantActions,
+  DRAFT_NOTICE,
+  type DraftUse,
+  evidenceAssistantActions,
+  intentAssistantActions,
+  rolloutAssistantActions,
+} from "./AssistantPanel";
 
 const answer = (over: Partial<AssistantAnswer> = {}): AssistantAnswer => ({
   interaction: "int-1",
@@ -23,10 +32,12 @@ const answer = (over: Partial<AssistantAnswer> = {}): AssistantAnswer => ({
   ...over,
 });
 
-function show(stream = true) {
+const everything = [...intentAssistantActions("i1"), ...evidenceAssistantActions("p1"), ...rolloutAssistantActions("i1")];
+
+function show(stream = true, actions: AssistantAction[] = everything, onUseDraft?: (d: DraftUse) => void) {
   render(
     <MemoryRouter>
-      <AssistantPanel actions={intentAssistantActions("i1")} stream={stream} />
+      <AssistantPanel subject="this intent" actions={actions} stream={stream} onUseDraft={onUseDraft} />
     </MemoryRouter>,
   );
 }
@@ -34,7 +45,25 @@ function show(stream = true) {
 afterEach(() => vi.restoreAllMocks());
 
 describe("the assistant panel", () => {
-  it("offers the four intent features and streams an answer, then shows its citations as links", async () => {
+  it("takes the page's subject and the actions that apply there", () => {
+    expect(intentAssistantActions("i1").map((a) => [a.feature, a.body])).toEqual([
+      ["explain-risk", { intent_id: "i1" }],
+      ["draft-cab-note", { intent_id: "i1" }],
+    ]);
+    expect(evidenceAssistantActions("p1").map((a) => [a.label, a.body])).toEqual([["Summarise evidence", { pack_id: "p1" }]]);
+    expect(rolloutAssistantActions("i1", "pilot").map((a) => [a.feature, a.body])).toEqual([
+      ["explain-ring", { intent_id: "i1", ring: "pilot" }],
+    ]);
+    expect(cabAssistantActions({ assessment: "a1", evidence_pack: "p1" }).map((a) => [a.label, a.body])).toEqual([
+      ["Explain risk", { assessment_id: "a1" }],
+      ["Summarise evidence", { pack_id: "p1" }],
+    ]);
+    show(true, evidenceAssistantActions("p9"));
+    const panel = screen.getByRole("complementary", { name: "Assistant · this intent" });
+    expect(within(panel).getAllByRole("button").map((b) => b.textContent)).toEqual(["Summarise evidence"]);
+  });
+
+  it("streams an answer, then shows its citations as links", async () => {
     const stream = vi.spyOn(api.assistant, "stream").mockImplementation(async (_f, _b, onDelta) => {
       onDelta("The score ");
       onDelta("is 30");
@@ -44,8 +73,8 @@ describe("the assistant panel", () => {
     const group = screen.getByRole("group", { name: "Ask the assistant" });
     expect(within(group).getAllByRole("button").map((b) => b.textContent)).toEqual([
       "Explain risk",
-      "Summarise evidence",
       "Draft CAB note",
+      "Summarise evidence",
       "Why did this ring stop?",
     ]);
     await userEvent.click(screen.getByRole("button", { name: "Explain risk" }));
@@ -61,6 +90,17 @@ describe("the assistant panel", () => {
     expect(document.body.textContent ?? "").not.toMatch(/\brun\b|command|fleetgate assist/i);
   });
 
+  it("hands a CAB-note draft and its interaction to the page's form on “Use this draft”", async () => {
+    vi.spyOn(api.assistant, "ask").mockResolvedValue(
+      answer({ interaction: "int-7", feature: "draft_cab_note", text: "A draft note.", draft: { summary: "Falcon to Sales" } }),
+    );
+    const used = vi.fn();
+    show(false, everything, used);
+    await userEvent.click(screen.getByRole("button", { name: "Draft CAB note" }));
+    await userEvent.click(await screen.findByRole("button", { name: "Use this draft" }));
+    expect(used).toHaveBeenCalledWith({ interaction: "int-7", fields: { summary: "Falcon to Sales" } });
+  });
+
   it("marks a CAB-note draft as the assistant's, for the person to edit and submit, and fills no form", async () => {
     vi.spyOn(api.assistant, "ask").mockResolvedValue(
       answer({ feature: "draft_cab_note", text: "A draft note.", draft: { summary: "Falcon 7.18 to Sales", risk: "Medium" } }),
@@ -73,6 +113,7 @@ describe("the assistant panel", () => {
     expect(draft).toHaveTextContent("Falcon 7.18 to Sales");
     expect(draft).toHaveTextContent("Medium");
     expect(screen.queryAllByRole("textbox")).toHaveLength(0);
+    expect(screen.queryByRole("button", { name: "Use this draft" })).toBeNull(); // no form on this page
   });
 
   it("shows a refusal through the problem alert", async () => {

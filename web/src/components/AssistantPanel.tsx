@@ -13,13 +13,37 @@ export interface AssistantAction {
 
 export const DRAFT_NOTICE = "Drafted with the assistant; edit it and submit it as your own.";
 
-/** The actions the intent page offers, all about one intent. */
-export function intentAssistantActions(intentId: string, ring?: string | null): AssistantAction[] {
+/** A CAB-note draft a person chose to start from: its fields and the interaction it came from. */
+export interface DraftUse {
+  interaction: string;
+  fields: Record<string, string>;
+}
+
+/** The intent page: its risk, and a CAB note drafted from everything recorded about it. */
+export function intentAssistantActions(intentId: string): AssistantAction[] {
   return [
     { feature: "explain-risk", label: "Explain risk", body: { intent_id: intentId } },
-    { feature: "summarise-evidence", label: "Summarise evidence", body: { intent_id: intentId } },
     { feature: "draft-cab-note", label: "Draft CAB note", body: { intent_id: intentId } },
+  ];
+}
+
+/** The evidence pack shown (that version, by its id). */
+export function evidenceAssistantActions(packId: string): AssistantAction[] {
+  return [{ feature: "summarise-evidence", label: "Summarise evidence", body: { pack_id: packId } }];
+}
+
+/** The rollout: why its ring stopped (the named ring, else the one holding). */
+export function rolloutAssistantActions(intentId: string, ring?: string | null): AssistantAction[] {
+  return [
     { feature: "explain-ring", label: "Why did this ring stop?", body: { intent_id: intentId, ...(ring ? { ring } : {}) } },
+  ];
+}
+
+/** A CAB review: the assessment and the pack version the request was opened on. */
+export function cabAssistantActions(request: { assessment: string; evidence_pack: string }): AssistantAction[] {
+  return [
+    { feature: "explain-risk", label: "Explain risk", body: { assessment_id: request.assessment } },
+    { feature: "summarise-evidence", label: "Summarise evidence", body: { pack_id: request.evidence_pack } },
   ];
 }
 
@@ -30,18 +54,23 @@ type Run =
   | { state: "failed"; label: string; error: unknown };
 
 /**
- * The assistant side panel: one button per feature; the answer streams in as text, then shows its
- * citations as links. A CAB-note draft is shown for the person to copy, edit and submit as their
- * own words; nothing is filled into any form. The assistant only reads: it cannot approve or deploy.
+ * The assistant side panel about one subject (the page's intent, evidence pack, rollout or CAB
+ * request), with the actions that apply there: one button per feature; the answer streams in as
+ * text, then shows its citations as links. A CAB-note draft is shown for the person to edit and
+ * submit as their own words; with `onUseDraft`, "Use this draft" hands its fields and interaction
+ * to the page's form (nothing is submitted). The assistant only reads: it cannot approve or deploy.
  */
 export function AssistantPanel({
+  subject,
   actions,
   stream = true,
-  title = "Assistant",
+  onUseDraft,
 }: {
+  /** What the page is about, e.g. "this intent": names the panel. */
+  subject: string;
   actions: AssistantAction[];
   stream?: boolean;
-  title?: string;
+  onUseDraft?: (draft: DraftUse) => void;
 }) {
   const headingId = useId();
   const [run, setRun] = useState<Run>({ state: "idle" });
@@ -72,7 +101,9 @@ export function AssistantPanel({
   const draft = answer?.draft && Object.keys(answer.draft).length > 0 ? answer.draft : null;
   return (
     <aside className="card assistant-panel" aria-labelledby={headingId} data-assistant>
-      <h2 id={headingId}>{title}</h2>
+      <h2 id={headingId}>
+        Assistant <span className="small muted">· {subject}</span>
+      </h2>
       <p className="small muted">
         Explains and drafts from the records it cites. It reads only: it cannot approve, deploy or change anything.
       </p>
@@ -123,6 +154,15 @@ export function AssistantPanel({
                     </Fragment>
                   ))}
                 </dl>
+                {onUseDraft ? (
+                  <button
+                    type="button"
+                    className="btn btn-primary"
+                    onClick={() => onUseDraft({ interaction: answer.interaction, fields: draft })}
+                  >
+                    Use this draft
+                  </button>
+                ) : null}
               </section>
             ) : null}
             <h4>Sources</h4>

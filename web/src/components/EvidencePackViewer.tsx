@@ -2,6 +2,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, type EvidencePack } from "../api/client";
 import { formatBytes, formatDateTime, humanize } from "../lib/format";
+import { AssistantPanel, evidenceAssistantActions } from "./AssistantPanel";
 import { DataState } from "./DataState";
 import { Badge, CheckList, OkBadge, SourceBadge } from "./Governance";
 import { ProblemAlert } from "./ProblemAlert";
@@ -352,6 +353,13 @@ export function EvidencePackViewer({ intentId }: { intentId: string }) {
         </div>
       ) : null}
       {pack ? <PackDetail key={pack.id} pack={pack} /> : null}
+      {pack ? (
+        <AssistantPanel
+          key={`assistant-${pack.id}`}
+          subject={`evidence pack v${pack.version}`}
+          actions={evidenceAssistantActions(pack.id)}
+        />
+      ) : null}
       {pack && rows[0] && pack.id !== rows[0].id ? (
         <p>
           <OkBadge ok={false} no="Superseded" /> A newer pack version exists; approvals that referenced this version are void.

@@ -18,6 +18,7 @@ import {
   sumCounts,
   type Counts,
 } from "../lib/rollouts";
+import { AssistantPanel, rolloutAssistantActions } from "./AssistantPanel";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { DataState } from "./DataState";
 import { FreezeBanner } from "./FreezeBanner";
@@ -331,6 +332,7 @@ export function RolloutView({ intent }: { intent: Intent }) {
                       <RingCard key={r.ring} run={r} current={r.ring === rollout.current_ring} />
                     ))}
                 </ol>
+                <AssistantPanel subject="this rollout" actions={rolloutAssistantActions(intent.id)} />
                 <RolloutDrift intentId={intent.id} live={live} />
                 <RolloutTimeline intentId={intent.id} live={live} />
               </>

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, type CabDecision, type CabRequest } from "../api/client";
 import { useUser } from "../auth/session";
+import { AssistantPanel, cabAssistantActions } from "../components/AssistantPanel";
 import { CabDecisionDialog, type DecisionKind } from "../components/CabDecisionDialog";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { DataState } from "../components/DataState";
@@ -134,6 +135,11 @@ export function CabReview() {
                 {data.submission ? (
                   <>
                     <h3>Submission v{data.submission.version}</h3>
+                    {(data.submission as { drafted_with?: string | null }).drafted_with ? (
+                      <p className="small muted" data-drafted-with>
+                        Drafted with the assistant, then edited and submitted by {data.submission.created_by}.
+                      </p>
+                    ) : null}
                     <dl className="facts">
                       <dt>Summary</dt>
                       <dd>{data.submission.summary}</dd>
@@ -172,6 +178,7 @@ export function CabReview() {
                 </dl>
               </section>
             </div>
+            <AssistantPanel subject="this CAB request" actions={cabAssistantActions(request)} />
             <section aria-labelledby="ev-h">
               <h2 id="ev-h">Evidence summary</h2>
               <p>

@@ -3,7 +3,8 @@ import { useEffect, useRef, useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { api, type Intent } from "../api/client";
 import { useUser } from "../auth/session";
-import { AssistantPanel, intentAssistantActions } from "../components/AssistantPanel";
+import { AssistantPanel, type DraftUse, intentAssistantActions } from "../components/AssistantPanel";
+import { CabSubmissionForm, mayWriteSubmission } from "../components/CabSubmissionForm";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
@@ -26,6 +27,7 @@ export function IntentDetail() {
   const history = useQuery({ queryKey: ["intent", id, "history"], queryFn: () => api.intents.history(id) });
   const policies = useQuery({ queryKey: ["ring-policies"], queryFn: api.ringPolicies.list, staleTime: 300_000 });
   const [dialog, setDialog] = useState<Dialog>(null);
+  const [draft, setDraft] = useState<DraftUse | null>(null);
   const [reason, setReason] = useState("");
   const location = useLocation();
   const [notice, setNotice] = useState<string | null>(
@@ -65,6 +67,7 @@ export function IntentDetail() {
   const i = intent.data;
   const actions = new Set(i?.allowed_actions ?? []);
   const mayAct = !!i && canPublishTo(user, i.target_boundary, i.target_business_unit);
+  const mayWriteCab = !!i && mayWriteSubmission(user, i);
   const plan = i ? ringPlanOf(i) : [];
   const rollback = i ? rollbackPlanOf(i) : null;
 
@@ -170,7 +173,12 @@ export function IntentDetail() {
             </div>
             <RolloutView intent={i} />
             <IntentGovernance intentId={i.id} />
-            <AssistantPanel actions={intentAssistantActions(i.id)} />
+            <AssistantPanel
+              subject="this intent"
+              actions={intentAssistantActions(i.id)}
+              onUseDraft={mayWriteCab ? setDraft : undefined}
+            />
+            {mayWriteCab ? <CabSubmissionForm intentId={i.id} draft={draft} onDiscardDraft={() => setDraft(null)} /> : null}
             <section aria-labelledby="history-h">
               <h2 id="history-h">State history</h2>
               <DataState query={history} label="the history" isEmpty={(history.data ?? []).length === 0} empty="No event recorded yet.">

@@ -12,6 +12,7 @@ import { ProblemAlert } from "../components/ProblemAlert";
 import { formatDateTime } from "../lib/format";
 import { ALL_ROLES, isPlatformAdmin, ROLE_LABELS } from "../lib/permissions";
 import { NotAllowed } from "./NotFound";
+import { DualControlAlert, RoleRequests } from "./RoleRequests";
 
 type Grant = Schemas["RoleGrantRequest"];
 
@@ -23,6 +24,7 @@ export function Settings() {
       <Route index element={<Navigate to="users" replace />} />
       <Route path="users" element={<Users />} />
       <Route path="tokens" element={<Tokens />} />
+      <Route path="role-requests" element={<RoleRequestsTab />} />
       <Route path="*" element={<Navigate to="users" replace />} />
     </Routes>
   );
@@ -33,7 +35,17 @@ function SettingsTabs() {
     <nav className="tabs" aria-label="Settings sections">
       <NavLink to="/settings/users">Users and roles</NavLink>
       <NavLink to="/settings/tokens">API tokens</NavLink>
+      <NavLink to="/settings/role-requests">Role requests</NavLink>
     </nav>
+  );
+}
+
+function RoleRequestsTab() {
+  return (
+    <Page title="Settings" subtitle="People, their roles and scopes, and API tokens.">
+      <SettingsTabs />
+      <RoleRequests />
+    </Page>
   );
 }
 
@@ -115,7 +127,7 @@ function RolesEditor({ user, onDone }: { user: User; onDone: () => void }) {
       <h2 id="roles-h" ref={heading} tabIndex={-1}>
         Roles and scopes of {user.username}
       </h2>
-      {save.isError ? <ProblemAlert error={save.error} title="Could not save the roles" /> : null}
+      {save.isError ? <DualControlAlert error={save.error} username={user.username} title="Could not save the roles" /> : null}
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -162,7 +174,7 @@ function CreateUser() {
   return (
     <section className="card" aria-labelledby="new-user-h">
       <h2 id="new-user-h">Add a user</h2>
-      {create.isError ? <ProblemAlert error={create.error} /> : null}
+      {create.isError ? <DualControlAlert error={create.error} username={username} /> : null}
       {created ? (
         <p className="alert alert-success" role="status">
           User {created} created.

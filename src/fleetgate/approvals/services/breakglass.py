@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from fleetgate.approvals import policy
 from fleetgate.approvals.models import BreakGlass, Priority
-from fleetgate.approvals.services.common import Refused, holders, recording_refusals, require_person
+from fleetgate.approvals.services.common import (
+    Refused,
+    holders,
+    recording_refusals,
+    require_granted_before,
+    require_person,
+)
 from fleetgate.approvals.states import BREAKGLASS_TRANSITIONS, BreakGlassAction, BreakGlassState
 from fleetgate.audit import services as audit
 from fleetgate.core import permissions
@@ -28,6 +34,19 @@ from fleetgate.notifications import services as notifications
 SUBJECT = "break_glass"
 MIN_REASON = 20
 ELIGIBLE = frozenset({State.AWAITING_CAB, State.APPROVED, State.IN_PROGRESS, State.PAUSED})
+
+
+def _require_granted_before(actor: Actor, action: str, row: BreakGlass) -> None:
+    require_granted_before(
+        actor,
+        action,
+        row.intent,
+        row.created_at,
+        opened="this break-glass was requested",
+        subject_type=SUBJECT,
+        subject_id=row.pk,
+        attempted=action,
+    )
 
 
 def request(
@@ -92,6 +111,7 @@ def confirm(*, actor: Actor, breakglass_id: UUID | str, now: datetime | None = N
                 subject_id=row.pk,
                 attempted="breakglass.confirm",
             )
+        _require_granted_before(actor, "breakglass.confirm", row)
         before = row.snapshot()
         row.state = next_state(BREAKGLASS_TRANSITIONS, BreakGlassState(row.state), BreakGlassAction.CONFIRM)
         row.confirmed_by, row.confirmed_at = user_of(actor), now
@@ -143,6 +163,7 @@ def review(*, actor: Actor, breakglass_id: UUID | str, notes: str, now: datetime
                 subject_id=row.pk,
                 attempted="breakglass.review",
             )
+        _require_granted_before(actor, "breakglass.review", row)
         before = row.snapshot()
         row.state = next_state(BREAKGLASS_TRANSITIONS, BreakGlassState(row.state), BreakGlassAction.REVIEW)
         row.reviewed_by, row.reviewed_at, row.review_notes = user_of(actor), now, notes.strip()

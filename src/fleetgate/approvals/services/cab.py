@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -40,6 +41,9 @@ from fleetgate.risk.models import RiskAssessment
 
 SUBJECT = "cab_request"
 DECIDABLE_INTENT_STATES = frozenset({State.AWAITING_CAB, State.APPROVED})
+# An intent rolling out (running, awaiting judgment, paused or halted) whose pack is re-sealed is approved again
+# while its rollout holds: a re-approval request is decided in these states too.
+ROLLING_OUT_STATES = frozenset({State.IN_PROGRESS, State.PAUSED, State.HALTED})
 
 
 def open_request(
@@ -51,6 +55,7 @@ def open_request(
     opened_by: Any,
     now: datetime,
     reason: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> CabRequest:
     """Called inside the submitting (or re-sealing) transaction with the intent locked."""
     app = intent.application
@@ -70,7 +75,7 @@ def open_request(
         action="cab_request.opened",
         subject_type=SUBJECT,
         subject_id=request.pk,
-        after={**request.snapshot(), "score": assessment.score, "reasons": list(assessment.reasons)},
+        after={**request.snapshot(), "score": assessment.score, "reasons": list(assessment.reasons), **(extra or {})},
         reason=reason,
     )
     notifications.notify(
@@ -130,7 +135,7 @@ def decide(
         request = locked(CabRequest, request_id, "CAB request")
         require_person(actor, attempted=f"cab.{kind}", subject_type=SUBJECT, subject_id=request.pk)
         permissions.require(actor, "cab.decide", intent)
-        if request.state in CLOSED or intent.state not in DECIDABLE_INTENT_STATES:
+        if request.state in CLOSED or intent.state not in DECIDABLE_INTENT_STATES | ROLLING_OUT_STATES:
             raise RequestClosed(
                 f"This CAB request is {request.state} (intent {intent.state}); decisions are closed.",
                 state=request.state,
@@ -263,29 +268,17 @@ def revoke(*, actor: Actor, decision_id: UUID | str, reason: str, now: datetime 
 
 def on_pack_sealed(pack: EvidencePack) -> None:
     """A new pack version voids the CAB requests (and so the approvals) bound to older versions, and
-    asks CAB again when the intent still needs it. Runs inside seal_pack's transaction (signal)."""
-    stale = list(
-        CabRequest.objects.select_for_update()
-        .filter(intent_id=pack.intent_id, state__in=[RequestState.OPEN, RequestState.APPROVED])
-        .exclude(evidence_pack=pack)
-    )
-    if not stale:
-        return
+    asks CAB again when the intent still needs it, or when its rollout runs on the re-sealed artifact.
+    Runs inside seal_pack's transaction (signal), which holds the intent's lock."""
+    intent = locked(DeploymentIntent, pack.intent_id, "intent")
     actor = from_user(pack.sealed_by)
     now = timezone.now()
-    for request in stale:
-        before = request.snapshot()
-        _close(request, RequestAction.VOID, now, f"evidence pack v{pack.version} sealed")
-        audit.record(
-            actor=actor,
-            action="cab_request.voided",
-            subject_type=SUBJECT,
-            subject_id=request.pk,
-            before=before,
-            after={**request.snapshot(), "superseded_by_pack": str(pack.pk), "pack_version": pack.version},
-            reason=request.close_reason,
-        )
-    intent = locked(DeploymentIntent, pack.intent_id, "intent")
+    stale = _void_stale(pack, actor, now)
+    if intent.state in ROLLING_OUT_STATES:
+        _ask_reapproval(actor, intent, pack, stale, now)
+        return
+    if not stale:
+        return
     assessment = risk.latest(intent.pk)
     if (
         intent.state in DECIDABLE_INTENT_STATES
@@ -302,3 +295,61 @@ def on_pack_sealed(pack: EvidencePack) -> None:
             now=now,
             reason=f"re-approval: evidence pack v{pack.version} supersedes v{stale[0].pack_version}",
         )
+
+
+def _void_stale(pack: EvidencePack, actor: Actor, now: datetime) -> list[CabRequest]:
+    stale = list(
+        CabRequest.objects.select_for_update()
+        .filter(intent_id=pack.intent_id, state__in=[RequestState.OPEN, RequestState.APPROVED])
+        .exclude(evidence_pack=pack)
+    )
+    for request in stale:
+        before = request.snapshot()
+        _close(request, RequestAction.VOID, now, f"evidence pack v{pack.version} sealed")
+        audit.record(
+            actor=actor,
+            action="cab_request.voided",
+            subject_type=SUBJECT,
+            subject_id=request.pk,
+            before=before,
+            after={**request.snapshot(), "superseded_by_pack": str(pack.pk), "pack_version": pack.version},
+            reason=request.close_reason,
+        )
+    return stale
+
+
+def _ask_reapproval(
+    actor: Actor, intent: DeploymentIntent, pack: EvidencePack, stale: list[CabRequest], now: datetime
+) -> None:
+    """The rollout holds on a re-sealed pack of an artifact it deploys (gate evidence_pack_valid) until CAB
+    approves the new pack; without a request nobody could, so one is opened here, saying which pack changed."""
+    rollout = getattr(intent, "rollout", None)  # the reverse one-to-one: approvals does not import rollouts
+    previous = pack.supersedes
+    started_on = rollout.pack_versions.get(str(pack.artifact_id)) if rollout is not None else None
+    if rollout is None or previous is None or started_on is None:
+        return  # not an artifact this rollout deploys (its first pack): nothing it runs on changed
+    sealed = json.loads(pack.sealed_json)["body"].get("risk") or {}
+    assessment = RiskAssessment.objects.get(pk=sealed["assessment_id"])
+    artifact = pack.artifact
+    reason = (
+        f"re-approval: the evidence pack of {artifact.filename} ({artifact.platform}) was re-sealed while the "
+        f"intent is {intent.state}: v{previous.version} (sha256 {previous.sha256}) is superseded by v{pack.version} "
+        f"(sha256 {pack.sha256}); the rollout, started on v{started_on}, holds until CAB approves v{pack.version}"
+    )
+    resealed = {
+        "artifact": str(artifact.pk),
+        "rollout": str(rollout.pk),
+        "rollout_started_on_pack_version": started_on,
+        "previous_pack": {"id": str(previous.pk), "version": previous.version, "sha256": previous.sha256},
+        "new_pack": {"id": str(pack.pk), "version": pack.version, "sha256": pack.sha256},
+    }
+    open_request(
+        actor=actor,
+        intent=intent,
+        pack=pack,
+        assessment=assessment,
+        opened_by=stale[0].opened_by if stale else pack.sealed_by,
+        now=now,
+        reason=reason,
+        extra={"resealed": resealed},
+    )

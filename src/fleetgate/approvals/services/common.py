@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fleetgate.audit import services as audit
+from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 from fleetgate.core.fsm import next_state
 from fleetgate.core.roles import Role, Scope
@@ -15,7 +16,7 @@ from fleetgate.identity.sod import Refused, recording_refusals
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.intents.states import TRANSITIONS, Action, State
 
-__all__ = ["Refused", "holders", "recording_refusals", "require_person", "transition"]
+__all__ = ["Refused", "holders", "recording_refusals", "require_granted_before", "require_person", "transition"]
 
 
 def require_person(actor: Actor, *, attempted: str, subject_type: str, subject_id: object) -> None:
@@ -27,6 +28,32 @@ def require_person(actor: Actor, *, attempted: str, subject_type: str, subject_i
             subject_id=subject_id,
             attempted=attempted,
         )
+
+
+def require_granted_before(
+    actor: Actor,
+    action: str,
+    obj: object,
+    opened_at: datetime | None,
+    *,
+    opened: str,
+    subject_type: str,
+    subject_id: object,
+    attempted: str,
+) -> None:
+    """A deciding role granted after the change was opened (`opened`: "this exception was requested")
+    does not decide on it: a grant rushed through for one change cannot carry that change."""
+    if permissions.granted_before(actor, action, obj, opened_at):
+        return
+    roles = " or ".join(sorted(r.label for r in permissions.RULES.get(action, frozenset())))
+    raise Refused(
+        f"Separation of duties: your {roles} role was granted after {opened}; a newly granted deciding role "
+        f"decides only on changes opened after the grant. Another {roles} who held the role then decides.",
+        rule="role-granted-after-opening",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        attempted=attempted,
+    )
 
 
 def transition(

@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from fleetgate.approvals import policy
 from fleetgate.approvals.models import NEEDS_ARTIFACT, NEEDS_CAB, ExceptionApproval, ExceptionKind, PolicyException
-from fleetgate.approvals.services.common import Refused, recording_refusals, require_person
+from fleetgate.approvals.services.common import (
+    Refused,
+    recording_refusals,
+    require_granted_before,
+    require_person,
+)
 from fleetgate.approvals.states import EXCEPTION_TRANSITIONS, ExceptionAction, ExceptionState
 from fleetgate.audit import services as audit
 from fleetgate.catalog.models import Artifact
@@ -74,6 +79,19 @@ def _check_subject(issues: Issues, kind: str, subject: str, artifact: Artifact |
             issues.add(
                 "subject", "choice", f"Name a gate of ring policy {intent.ring_policy.version}: {', '.join(gates)}."
             )
+
+
+def _require_granted_before(actor: Actor, action: str, row: PolicyException, attempted: str) -> None:
+    require_granted_before(
+        actor,
+        action,
+        row,
+        row.created_at,
+        opened="this exception was requested",
+        subject_type=SUBJECT,
+        subject_id=row.pk,
+        attempted=attempted,
+    )
 
 
 def request_exception(*, actor: Actor, data: dict[str, Any], now: datetime | None = None) -> PolicyException:
@@ -161,6 +179,8 @@ def approve_exception(
                 subject_id=row.pk,
                 attempted="exception.approve",
             )
+        decides = "exception.approve" if capacity == "security" else "exception.cab_approve"
+        _require_granted_before(actor, decides, row, "exception.approve")
         if row.approvals.filter(approver_id=actor.user_pk).exists():
             raise Refused(
                 "You approved this exception already; one person counts once.",
@@ -200,6 +220,7 @@ def reject_exception(
         row = locked(PolicyException, exception_id, "exception")
         require_person(actor, attempted="exception.reject", subject_type=SUBJECT, subject_id=row.pk)
         permissions.require(actor, "exception.approve", row)
+        _require_granted_before(actor, "exception.approve", row, "exception.reject")
         before = row.snapshot()
         row.state = next_state(EXCEPTION_TRANSITIONS, ExceptionState(row.state), ExceptionAction.REJECT)
         row.decided_at, row.decision_reason = now, reason
@@ -239,6 +260,7 @@ def extend_exception(
                 subject_id=row.pk,
                 attempted="exception.extend",
             )
+        _require_granted_before(actor, "exception.extend", row, "exception.extend")
         if row.state == ExceptionState.APPROVED and row.expires_at <= now:
             raise Conflict("The exception has expired (the lapse task will record it); request a new one.")
         limit = row.original_expires_at + timedelta(days=policy.EXCEPTION_MAX_DAYS)

@@ -16,6 +16,7 @@ from fleetgate.approvals.queries import pack_authors
 from fleetgate.approvals.services import cab
 from fleetgate.approvals.services.common import Refused, recording_refusals, transition
 from fleetgate.approvals.states import ExceptionState
+from fleetgate.assistant import queries as assistant
 from fleetgate.audit import services as audit
 from fleetgate.catalog.models import Artifact
 from fleetgate.core import permissions
@@ -36,7 +37,8 @@ MIN_TEXT = 10
 
 
 def create_submission(*, actor: Actor, intent_id: UUID | str, data: dict[str, Any]) -> CabSubmission:
-    """A new version of the intent's CAB submission; the previous one stays, superseded."""
+    """A new version of the intent's CAB submission; the previous one stays, superseded. `drafted_with`
+    names the asker's own assistant draft-cab-note interaction about this intent the text started from."""
     issues = Issues()
     for name in SUBMISSION_FIELDS:
         if len(str(data.get(name, "")).strip()) < MIN_TEXT:
@@ -51,11 +53,18 @@ def create_submission(*, actor: Actor, intent_id: UUID | str, data: dict[str, An
                 state=intent.state,
                 action="cab_submission",
             )
+        drafted_with = data.get("drafted_with") or None
+        if drafted_with is not None:
+            why = assistant.draft_issue(drafted_with, intent_id=intent.pk, user_pk=actor.user_pk)
+            if why is not None:
+                issues.add("drafted_with", *why)
+                issues.raise_if_any("The draft named in drafted_with cannot be used for this submission.")
         previous = CabSubmission.objects.filter(intent=intent).order_by("-version").first()
         row = CabSubmission.objects.create(
             intent=intent,
             version=(previous.version + 1) if previous else 1,
             supersedes=previous,
+            drafted_with_id=drafted_with,
             created_by=user_of(actor),
             **{name: str(data[name]).strip() for name in SUBMISSION_FIELDS},
         )
@@ -65,6 +74,7 @@ def create_submission(*, actor: Actor, intent_id: UUID | str, data: dict[str, An
             subject_type="cab_submission",
             subject_id=row.pk,
             after=row.snapshot(),
+            reason=f"Drafted with the assistant (interaction {drafted_with})" if drafted_with else "",
         )
     return row
 

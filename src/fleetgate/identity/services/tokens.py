@@ -41,9 +41,8 @@ def create_token(*, actor: Actor, user_id: int, name: str, days: int | None = No
             permissions.require(actor, "token.manage")
             if not is_host(actor) and not queries.is_service_account(user):
                 raise Refused(
-                    f"A token for {user.username} would let you act as them. People create their own tokens "
-                    "(Settings → API tokens, or `fleetgate token create` signed in as themselves); "
-                    "a Platform Admin creates tokens only for service accounts.",
+                    f"A token for {user.username} would let you act as them: {user.username} creates their own "
+                    "token, signed in as themselves; a Platform Admin creates tokens only for service accounts.",
                     rule="own-tokens-only",
                     subject_type="user",
                     subject_id=user.pk,

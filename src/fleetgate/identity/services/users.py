@@ -33,13 +33,29 @@ User = get_user_model()
 GRANT_REQUESTS_URL = "/api/v1/role-grant-requests/"
 
 
-def _dual_control_refusal(username: str, roles: list[str]) -> SeparationOfDuties:
+def _dual_control_refusal(user: Any | None, username: str, roles: list[str]) -> SeparationOfDuties:
+    """The API's words: they name the role-grant-request resource (and a pending request, if one is
+    filed already); the web UI and the CLI say the same in their own words from `rule`, `roles`,
+    `user` and `pending_requests`."""
+    pending = [] if user is None else queries.pending_grant_ids(user.pk, roles)
+    if pending:
+        next_step = (
+            f"a request is pending already ({GRANT_REQUESTS_URL}{pending[0]}/): another Platform Admin "
+            f"approves it with POST {GRANT_REQUESTS_URL}{pending[0]}/approve/."
+        )
+    else:
+        next_step = (
+            f"file a role-grant request (POST {GRANT_REQUESTS_URL} with user, role, boundary, business_units "
+            "and reason) and have another Platform Admin approve it."
+        )
     return SeparationOfDuties(
-        f"Granting {', '.join(roles)} to {username} needs a second Platform Admin: file a role-grant request "
-        f"(POST {GRANT_REQUESTS_URL}) and have another Platform Admin approve it.",
+        f"Granting {', '.join(roles)} to {username} needs a second Platform Admin: {next_step}",
         rule="dual-control",
         attempted="user.grant_role",
         roles=roles,
+        user=None if user is None else user.pk,
+        pending_requests=pending,
+        resource=GRANT_REQUESTS_URL,
     )
 
 
@@ -73,7 +89,7 @@ def create_user(
         require_no_conflict(role_set(roles), username)
         privileged = dual_control_roles(roles)
         if privileged and not is_host(actor):
-            raise _dual_control_refusal(username, privileged)
+            raise _dual_control_refusal(None, username, privileged)
         if User.objects.filter(username=username).exists():
             raise Conflict(f"User '{username}' exists; pick another name or edit that user's roles.")
         user = User.objects.create_user(username=username, email=email, password=password or None)
@@ -108,7 +124,7 @@ def set_roles(*, actor: Actor, user_id: int, roles: list[dict[str, Any]]) -> Any
         added = _added_grants(user, roles)
         privileged = dual_control_roles(added)
         if privileged and not is_host(actor):
-            raise _dual_control_refusal(user.username, privileged)
+            raise _dual_control_refusal(user, user.username, privileged)
         require_other_admin(user, keeps_admin=Role.PLATFORM_ADMIN in role_set(roles), keeps_active=user.is_active)
         before = user_snapshot(user)
         _write_roles(user, roles)

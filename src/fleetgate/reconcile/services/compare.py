@@ -109,6 +109,7 @@ def _newest(rows: list[Desired]) -> dict[tuple[str, str], Desired]:
 def _assignments(actor: Actor, connector_id: Any, rows: list[Desired], out: Comparison) -> None:
     wanted = _newest(rows)
     owners = {d.name: d for d in sorted(rows, key=lambda r: r.target_id)}  # managed app name -> an intent
+    aliases = _aliases(rows)
     watched = set(WATCHED_GROUPS) | set(rows[0].watched_groups)
     targeted = {d.group for d in rows} | {g for d in rows for g in d.plan_groups}
     groups = sorted(targeted | watched)
@@ -124,10 +125,10 @@ def _assignments(actor: Actor, connector_id: Any, rows: list[Desired], out: Comp
         out.scopes.add(scope)
         seen: dict[str, list[InventoryItem]] = defaultdict(list)
         for item in items:
-            seen[_app_name(item)].append(item)
+            seen[aliases.get(_app_name(item), _app_name(item))].append(item)
         for (g, name), d in wanted.items():
             if g == group:
-                _one_assignment(d, seen.get(name, []) + _also(seen, d, name), scope, out)
+                _one_assignment(d, seen.get(name, []), scope, out)
         for name, found in seen.items():
             owner = owners.get(name)
             if owner is not None and (group, name) not in wanted:
@@ -144,13 +145,15 @@ def _assignments(actor: Actor, connector_id: Any, rows: list[Desired], out: Comp
                 )
 
 
-def _also(seen: dict[str, list[InventoryItem]], d: Desired, name: str) -> list[InventoryItem]:
-    """Planes that list the plane object's own name (a Linux package) instead of the app's."""
-    found: list[InventoryItem] = []
-    for own in {str(d.app.get("name") or ""), str((d.app.get("attributes") or {}).get("package") or "")}:
-        if own and own != name:
-            found += seen.get(own, [])
-    return found
+def _aliases(rows: list[Desired]) -> dict[str, str]:
+    """Planes that list the plane object's own name (a Linux package) instead of the app's: that
+    name -> the app's, so an assignment is matched (and an extra one recognised) under either."""
+    aliases: dict[str, str] = {}
+    for d in rows:
+        for own in (str(d.app.get("name") or ""), str((d.app.get("attributes") or {}).get("package") or "")):
+            if own and own != d.name:
+                aliases.setdefault(own, d.name)
+    return aliases
 
 
 def _app_name(i: InventoryItem) -> str:

@@ -11,8 +11,6 @@ from django.utils import timezone
 from fleetgate.audit import services as audit
 from fleetgate.core import correlation, permissions
 from fleetgate.core.actors import Actor
-from fleetgate.core.errors import FieldIssue, NotFound
-from fleetgate.intents.models import DeploymentIntent
 from fleetgate.reconcile.services import passes
 from fleetgate.worker.models import JobRun
 
@@ -43,9 +41,7 @@ def enqueue(*, actor: Actor, intent_id: Any = None, reason: str = "requested") -
 
 def enqueue_recorded(*, actor: Actor, intent_id: Any = None) -> JobRun:
     """A person asks for a pass (of one intent, or of everything): the request is a ledger event."""
-    permissions.require(actor, "reconcile.run")
-    if intent_id is not None and not DeploymentIntent.objects.filter(pk=intent_id).exists():
-        raise NotFound(f"No intent {intent_id}.", errors=[FieldIssue("intent", "exists", "Name an existing intent.")])
+    passes.authorize(actor, intent_id)
     with transaction.atomic():
         job = enqueue(actor=actor, intent_id=intent_id)
         audit.record(

@@ -18,9 +18,10 @@ from django.db import IntegrityError, transaction
 from fleetgate.audit import services as audit
 from fleetgate.connectors import services as connectors
 from fleetgate.connectors.base import RingGroup
-from fleetgate.core import permissions
+from fleetgate.core import permissions, scoping
 from fleetgate.core.actors import Actor, service
-from fleetgate.core.errors import DomainError
+from fleetgate.core.errors import DomainError, FieldIssue, NotFound, ScopeViolation
+from fleetgate.core.roles import ANY
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.notifications import services as notifications
 from fleetgate.reconcile import policy
@@ -71,8 +72,41 @@ class Report:
 REPORT_CAP = 500
 
 
-def run(*, actor: Actor, intent_id: Any = None, dry_run: bool = False) -> Report:
+def authorize(actor: Actor, intent_id: Any) -> None:
+    """Who may ask for a pass, like any write: an intent in the asker's scope (one outside it reads as
+    absent, as its detail does), or every intent only for someone whose grant covers every scope."""
     permissions.require(actor, "reconcile.run")
+    if intent_id is None:
+        _require_everywhere(actor)
+        return
+    intent = scoping.scoped(actor, DeploymentIntent.objects.all(), scoping.INTENT).filter(pk=intent_id).first()
+    if intent is None:
+        raise NotFound(f"No intent {intent_id}.", errors=[FieldIssue("intent", "exists", "Name an existing intent.")])
+    permissions.require(actor, "reconcile.run", intent)
+
+
+def _require_everywhere(actor: Actor) -> None:
+    """A pass over every intent reaches every scope: only someone whose grant covers them all asks for it."""
+    if scoping.sees_everything(actor) or any(
+        g.role in permissions.RULES["reconcile.run"] and g.scope.boundary == ANY and ANY in g.scope.business_units
+        for g in actor.grants
+    ):
+        return
+    raise ScopeViolation(
+        "A pass over every intent reaches beyond your scope. Name an intent in your scope instead.",
+        action="reconcile.run",
+        errors=[FieldIssue("intent", "required", "Name an intent in your scope.")],
+    )
+
+
+def run(*, actor: Actor, intent_id: Any = None, dry_run: bool = False) -> Report:
+    """One pass; every plane call in it goes through one connector client per instance."""
+    authorize(actor, intent_id)
+    with connectors.session():
+        return _run(intent_id, dry_run)
+
+
+def _run(intent_id: Any, dry_run: bool) -> Report:
     clock = clocks.current()
     now = clock.now()
     result = compare(actor=RECONCILER, desired=desired_state.load(intent_id), now=now)

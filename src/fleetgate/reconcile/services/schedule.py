@@ -26,8 +26,13 @@ def next_run(intent: DeploymentIntent, at: datetime) -> datetime:
 
 
 def hurry(*, intent_id: Any) -> None:
-    """An event (a rollout step, a plane webhook) asks for a pass soon."""
-    Schedule.objects.filter(intent_id=intent_id).update(hurried=True)
+    """An event (a rollout step, a plane webhook) asks for a pass at the next tick; an intent not
+    scheduled yet is scheduled now. Operational state (like a job record): no ledger event."""
+    if not Schedule.objects.filter(intent_id=intent_id).update(hurried=True):
+        Schedule.objects.bulk_create(
+            [Schedule(intent_id=intent_id, next_run_at=clocks.current().now(), hurried=True)], ignore_conflicts=True
+        )
+        Schedule.objects.filter(intent_id=intent_id).update(hurried=True)  # one created a moment ago
 
 
 def tick() -> dict[str, int]:

@@ -11,18 +11,20 @@ from django.db import transaction
 
 from fleetgate.approvals import queries as approvals
 from fleetgate.approvals.models import CabRequest
-from fleetgate.audit import services as audit
+from fleetgate.audit.queries import for_subject
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
-from fleetgate.core.errors import Conflict, GateNotMet, InvalidTransition, SeparationOfDuties
+from fleetgate.core.errors import Conflict, GateNotMet, InvalidTransition
 from fleetgate.core.lookups import locked
 from fleetgate.core.roles import Role
 from fleetgate.evidence.models import EvidencePack
+from fleetgate.identity.sod import Refused, recording_refusals
 from fleetgate.intents import services as intents
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.intents.states import Action, State
 from fleetgate.risk import queries as risk
 from fleetgate.rollouts import clock as clocks
+from fleetgate.rollouts import facts
 from fleetgate.rollouts.models import GateResult, RingRun, Rollout
 from fleetgate.rollouts.services.common import event, invalid, set_status
 from fleetgate.rollouts.states import RingState
@@ -50,7 +52,7 @@ def _reason(reason: str, action: str) -> str:
 def apply(*, actor: Actor, intent_id: UUID | str, action: str, reason: str = "") -> Rollout:
     if action not in ACTIONS:
         invalid("action", "choice", f"One of: {', '.join(ACTIONS)}.")
-    with transaction.atomic():
+    with recording_refusals(actor), transaction.atomic():  # a refused judge is recorded (sod.refused)
         intent = locked(DeploymentIntent, intent_id, "intent")
         permissions.require(actor, f"rollout.{action}", intent)
         rollout = _rollout(intent)
@@ -100,6 +102,7 @@ def _promote(actor: Actor, intent: DeploymentIntent, rollout: Rollout, reason: s
             "Holding: " + (", ".join(f"{g.gate} ({g.outcome}: {g.summary})" for g in holding) or "observation pending"),
             gates=[{"gate": g.gate, "outcome": g.outcome, "summary": g.summary} for g in holding],
         )
+    _check_only_the_rate_holds(rollout, run)
     text = _reason(reason, "promote")
     _check_judge(actor, intent)
     gates = {
@@ -109,6 +112,28 @@ def _promote(actor: Actor, intent: DeploymentIntent, rollout: Rollout, reason: s
     judgment = {"judged_by": actor.ledger_view(), "reason": text, "gates": gates}
     promote_locked(rollout, intent, run, actor, clocks.current(), reason=text, judgment=judgment)
     return rollout
+
+
+def _check_only_the_rate_holds(rollout: Rollout, run: RingRun) -> None:
+    """A judgment accepts an inconclusive success rate, nothing else: a gate that holds since (a freeze,
+    an expired approval) holds the promotion too, and so does a pack re-sealed since (awaiting CAB)."""
+    holding = GateResult.objects.filter(ring_run=run).exclude(outcome__in=["pass", "not_applicable"])
+    others = [{"gate": g.gate, "outcome": g.outcome, "summary": g.summary} for g in holding if g.gate != "success_rate"]
+    problems = facts.pack_problems(rollout)
+    if problems and not any(g["gate"] == "evidence_pack_valid" for g in others):
+        others.append({"gate": "evidence_pack_valid", "outcome": "blocked", "summary": "; ".join(problems)})
+    if others:
+        raise GateNotMet(
+            f"{run.ring} awaits judgment on its success rate, but other gates hold: "
+            + ", ".join(f"{g['gate']} ({g['outcome']}: {g['summary']})" for g in others),
+            gates=others,
+        )
+
+
+def _submitter(intent: DeploymentIntent) -> int | None:
+    """Who submitted the change, as the ledger recorded it (any Publisher in scope may submit)."""
+    row = for_subject("intent", intent.pk).filter(action="intent.submitted").order_by("-sequence").first()
+    return int(row.actor_id) if row is not None and row.actor_kind == "user" else None
 
 
 def _check_judge(actor: Actor, intent: DeploymentIntent) -> None:
@@ -128,19 +153,19 @@ def _check_judge(actor: Actor, intent: DeploymentIntent) -> None:
             conflicts = {intent.publisher_id: "you are the intent's publisher"}
             if pack is not None:
                 conflicts |= approvals.pack_authors(pack, assessment)
+        submitter = _submitter(intent)
+        if submitter is not None:
+            conflicts.setdefault(submitter, "you submitted this change")
         if actor.user_pk in conflicts:
             why = conflicts[actor.user_pk]
-    if why:
-        with transaction.atomic():  # the refusal is recorded even though the promotion is not
-            audit.record(
-                actor=actor,
-                action="sod.refused",
-                subject_type="intent",
-                subject_id=intent.pk,
-                after={"action": "rollout.promote", "why": why},
-                severity="warning",
-            )
-        raise SeparationOfDuties(f"You may not judge this ring: {why}.", rule="judge-not-conflicted")
+    if why:  # recorded by `recording_refusals` once the transaction has rolled back
+        raise Refused(
+            f"You may not judge this ring: {why}.",
+            rule="judge-not-conflicted",
+            subject_type="intent",
+            subject_id=intent.pk,
+            attempted="rollout.promote",
+        )
 
 
 def ensure_started(intent: DeploymentIntent) -> Rollout:

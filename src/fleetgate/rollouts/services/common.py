@@ -13,6 +13,7 @@ from fleetgate.connectors.base import Artifact as PlaneArtifact
 from fleetgate.core.actors import Actor, service
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.notifications import services as notifications
+from fleetgate.rollouts import signals
 from fleetgate.rollouts.models import PlaneTarget, RingRun, Rollout
 from fleetgate.rollouts.routing import ring_site_class
 
@@ -50,7 +51,14 @@ def plane_artifact(target: PlaneTarget, artifact: Any = None) -> PlaneArtifact:
         format=row.format,
         publisher=version.application.vendor,
         path=str(content) if content.exists() else "",
+        detection_rules=_detection_rules(row),
     )
+
+
+def _detection_rules(row: Any) -> tuple[dict[str, Any], ...]:
+    """The detection rules of the artifact's current install facts (the plane needs them to publish)."""
+    facts = row.evidence.filter(kind="install_facts", current=True).order_by("-created_at").first()
+    return tuple((facts.summary or {}).get("detection_rules") or ()) if facts else ()
 
 
 def app_ref(data: dict[str, Any]) -> AppRef:
@@ -95,6 +103,7 @@ def event(
         reason=reason,
         severity=severity,
     )
+    signals.rollout_step.send(sender=Rollout, intent_id=rollout.intent_id, action=action)
     if action in NOTIFY_ON:
         intent = rollout.intent
         notifications.notify(

@@ -19,6 +19,7 @@ from django.db.models import Q
 
 from fleetgate.catalog.models import Artifact
 from fleetgate.config import settings as cfg
+from fleetgate.connectors import services as connectors
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 from fleetgate.core.errors import NoRoute
@@ -155,11 +156,12 @@ def tick(*, clock: clocks.Clock | None = None, actor: Actor = ENGINE) -> dict[st
             except NoRoute:
                 continue  # the intent's page says why; a Platform Admin fixes the connectors
     advanced = 0
-    for rollout in Rollout.objects.filter(
-        intent__state__in=[State.IN_PROGRESS, State.ROLLING_BACK, State.PAUSED, State.HALTED]
-    ):
-        advance(intent_id=rollout.intent_id, actor=actor, clock=clock)
-        advanced += 1
+    with connectors.session():  # one client per connector instance for the whole tick
+        for rollout in Rollout.objects.filter(
+            intent__state__in=[State.IN_PROGRESS, State.ROLLING_BACK, State.PAUSED, State.HALTED]
+        ):
+            advance(intent_id=rollout.intent_id, actor=actor, clock=clock)
+            advanced += 1
     return {"started": started, "advanced": advanced}
 
 

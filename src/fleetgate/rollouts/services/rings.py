@@ -60,6 +60,9 @@ def entry_problems(rollout: Rollout, run: RingRun, clock: Clock) -> list[str]:
 
 def enter(rollout: Rollout, run: RingRun, actor: Actor, clock: Clock) -> bool:
     problems = entry_problems(rollout, run, clock)
+    if facts.pack_reapprovals(rollout)["rejected"]:  # CAB refused a re-sealed pack: halt_on gate fail
+        halt(rollout, actor, f"{run.ring}: " + "; ".join(facts.pack_problems(rollout)), rollback=True)
+        return True
     if problems:
         set_status(rollout, S.BLOCKED, f"{run.ring} waits: " + "; ".join(problems))
         return False
@@ -204,8 +207,8 @@ def observe_and_decide(rollout: Rollout, run: RingRun, actor: Actor, clock: Cloc
                 )
             set_status(rollout, S.AWAITING_JUDGMENT, f"{run.ring}: {verdict.reason}")
             return False
-        if run.state != RingState.AWAITING_JUDGMENT:
-            blocked = any(c.outcome == Outcome.BLOCKED for c in checks)
+        blocked = any(c.outcome == Outcome.BLOCKED for c in checks)
+        if blocked or run.state != RingState.AWAITING_JUDGMENT:  # a ring awaiting judgment shows what blocks it
             set_status(rollout, S.BLOCKED if blocked else S.RUNNING, f"{run.ring}: {verdict.reason}")
     return False
 
