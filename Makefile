@@ -75,6 +75,7 @@ bench: install
 	$(BIN)/python bench/rollout_bench.py
 	$(BIN)/python bench/reconcile_bench.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/ceiling_ab.py
 
 clean:
 	rm -rf $(VENV) var web/node_modules web/dist

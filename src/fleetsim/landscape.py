@@ -4,9 +4,12 @@ Landscape connector uses, with its HMAC-SHA256 signature (signature_version 2) c
 Actions: GetComputers, AddPackagesToPocket, InstallPackages, RemovePackages, GetActivities,
 GetPackages; `limit`/`offset` paging; errors as `{"error": code, "message": text}`.
 Computers carry their ring group and their site class (`site-online`, `site-intermittent`,
-`site-air-gapped`) as tags; each InstallPackages/RemovePackages creates a parent activity with one
-child activity per computer whose status follows the device-fleet model; a failed child carries
-the package operation's exit status in `result_code` and its output in `result_text`.
+`site-air-gapped`) as tags; each InstallPackages/RemovePackages creates a parent activity
+(`ActivityGroup`, returned by the call) with one `ChangePackagesRequest` child per computer whose
+status follows the device-fleet model and whose `changes` name the package and `install` /
+`remove`; a failed child carries the package operation's exit status in `result_code` and its
+output in `result_text`. GetActivities answers `id:`, `parent-id:`, `type:` and `status:` criteria
+(space-separated, all must hold) and keeps every older activity, as Landscape does.
 """
 
 from __future__ import annotations
@@ -182,7 +185,7 @@ class LandscapeSim(SimApp):
         verb = "Install" if action == "install" else "Remove"
         activity = {
             "id": aid,
-            "type": "ChangePackagesRequest",
+            "type": "ActivityGroup",  # the parent; its per-computer children are ChangePackagesRequests
             "summary": f"{verb} package {' '.join(packages)}",
             "creation_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "parent_id": None,
@@ -209,6 +212,7 @@ class LandscapeSim(SimApp):
 
     def _children(self, aid: int) -> list[dict[str, Any]]:
         parent, deployment = self.activities[aid], self.deployments[aid]
+        change = "remove" if deployment.action == "uninstall" else "install"
         rows = []
         for device in self.fleet.devices(deployment.group):
             state = self.fleet.state(deployment, device)
@@ -221,6 +225,9 @@ class LandscapeSim(SimApp):
                     "computer_id": self._cid(device),
                     "type": "ChangePackagesRequest",
                     "summary": parent["summary"],
+                    "changes": [
+                        {"package": name, "type": change, "complemented": False} for name in parent["packages"]
+                    ],
                     "activity_status": status,
                     "result_code": exit_status(code) if code else 0 if status == "succeeded" else None,
                     "result_text": ""
@@ -233,21 +240,27 @@ class LandscapeSim(SimApp):
         return rows
 
     def do_GetActivities(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
-        query = p.get("query", "")
-        if query.startswith("parent-id:"):
-            aid = int(query.removeprefix("parent-id:") or 0)
-            if aid not in self.activities:
-                return json_response([])
-            rows = self.cached(("children", aid), lambda: self._children(aid))
-        elif query.startswith("id:"):
-            rows = [self.activities[int(query[3:])]] if int(query[3:] or 0) in self.activities else []
-        elif query in ("", "type:ChangePackagesRequest"):
+        """Space-separated criteria, all of which must hold: `id:N`, `parent-id:N`, `type:TYPE`,
+        `status:STATUS` (Landscape keeps every activity, so older operations on a package stay listed)."""
+        criteria: dict[str, str] = {}
+        for token in p.get("query", "").split():
+            name, _, value = token.partition(":")
+            if name not in ("id", "parent-id", "type", "status") or not value or name in criteria:
+                return landscape_error(400, "InvalidQuery", f"Invalid query {p.get('query')!r}.")
+            if name in ("id", "parent-id") and not value.isdigit():
+                return landscape_error(400, "InvalidQuery", f"Invalid query {p.get('query')!r}.")
+            criteria[name] = value
+        parent = criteria.get("parent-id")
+        if parent is not None:  # the per-computer children, in computer order
+            aid = int(parent)
+            rows = list(self.cached(("children", aid), lambda: self._children(aid))) if aid in self.activities else []
+        else:  # the operations, newest first; a listing lags behind a create, a look-up by id does not
             rows = sorted(
-                (a for aid, a in self.activities.items() if self.visibility.visible(f"act:{aid}")),
+                (a for aid, a in self.activities.items() if "id" in criteria or self.visibility.visible(f"act:{aid}")),
                 key=lambda a: -int(a["id"]),
             )
-        else:
-            return landscape_error(400, "InvalidQuery", f"Invalid query {query!r}.")
+        fields = {"id": "id", "type": "type", "status": "activity_status"}
+        rows = [r for r in rows if all(str(r.get(f)) == criteria[c] for c, f in fields.items() if c in criteria)]
         return json_response(
             [{k: v for k, v in r.items() if k not in ("query", "packages")} for r in rows[offset : offset + limit]]
         )

@@ -121,6 +121,13 @@ def _stale(p: Plane) -> Callable[[], None]:
     return lambda: p.console("POST", "devices/restored", group="FG-LAB", devices=[device])
 
 
+def _deadline(p: Plane) -> Callable[[], None]:
+    """Intune only (the one plane with install deadlines): the admin sets one on Fleetgate's assignment."""
+    row = p.assignment()
+    p.console("POST", f"assignments/{row['id']}", deadline="2026-12-24T08:00:00Z")
+    return lambda: p.console("POST", f"assignments/{row['id']}", deadline=None)
+
+
 CHANGES: dict[str, Change] = {"missing": _missing, "extra": _extra, "modified": _modified, "stale": _stale}
 ROUTES = {"missing": "endpoint_ops", "extra": "cab", "modified": "endpoint_ops", "stale": "endpoint_ops"}
 
@@ -154,3 +161,18 @@ def test_each_console_change_is_found_and_heals_when_undone(
         assert (healed.found, healed.healed) == ({}, 1), (kind, healed.drift)
         assert Drift.objects.get(pk=drift.pk).status == "resolved"
     assert srv.app.counters.count("assign") == plane.assigns  # healed by the console's undos, never by Fleetgate
+
+
+@pytest.mark.parametrize("srv", ["intune"], indirect=True)
+def test_an_install_deadline_set_in_the_intune_console_is_modified_drift(
+    world: World, srv: Running, clock: clocks.FrozenClock
+) -> None:
+    plane = Plane(world, srv, clock)
+    undo = _deadline(plane)
+    report = plane.reconcile()
+    assert report.found == {"modified": 1}, report.drift
+    drift = Drift.objects.get(status="open")
+    assert drift.observed["assignments"][0]["deadline"] == "2026-12-24T08:00:00Z"
+    assert "by 2026-12-24T08:00:00Z" in drift.summary
+    undo()
+    assert plane.reconcile().healed == 1

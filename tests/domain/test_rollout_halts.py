@@ -155,6 +155,22 @@ def test_an_approved_intent_starts_by_itself_at_not_before(world: World, clock: 
         assert duplicates(srv) == []
 
 
+def test_a_tick_skips_an_intent_another_caller_started_since_it_listed_it(
+    world: World, clock: clocks.FrozenClock
+) -> None:
+    """Two ticks (two workers, or the demo ticker and the scheduler) list the same approved intent; the
+    second must skip it, not fail with an invalid transition and leave every other rollout unadvanced."""
+    ring_plan = plan("lab", "canary")
+    ring_plan[0]["not_before"] = clock.now().isoformat()
+    with simulator("sccm", groups_of(ring_plan)) as srv:
+        connect(world, srv)
+        intent = approve(world, seal(world, ring_plan=ring_plan))
+        assert engine.start_due(actor=engine.ENGINE, intent_id=intent.pk) is True
+        assert engine.start_due(actor=engine.ENGINE, intent_id=intent.pk) is False  # raised InvalidTransition
+        assert Rollout.objects.filter(intent=intent).count() == 1
+        assert duplicates(srv) == []
+
+
 def test_a_ring_entered_on_one_plane_only_is_rolled_back_there(world: World, clock: clocks.FrozenClock) -> None:
     """Lab reached Windows devices while the macOS plane was down; a P1 must still undo Windows."""
     ring_plan = plan("lab", "canary")

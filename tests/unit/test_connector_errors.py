@@ -135,7 +135,7 @@ def _jamf(handler: Any, dry_run: bool = False, attempts: int = 5) -> tuple[JamfC
 
 def _token_then(status: int, body: str = "{}", headers: dict[str, str] | None = None) -> Any:
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/oauth/token":
+        if request.url.path == "/api/v1/oauth/token":
             return httpx.Response(200, json={"access_token": "t", "expires_in": 1199})
         return httpx.Response(status, text=body, headers=headers)
 
@@ -185,7 +185,7 @@ def test_dry_run_records_exact_requests_and_redacts_secrets() -> None:
     connector, _ = _jamf(handler, dry_run=True)
     connector.fetch_token()  # authentication is sent even in dry run
     connector.request("POST", "/api/v1/packages", json_body={"packageName": "x"}, dry={"id": "0"}, dry_status=201)
-    assert seen == ["/api/oauth/token"]
+    assert seen == ["/api/v1/oauth/token"]
     token, post = connector.recorded
     assert token.sent
     assert "client_secret=%2A%2A%2A" in token.body

@@ -6,6 +6,7 @@ way the client signs (form-encoded POST, HMAC-SHA256 v2 over "POST")."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from landscape_api.base import API, InvalidCredentialsError, SignatureDoesNotMatchError, load_schema
 
-from fleetgate.connectors.base import Connector
+from fleetgate.connectors.base import Connector, IntentRef
 from fleetsim.landscape import signature
 from fleetsim.server import Running
 from tests.fixtures.connectors.support import CANARY, INTENT, artifact, connector_for, serving
@@ -144,3 +145,63 @@ def test_the_connector_signs_post_form_bodies(tmp_path: Path) -> None:
         assert (method, path) == ("POST", "/api/ [action=GetComputers]")  # nothing in the query string
         with pytest.raises(InvalidCredentialsError):
             API(f"{srv.url}/api/", "unknown-key", "x").get_computers()
+
+
+def test_observe_reads_the_activity_its_assign_created_not_an_older_one(tmp_path: Path) -> None:
+    """An older operation on the same package and tag (a finished install) must not stand in for the
+    new one, also while Landscape's listing has not caught up with the new activity yet."""
+    with serving("landscape") as srv:
+        connector = connector_for(srv.app)
+        app = connector.publish(artifact(tmp_path), "k")
+        connector.assign(app, CANARY, INTENT, "older")
+        srv.app.advance(86400)  # the older operation has finished on most computers
+        srv.app.faults.add("eventual", times=1, reads=5)  # the next activity lags in listings
+        new = connector.assign(app, CANARY, INTENT, "newer")
+        observed = connector.observe(app, replace(CANARY, assignment_id=new.external_id))
+        assert (observed.installed, observed.pending, observed.action) == (0, 30, "install")
+
+
+def test_observe_follows_its_install_after_a_later_remove_on_the_tag(tmp_path: Path) -> None:
+    with serving("landscape") as srv:
+        connector = connector_for(srv.app)
+        app = connector.publish(artifact(tmp_path), "k")
+        installed = connector.assign(app, CANARY, INTENT, "a")
+        srv.app.advance(86400)
+        removed = connector.retire(app, CANARY, "r")  # a newer operation on the same package and tag
+        srv.app.advance(86400)
+        tracked = connector.observe(app, replace(CANARY, assignment_id=installed.external_id))
+        assert tracked.action == "install"
+        assert tracked.installed > 0
+        assert tracked.not_installed == 0
+        rollback = connector.observe(app, replace(CANARY, assignment_id=removed.external_id))
+        assert rollback.action == "uninstall"
+        assert rollback.not_installed > 0
+        assert rollback.installed == 0
+
+
+def test_a_crashed_assign_is_found_again_by_its_childrens_changes(tmp_path: Path) -> None:
+    with serving("landscape") as srv:
+        connector = connector_for(srv.app)
+        app = connector.publish(artifact(tmp_path), "k")
+        assigned = connector.assign(app, CANARY, INTENT, "a")
+        found = connector.find_assignment(app, CANARY, INTENT, "a")
+        assert found is not None
+        assert found.external_id == assigned.external_id
+        uninstall = IntentRef(INTENT.intent_id, INTENT.name, INTENT.ring, "uninstall")
+        assert connector.find_assignment(app, CANARY, uninstall, "u") is None  # an install is no removal
+
+
+def test_get_activities_answers_by_id_type_and_parent_and_keeps_older_ones(tmp_path: Path) -> None:
+    with serving("landscape") as srv:
+        connector = connector_for(srv.app)
+        app = connector.publish(artifact(tmp_path), "k")
+        first = int(connector.assign(app, CANARY, INTENT, "a").external_id)
+        second = int(connector.retire(app, CANARY, "r").external_id)
+        api = client(srv)
+        assert [a["id"] for a in api.get_activities(query="type:ActivityGroup")] == [second, first]
+        assert [a["id"] for a in api.get_activities(query=f"id:{first} type:ActivityGroup")] == [first]
+        assert api.get_activities(query=f"id:{first} type:ChangePackagesRequest") == []
+        children = api.get_activities(query=f"parent-id:{second}", limit=1000)
+        assert len(children) == 30
+        assert {(c["type"], c["parent_id"]) for c in children} == {("ChangePackagesRequest", second)}
+        assert {c["changes"][0]["type"] for c in children} == {"remove"}

@@ -133,7 +133,11 @@ def test_intune_console_changes_intent_deadline_group_and_deletes() -> None:
     handle = start(SIMULATORS["intune"](seed=3, fleet=_fleet()))
     app: Any = handle.app
     try:
-        app.apps["a1"] = {"id": "a1", "displayName": "Tool 1.0.0", "displayVersion": "1.0.0", "isAssigned": True}
+        app.apps["a1"] = {
+            "id": "a1",
+            "displayName": "Tool 1.0.0",
+            "description": "Tool 1.0.0, published by Fleetgate (version 1.0.0; marker fg-1)",  # as the connector writes it
+        }
         lab = app.group_id("FG-LAB")
         app.assignments["a1"] = [{"id": f"{lab}_0_0", "intent": "required", "target": {"groupId": lab}}]
         app.deployments[("a1", lab)] = Deployment("a1:lab", "FG-LAB", "install", app.fleet.now())

@@ -24,6 +24,10 @@ import { Incidents } from "./pages/Incidents";
 import { Rollouts } from "./pages/Rollouts";
 import { Windows } from "./pages/Windows";
 import { Settings } from "./pages/Settings";
+import { Notifications } from "./pages/Notifications";
+import { WebhookDeliveries } from "./pages/WebhookDeliveries";
+import { Webhooks } from "./pages/Webhooks";
+import { TrustedKeys } from "./pages/TrustedKeys";
 
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
@@ -70,9 +74,13 @@ export function AppRoutes() {
         <Route path="cab/:id" element={<CabReview />} />
         <Route path="exceptions" element={<Exceptions />} />
         <Route path="components" element={<Components />} />
+        <Route path="trusted-keys" element={<TrustedKeys />} />
         <Route path="connectors" element={<Connectors />} />
         <Route path="connectors/:id" element={<ConnectorDetail />} />
         <Route path="settings/*" element={<Settings />} />
+        <Route path="webhooks" element={<Webhooks />} />
+        <Route path="webhooks/:id" element={<WebhookDeliveries />} />
+        <Route path="notifications" element={<Notifications />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -20,7 +20,13 @@ export interface NavSection {
 }
 
 export const NAV: NavSection[] = [
-  { label: "Overview", items: [{ to: "/", label: "Dashboard", end: true }] },
+  {
+    label: "Overview",
+    items: [
+      { to: "/", label: "Dashboard", end: true },
+      { to: "/notifications", label: "Notifications" },
+    ],
+  },
   { label: "Catalog", items: [{ to: "/applications", label: "Applications" }] },
   {
     label: "Change",
@@ -49,9 +55,16 @@ export const NAV: NavSection[] = [
     items: [
       { to: "/ledger", label: "Ledger" },
       { to: "/components", label: "Components" },
+      { to: "/trusted-keys", label: "Trusted keys" },
     ],
   },
-  { label: "Administration", items: [{ to: "/settings", label: "Settings", visible: isPlatformAdmin }] },
+  {
+    label: "Administration",
+    items: [
+      { to: "/settings", label: "Settings", visible: isPlatformAdmin },
+      { to: "/webhooks", label: "Webhooks", visible: (u) => hasRole(u, "platform_admin", "auditor") },
+    ],
+  },
 ];
 
 export function visibleNav(user: Me): NavSection[] {

@@ -183,12 +183,33 @@ def _is_text(f: django_filters.Filter) -> bool:
     return isinstance(f, django_filters.CharFilter)
 
 
+_AUTO: dict[tuple[type, Any], Any] = {}
+
+
+def _asked(filterset_class: Any, params: Any) -> bool:
+    """Whether a query parameter names one of the filters (or a part of one: `x_after`, `x_min`)."""
+    names = filterset_class.base_filters
+    return any(p in names or any(p.startswith(f"{n}_") for n in names) for p in params)
+
+
 class FilterBackend(DjangoFilterBackend):
     def get_filterset_class(self, view: Any, queryset: Any = None) -> Any:
+        # django-filter builds a new class per request from `filterset_fields`: built once per view here
+        # (else each request's class would also stay in harden()'s cache: one more class per request).
+        auto = getattr(view, "filterset_class", None) is None and queryset is not None
+        key = (type(view), queryset.model if auto else None)
+        if auto and key in _AUTO:
+            return _AUTO[key]
         filterset_class = super().get_filterset_class(view, queryset)
-        return harden(filterset_class) if filterset_class is not None else None
+        hardened = harden(filterset_class) if filterset_class is not None else None
+        if auto:
+            _AUTO[key] = hardened
+        return hardened
 
     def filter_queryset(self, request: Request, queryset: Any, view: Any) -> Any:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not _asked(filterset_class, request.query_params):
+            return queryset  # no filter asked for: the FilterSet would not change the queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

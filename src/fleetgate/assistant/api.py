@@ -254,7 +254,8 @@ class ProviderSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         ]
 
     def get_tokens_used_today(self, obj: ProviderConfig) -> int:
-        return queries.tokens_used_today(obj.name)
+        annotated = getattr(obj, "tokens_today", None)  # queries.providers() sums it for every row at once
+        return int(annotated) if annotated is not None else queries.tokens_used_today(obj.name)
 
 
 class ProviderWriteSerializer(StrictSerializer):

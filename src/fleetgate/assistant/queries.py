@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime, time
 from typing import Any
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fleetgate.assistant.models import Feature, Interaction, ProviderConfig
@@ -14,8 +15,15 @@ from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 
 
-def providers() -> QuerySet[ProviderConfig]:
-    return ProviderConfig.objects.all()
+def providers(at: datetime | None = None) -> QuerySet[ProviderConfig]:
+    """With each provider's tokens used today (`tokens_today`), summed in the same query."""
+    used = (
+        Interaction.objects.filter(provider=OuterRef("name"), created_at__gte=day_start(at))
+        .values("provider")
+        .annotate(n=Sum(F("tokens_in") + F("tokens_out")))
+        .values("n")
+    )
+    return ProviderConfig.objects.annotate(tokens_today=Coalesce(Subquery(used), 0))
 
 
 def active_provider() -> ProviderConfig | None:

@@ -100,6 +100,9 @@ class RingGroup:
     external_id: str = ""
     ring: str = ""
     site_class: str = "online"
+    # The plane's id of the assignment made for the app on this group, when the caller stored it
+    # (the rollout engine does): a plane that cannot tell its own assignments apart otherwise reads it.
+    assignment_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ class InventoryItem:
     version: str
     intent: str  # install | uninstall | available
     group: str
+    deadline: str | None = None  # an install deadline set on the assignment, where the plane has one (Intune)
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,20 @@ and the sorted, percent-encoded parameters), sent as a form-encoded POST (`appli
 urlencoded` body) for every action, reads included, exactly as the `landscape-api-py3` client and
 Canonical's own `landscape-api` client do. Actions used:
 GetComputers, AddPackagesToPocket (publish into an upload pocket), InstallPackages /
-RemovePackages on a tag query (assign / retire), GetActivities (status of the parent activity's
-per-computer children), GetPackages (inventory). Paging with `limit` / `offset`.
+RemovePackages on a tag query (assign / retire), GetActivities (the operation's per-computer
+children), GetPackages (inventory). Paging with `limit` / `offset`.
 
 Reference used (checked 2026-12-02): Landscape documentation, "API" reference (legacy API:
 Computers, Packages, Activities, Repositories sections; "Make a request" for the signature), the
 "Upload tutorial" and "How to manage repositories with the API" guides, and the action schema the
 published client `landscape-api-py3` 0.9.0 ships (`schemas.json`; the contract tests drive the
 simulator with that client and check every action and parameter the connector sends against it).
+Legacy API "Packages" (docs/reference/api/legacy-api-endpoints/packages.md): InstallPackages and
+RemovePackages return "the parent activity created" (`type` ActivityGroup, `parent_id` null, its
+`id`). Legacy API "Activities" (legacy-api-endpoints/activities.md): GetActivities takes
+space-separated criteria `id:N`, `parent-id:N` ("children activities of a specific ID"), `type:`,
+`status:`, `created-after:` ...; a child (ChangePackagesRequest) carries `computer_id` and its
+`changes` (`package`, `type` install / remove ...).
 
 Known gap: the legacy API has no AddPackagesToPocket action (the client's schema lacks it).
 Landscape takes a new .deb into an upload-mode pocket by a GPG-signed dput upload of a .changes
@@ -21,15 +27,20 @@ file (CreatePocket mode=upload, AddUploaderGPGKeysToPocket), or pulls it from an
 (PullPackagesToPocket); neither is implemented yet, so publish does not deliver the artifact's
 bytes (tests/unit/test_contract_landscape.py holds a strict xfail for it).
 
-Correlation: Landscape activities have no free-text field, so a crashed assign is found again by
-its summary (`Install package <name>`) among the recent ChangePackagesRequest activities with a
-child on the ring's tag. AddPackagesToPocket is idempotent, so a crashed publish is simply redone.
+Tracking: assign returns the parent activity's id and the engine stores it; observe receives it
+back as `RingGroup.assignment_id` and reads exactly that operation's children (`parent-id:<id>`),
+never another operation on the same package and tag (an older one, or one an admin started). Only
+a caller without a stored id (drift comparison) gets the newest operation whose children change the
+app's package on the group's computers, told by the children's `changes` and `computer_id`, not by
+summary text. A crashed assign (the id never stored) is found again the same way, by the newest
+ActivityGroup whose children install (remove) the package on the tag: activities have no free-text
+field to carry a marker. AddPackagesToPocket is idempotent, so a crashed publish is simply redone.
 
-observe() follows the newest Install or Remove activity of the app's package on the tag (a Remove:
-succeeded children are `not_installed`); a failed child's detail is its `result_code` rendered by
-`error_code()` ("1603"), or "timeout" when its `result_text` says it timed out. Landscape installs
-packages by name, so two versions of one package share their activities. A computer's site class is
-its `site-<class>` tag (`site-air-gapped` -> air_gapped).
+Observing: a child that removes the package and succeeded is `not_installed`; a failed child's
+detail is its `result_code` rendered by `error_code()` ("1603"), or "timeout" when its
+`result_text` says it timed out. Landscape installs packages by name, so two versions of one
+package share their activities. A computer's site class is its `site-<class>` tag
+(`site-air-gapped` -> air_gapped).
 """
 
 from __future__ import annotations
@@ -143,19 +154,21 @@ class LandscapeConnector(Connector):
     def _computers(self, group: RingGroup) -> dict[Any, dict[str, Any]]:
         return {c["id"]: c for c in self._pages("GetComputers", {"query": self._tag(group)})}
 
-    def _activities(
-        self, summaries: tuple[str, ...], group: RingGroup, computers: dict[Any, dict[str, Any]] | None = None
-    ) -> Iterator[dict[str, Any]]:
-        for activity in self.call("GetActivities", {"query": "type:ChangePackagesRequest", "limit": "100"}, safe=True):
-            if activity.get("summary") not in summaries:
-                continue
-            children = self.call("GetActivities", {"query": f"parent-id:{activity['id']}", "limit": "1"}, safe=True)
-            computers = self._computers(group) if computers is None else computers
-            if children and children[0].get("computer_id") in computers:
-                yield activity
+    def _parents(self, package: str, change: tuple[str, ...], computers: dict[Any, dict[str, Any]]) -> Iterator[str]:
+        """Newest first: the package operations (ActivityGroup parents) whose per-computer children
+        change `package` by one of `change` ("install", "remove") on computers of the group, told by
+        the children's own `changes` and `computer_id` fields."""
+        for parent in self.call("GetActivities", {"query": "type:ActivityGroup", "limit": "100"}, safe=True):
+            children = self.call("GetActivities", {"query": f"parent-id:{parent['id']}", "limit": "1"}, safe=True)
+            if (
+                children
+                and children[0].get("computer_id") in computers
+                and _changes(children[0], package) & set(change)
+            ):
+                yield str(parent["id"])
 
     def _change(self, app: AppRef, group: RingGroup, action: str, op: str, key: str) -> OperationResult:
-        package = app.attributes.get("package", app.external_id.rsplit("/", 1)[-1])
+        package = _package_of(app)
         activity = self.call(action, {"query": self._tag(group), "packages.1": package}, dry={"id": 0})
         return OperationResult(op, str(self.field(activity, "id")), status="accepted", correlation=self.marker(key))
 
@@ -164,28 +177,30 @@ class LandscapeConnector(Connector):
         return self._change(app, group, action, "assign", key)
 
     def find_assignment(self, app: AppRef, group: RingGroup, intent: IntentRef, key: str) -> OperationResult | None:
-        verb = "Remove" if intent.action == "uninstall" else "Install"
-        summary = f"{verb} package {app.attributes.get('package', '')}"
-        found = next(self._activities((summary,), group), None)
-        return OperationResult("assign", str(found["id"]), "accepted", self.marker(key)) if found else None
+        change = ("remove",) if intent.action == "uninstall" else ("install",)
+        found = next(self._parents(_package_of(app), change, self._computers(group)), None)
+        return OperationResult("assign", found, "accepted", self.marker(key)) if found else None
 
     def retire(self, app: AppRef, group: RingGroup, key: str) -> OperationResult:
         return self._change(app, group, "RemovePackages", "retire", key)
 
     def observe(self, app: AppRef, group: RingGroup) -> ObserveResult:
         tally = Tally(page_size=self.config.page_size)
-        package = app.attributes.get("package", "")
+        package = _package_of(app)
         computers = self._computers(group)
-        parent = next(
-            self._activities((f"Install package {package}", f"Remove package {package}"), group, computers), None
-        )
+        if group.assignment_id.isdigit():  # the activity our assign created, as the engine stored it
+            parent: str | None = group.assignment_id
+        else:  # no stored id (a caller without one): the newest operation on the package there
+            parent = next(self._parents(package, ("install", "remove"), computers), None)
         if parent is None:
             return tally.result()
-        action = "uninstall" if str(parent.get("summary", "")).startswith("Remove ") else "install"
-        for child in self._pages("GetActivities", {"query": f"parent-id:{parent['id']}"}, tally):
+        action = "install"
+        for child in self._pages("GetActivities", {"query": f"parent-id:{parent}"}, tally):
+            removing = "remove" in _changes(child, package)
+            action = "uninstall" if removing else action
             status = str(child.get("activity_status", ""))
             state = STATUS.get(status, "pending")
-            if state == "installed" and action == "uninstall":
+            if state == "installed" and removing:
                 state = "not_installed"
             text = str(child.get("result_text") or "")
             detail = error_code(child.get("result_code"), text) if state == "failed" else ""
@@ -211,6 +226,15 @@ class LandscapeConnector(Connector):
             )
             for row in self._pages("GetPackages", {"query": self._tag(group), "installed": "true"})
         ]
+
+
+def _package_of(app: AppRef) -> str:
+    return app.attributes.get("package", app.external_id.rsplit("/", 1)[-1])
+
+
+def _changes(child: dict[str, Any], package: str) -> set[str]:
+    """The change types ("install", "remove", ...) a per-computer activity makes to `package`."""
+    return {str(c.get("type")) for c in child.get("changes") or () if c.get("package") == package}
 
 
 def _site_class(tags: list[str]) -> str:

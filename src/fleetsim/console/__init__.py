@@ -53,7 +53,9 @@ def _console_changes(body: dict[str, Any], fields: tuple[str, ...] = CONSOLE_FIE
     unsupported = sorted(set(body) - set(fields) - {"copy_of"})
     if unsupported:
         raise ValueError(f"this console changes {', '.join(fields)}, not {', '.join(unsupported)}")
-    changes = {k: str(v) for k, v in body.items() if k in fields and v not in (None, "")}
+    changes: dict[str, Any] = {k: str(v) for k, v in body.items() if k in fields and v not in (None, "")}
+    if "deadline" in body and body["deadline"] in (None, "") and "deadline" in fields:
+        changes["deadline"] = None  # the admin clears the deadline (as soon as possible again)
     if changes.get("intent", "install") not in CONSOLE_INTENTS:
         raise ValueError(f"intent must be one of {', '.join(CONSOLE_INTENTS)}")
     return changes

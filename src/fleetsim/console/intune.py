@@ -25,7 +25,7 @@ class IntuneConsole(PlaneConsole):
 
     def _row(self, app_id: str, item: dict[str, Any]) -> dict[str, Any]:
         app, group_id = self.sim.apps[app_id], item["target"].get("groupId", "")
-        version = str(app.get("displayVersion", ""))
+        version = self.sim.app_version(app_id)  # v1.0 has no version property: Fleetgate writes it in the description
         intent = {"required": "install", "uninstall": "uninstall"}.get(item["intent"], "available")
         times = (item.get("settings") or {}).get("installTimeSettings") or {}
         return {
@@ -65,7 +65,9 @@ class IntuneConsole(PlaneConsole):
             item["id"] = f"{new_group}_0_0"
         if "intent" in changes:
             item["intent"] = INTENTS[changes["intent"]]
-        if "deadline" in changes:
+        if "deadline" in changes and changes["deadline"] is None:
+            item.pop("settings", None)
+        elif "deadline" in changes:
             item["settings"] = {
                 "@odata.type": SETTINGS_TYPE,
                 "notifications": "showAll",

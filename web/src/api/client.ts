@@ -42,6 +42,8 @@ export type EvidencePack = Schemas["Pack"];
 export type PackVerifyReport = Schemas["VerifyReport"];
 export type SbomComponent = Schemas["Component"];
 export type PolicyException = Schemas["Exception"];
+export type TrustedKey = Schemas["TrustedKey"];
+export type TrustedKeyWrite = Schemas["TrustedKeyWriteRequest"];
 export type ExceptionWrite = Schemas["ExceptionWriteRequest"];
 export type BreakGlass = Schemas["BreakGlass"];
 export type Connector = Schemas["Connector"];
@@ -66,6 +68,8 @@ export type RolloutQuery = NonNullable<operations["rollouts_list"]["parameters"]
 export type CabQuery = NonNullable<operations["cab_requests_list"]["parameters"]["query"]>;
 export type ComponentQuery = NonNullable<operations["components_list"]["parameters"]["query"]>;
 export type ExceptionQuery = NonNullable<operations["exceptions_list"]["parameters"]["query"]>;
+export type EvidenceItem = Schemas["Evidence"];
+export type EvidenceKind = EvidenceItem["kind"];
 export type Page<T> = { next?: string | null; previous?: string | null; results: T[] };
 export type Drift = Schemas["Drift"];
 export type DriftQuery = NonNullable<operations["drift_list"]["parameters"]["query"]>;
@@ -73,6 +77,13 @@ export type DriftSummary = Schemas["DriftSummary"];
 export type DriftDecision = "acknowledge" | "resolve" | "accept";
 export type ReconcileReport = Schemas["ReconcileReport"];
 export type AssistantAnswer = Schemas["Answer"];
+export type WebhookTarget = Schemas["Target"];
+export type WebhookTargetCreated = Schemas["TargetCreated"];
+export type WebhookWrite = Schemas["TargetWriteRequest"];
+export type WebhookEvent = NonNullable<WebhookWrite["events"]>[number];
+export type WebhookDelivery = Schemas["Delivery"];
+export type Notification = Schemas["Notification"];
+export type NotificationQuery = NonNullable<operations["notifications_list"]["parameters"]["query"]>;
 export type Citation = Schemas["Citation"];
 /** The assistant's features, by their URL path under /api/v1/assistant/. */
 export type AssistantFeature = "explain-risk" | "summarise-evidence" | "draft-cab-note" | "explain-ring" | "ask";
@@ -290,9 +301,26 @@ export function createApi(options: ApiOptions) {
       list: (query: ApplicationQuery = {}) =>
         call(client.GET("/api/v1/applications/", { params: { query: compact(query) } })),
       get: (id: string) => call(client.GET("/api/v1/applications/{id}/", { params: { path: { id } } })),
+      create: (body: Schemas["ApplicationWriteRequest"]) => call(client.POST("/api/v1/applications/", { body })),
     },
     versions: {
       list: (query: VersionQuery = {}) => call(client.GET("/api/v1/versions/", { params: { query: compact(query) } })),
+      create: (body: Schemas["VersionCreateRequest"]) => call(client.POST("/api/v1/versions/", { body })),
+      get: (id: string) => call(client.GET("/api/v1/versions/{id}/", { params: { path: { id } } })),
+    },
+    artifacts: {
+      get: (id: string) => call(client.GET("/api/v1/artifacts/{id}/", { params: { path: { id } } })),
+      /** A streamed multipart upload; `onProgress` gets the fraction sent (0..1). */
+      upload: (
+        fields: { version: string; platform: string; format: string; file: File },
+        onProgress: (fraction: number) => void,
+      ) => uploadWithProgress<Artifact>(`${options.baseUrl}/api/v1/artifacts/`, fields, onProgress, cookies, expired),
+    },
+    evidence: {
+      list: (query: NonNullable<operations["evidence_list"]["parameters"]["query"]> = {}) =>
+        call(client.GET("/api/v1/evidence/", { params: { query: compact(query) } })),
+      upload: (fields: { artifact: string; kind: EvidenceKind; file: File }, onProgress: (fraction: number) => void) =>
+        uploadWithProgress<EvidenceItem>(`${options.baseUrl}/api/v1/evidence/`, fields, onProgress, cookies, expired),
     },
 
     intents: {
@@ -389,6 +417,9 @@ export function createApi(options: ApiOptions) {
     },
 
     evidencePacks: {
+      /** Seal the next pack version for (intent, artifact); a refusal lists every completeness gap. */
+      seal: (intent: string, artifact: string) =>
+        call(client.POST("/api/v1/evidence-packs/", { body: { intent, artifact } })),
       list: (query: NonNullable<operations["evidence_packs_list"]["parameters"]["query"]> = {}) =>
         call(client.GET("/api/v1/evidence-packs/", { params: { query: compact(query) } })),
       /** The sealed JSON document ({ body, seal }), as auditors download it. */
@@ -436,6 +467,13 @@ export function createApi(options: ApiOptions) {
         call(client.POST("/api/v1/exceptions/{id}/reject/", { params: { path: { id } }, body: { reason } })),
       extend: (id: string, days: number, reason: string) =>
         call(client.POST("/api/v1/exceptions/{id}/extend/", { params: { path: { id } }, body: { days, reason } })),
+    },
+    /** Public keys and X.509 roots that evidence signatures are checked against (unpaged). */
+    trustedKeys: {
+      list: () => call(client.GET("/api/v1/trusted-keys/")),
+      create: (body: TrustedKeyWrite) => call(client.POST("/api/v1/trusted-keys/", { body })),
+      revoke: (id: string, reason: string) =>
+        call(client.POST("/api/v1/trusted-keys/{id}/revoke/", { params: { path: { id } }, body: { reason } })),
     },
     breakGlass: {
       list: () => call(client.GET("/api/v1/break-glass/")),
@@ -530,6 +568,19 @@ export function createApi(options: ApiOptions) {
       revoke: (id: number, reason: string) =>
         call(client.POST("/api/v1/tokens/{id}/revoke/", { params: { path: { id } }, body: { reason } })),
     },
+    /** Webhook targets (unpaged) and their delivery log (newest 200); no update or send-test endpoint yet. */
+    webhooks: {
+      list: () => call(client.GET("/api/v1/webhooks/")),
+      create: (body: WebhookWrite) => call(client.POST("/api/v1/webhooks/", { body })),
+      setActive: (id: number, active: boolean) =>
+        call(client.POST("/api/v1/webhooks/{id}/activation/", { params: { path: { id } }, body: { active } })),
+      deliveries: (id: number) => call(client.GET("/api/v1/webhooks/{id}/deliveries/", { params: { path: { id } } })),
+    },
+    /** Notifications addressed to me (all of them for Platform Admins and Auditors); no read state on the server. */
+    notifications: {
+      list: (query: NotificationQuery = {}) =>
+        call(client.GET("/api/v1/notifications/", { params: { query: compact(query) } })),
+    },
     /** Dual control: one Platform Admin files a role-grant request, a different one decides it. */
     grantRequests: {
       list: (state?: "pending" | "approved" | "rejected") =>
@@ -542,6 +593,53 @@ export function createApi(options: ApiOptions) {
         call(client.POST("/api/v1/role-grant-requests/{id}/reject/", { params: { path: { id } }, body: { reason } })),
     },
   };
+}
+
+/**
+ * POST a multipart form with XMLHttpRequest, whose upload progress events fetch cannot give for a
+ * request body; CSRF, correlation id and problem handling as for every other call.
+ */
+export function uploadWithProgress<T>(
+  url: string,
+  fields: Record<string, string | File>,
+  onProgress: (fraction: number) => void,
+  cookies: () => string,
+  expired: Set<ExpiredListener>,
+): Promise<T> {
+  const correlation = newCorrelationId();
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader(CORRELATION_HEADER, correlation);
+    xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+    const token = readCookie(CSRF_COOKIE, cookies());
+    if (token) xhr.setRequestHeader(CSRF_HEADER, token);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress(Math.min(1, e.loaded / e.total));
+    };
+    xhr.onerror = () => reject(networkProblem(new Error("The upload could not reach Fleetgate."), correlation));
+    xhr.onabort = () => reject(networkProblem(new Error("The upload was stopped."), correlation));
+    xhr.onload = () => {
+      let body: unknown = xhr.responseText;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON: toProblem copes with text */
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(body as T);
+        return;
+      }
+      const problem = toProblem(xhr.status, body, xhr.getResponseHeader(CORRELATION_HEADER) ?? correlation);
+      if (problem.status === 401) for (const listener of expired) listener(problem);
+      reject(problem);
+    };
+    xhr.send(form);
+  });
 }
 
 /** Drop empty filter values so `?state=&q=` never reaches the server. */

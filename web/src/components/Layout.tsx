@@ -3,6 +3,7 @@ import { useSession, useUser } from "../auth/session";
 import { ROLE_LABELS } from "../lib/permissions";
 import { visibleNav } from "../nav";
 import { ErrorBoundary } from "./ErrorBoundary";
+import { NotificationBell } from "./NotificationBell";
 
 export function Layout() {
   const user = useUser();
@@ -22,6 +23,7 @@ export function Layout() {
           Fleetgate
         </NavLink>
         <div className="topbar-user">
+          <NotificationBell />
           <NavLink to="/me" className="whoami" title="Who am I: roles and scopes">
             <span className="whoami-name">{user.username}</span>
             <span className="whoami-roles">{roles || "no roles"}</span>

@@ -1,8 +1,14 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, cursorOf } from "../api/client";
+import { useUser } from "../auth/session";
+import { ArtifactUpload } from "../components/ArtifactUpload";
 import { DataState } from "../components/DataState";
+import { EvidencePanel } from "../components/EvidencePanel";
 import { Page } from "../components/Page";
+import { VersionForm } from "../components/VersionForm";
+import { canPackage, formatLabel, platformLabel } from "../lib/catalog";
 import { formatBytes, formatDateTime, formatNumber, humanize, stringList } from "../lib/format";
 
 export function ApplicationDetail() {
@@ -15,6 +21,9 @@ export function ApplicationDetail() {
     getNextPageParam: (last) => cursorOf(last.next) ?? undefined,
   });
   const rows = versions.data?.pages.flatMap((p) => p.results) ?? [];
+  const packager = canPackage(useUser());
+  const [adding, setAdding] = useState(false);
+  const platforms = stringList(app.data?.platforms);
   return (
     <Page title={app.data?.name ?? "Application"} subtitle={app.data ? `${app.data.vendor} · ${humanize(app.data.category)}` : undefined}>
       <p>
@@ -28,7 +37,7 @@ export function ApplicationDetail() {
             <dt>Business units</dt>
             <dd>{stringList(app.data.business_units).join(", ")}</dd>
             <dt>Platforms</dt>
-            <dd>{stringList(app.data.platforms).join(", ")}</dd>
+            <dd>{stringList(app.data.platforms).map(platformLabel).join(", ")}</dd>
             <dt>Support tier</dt>
             <dd>{app.data.support_tier ?? "—"}</dd>
             <dt>Privileged tooling</dt>
@@ -39,6 +48,17 @@ export function ApplicationDetail() {
         ) : null}
       </DataState>
       <h2>Versions and artifacts</h2>
+      {packager ? (
+        adding ? (
+          <VersionForm applicationId={id} onDone={() => setAdding(false)} />
+        ) : (
+          <p>
+            <button type="button" className="btn btn-primary" onClick={() => setAdding(true)}>
+              Add a version
+            </button>
+          </p>
+        )
+      ) : null}
       <DataState query={versions} label="versions" isEmpty={rows.length === 0} empty="No version is registered yet.">
         {rows.map((v) => (
           <section key={v.id} className="card version" aria-labelledby={`v-${v.id}`}>
@@ -50,7 +70,7 @@ export function ApplicationDetail() {
             {v.artifacts.length === 0 ? (
               <p className="empty">No artifact uploaded for this version.</p>
             ) : (
-              <div className="table-wrap">
+              <div className="table-wrap" tabIndex={0} role="region" aria-label={`Artifacts of version ${v.version} (scrolls sideways on a narrow screen)`}>
                 <table className="table">
                   <caption className="sr-only">Artifacts of version {v.version}</caption>
                   <thead>
@@ -66,8 +86,8 @@ export function ApplicationDetail() {
                     {v.artifacts.map((a) => (
                       <tr key={a.id}>
                         <td>{a.filename}</td>
-                        <td>{a.platform}</td>
-                        <td>{a.format.toUpperCase()}</td>
+                        <td>{platformLabel(a.platform)}</td>
+                        <td>{formatLabel(a.format)}</td>
                         <td>
                           {formatBytes(a.size)} <span className="small muted">({formatNumber(a.size)} bytes)</span>
                         </td>
@@ -80,6 +100,12 @@ export function ApplicationDetail() {
                 </table>
               </div>
             )}
+            {packager && platforms.length ? (
+              <ArtifactUpload applicationId={id} versionId={v.id} versionLabel={v.version} platforms={platforms} />
+            ) : null}
+            {v.artifacts.map((a) => (
+              <EvidencePanel key={a.id} applicationId={id} versionLabel={v.version} artifact={a} canEdit={packager} />
+            ))}
           </section>
         ))}
         {versions.hasNextPage ? (

@@ -1,9 +1,12 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { Link } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { api, type ApplicationQuery } from "../api/client";
+import { useUser } from "../auth/session";
+import { ApplicationForm } from "../components/ApplicationForm";
 import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
+import { canRegisterApplication, platformLabel } from "../lib/catalog";
 import { humanize, stringList } from "../lib/format";
 import { useUrlState } from "../lib/useUrlState";
 
@@ -15,6 +18,10 @@ const KEYS = ["q", "category", "platform", "business_unit", "boundary", "page"] 
 export function Applications() {
   const { values, setFilters } = useUrlState(KEYS);
   const [draft, setDraft] = useState(values);
+  const user = useUser();
+  const navigate = useNavigate();
+  const [registering, setRegistering] = useState(false);
+  const all = useQuery({ queryKey: ["applications", {}], queryFn: () => api.applications.list({}), enabled: registering });
   const query: ApplicationQuery = {
     q: values.q,
     category: (values.category || undefined) as ApplicationQuery["category"],
@@ -39,7 +46,26 @@ export function Applications() {
   }
 
   return (
-    <Page title="Applications" subtitle="The catalog: what may be deployed, by whom it is owned, and its versions.">
+    <Page
+      title="Applications"
+      subtitle="The catalog: what may be deployed, by whom it is owned, and its versions."
+      actions={
+        canRegisterApplication(user) && !registering ? (
+          <button type="button" className="btn btn-primary" onClick={() => setRegistering(true)}>
+            Register an application
+          </button>
+        ) : undefined
+      }
+    >
+      {registering ? (
+        <DataState query={all} label="the catalog's boundaries and business units">
+          <ApplicationForm
+            apps={all.data ?? []}
+            onCreated={(app) => navigate(`/applications/${app.id}`, { state: { registered: true } })}
+            onCancel={() => setRegistering(false)}
+          />
+        </DataState>
+      ) : null}
       <form className="filters" onSubmit={apply} role="search" aria-label="Filter applications">
         <div className="field">
           <label htmlFor="app-q">Search</label>
@@ -68,7 +94,7 @@ export function Applications() {
             <option value="">Any</option>
             {PLATFORMS.map((p) => (
               <option key={p} value={p}>
-                {p}
+                {platformLabel(p)}
               </option>
             ))}
           </select>
@@ -125,7 +151,7 @@ export function Applications() {
                   </td>
                   <td>{a.vendor}</td>
                   <td>{humanize(a.category)}</td>
-                  <td>{stringList(a.platforms).join(", ")}</td>
+                  <td>{stringList(a.platforms).map(platformLabel).join(", ")}</td>
                   <td>{a.boundary}</td>
                   <td>{stringList(a.business_units).join(", ")}</td>
                   <td>{a.privileged_tooling ? "Yes (privileged)" : "No"}</td>

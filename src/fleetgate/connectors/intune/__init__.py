@@ -233,6 +233,7 @@ class IntuneConnector(Connector):
                                 str(assignment.get("intent")), "available"
                             ),
                             group=group.name,
+                            deadline=assignments.deadline_of(assignment),
                         )
                     )
         return items

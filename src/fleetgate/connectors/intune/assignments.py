@@ -26,6 +26,12 @@ def targets_group(assignment: dict[str, Any], group_id: str) -> bool:
     return target.get("@odata.type") == INCLUDE and target.get("groupId") == group_id
 
 
+def deadline_of(assignment: dict[str, Any]) -> str | None:
+    """The install deadline an administrator set (Fleetgate assigns without one: as soon as possible)."""
+    times = (assignment.get("settings") or {}).get("installTimeSettings") or {}
+    return times.get("deadlineDateTime") or None
+
+
 def resend(item: dict[str, Any]) -> dict[str, Any]:
     body = {"@odata.type": ASSIGNMENT, **{k: item[k] for k in WRITABLE if item.get(k) is not None}}
     return body

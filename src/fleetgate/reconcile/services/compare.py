@@ -162,20 +162,27 @@ def _app_name(i: InventoryItem) -> str:
 
 
 def _item(i: InventoryItem) -> dict[str, str]:
-    return {"external_id": i.external_id, "version": i.version, "intent": i.intent, "group": i.group}
+    return {
+        "external_id": i.external_id,
+        "version": i.version,
+        "intent": i.intent,
+        "group": i.group,
+        **({"deadline": i.deadline} if i.deadline else {}),
+    }
 
 
 def _one_assignment(d: Desired, found: list[InventoryItem], scope: str, out: Comparison) -> None:
     expected = {"version": d.version, "intent": "install", "group": d.group}
-    # a plane that reports no version (Landscape's package list) matches on name and intent
-    if any(i.version in (d.version, "") and i.intent == "install" for i in found):
+    # a plane that reports no version (Landscape's package list) matches on name and intent; Fleetgate
+    # assigns with no install deadline, so a deadline set in the console is a change too
+    if any(i.version in (d.version, "") and i.intent == "install" and not i.deadline for i in found):
         return
     if found:
         kind, summary = (
             Kind.MODIFIED,
             (
                 f"{d.name} on {d.group} ({d.connector_name}) was changed out of band: "
-                + ", ".join(f"{i.version} {i.intent}" for i in found)
+                + ", ".join(f"{i.version} {i.intent}" + (f" by {i.deadline}" if i.deadline else "") for i in found)
                 + f" instead of {d.version} install"
             ),
         )

@@ -65,8 +65,14 @@ def app_ref(data: dict[str, Any]) -> AppRef:
     return AppRef(**{**data, "attributes": dict(data.get("attributes") or {})})
 
 
-def ring_group(target: PlaneTarget, run: RingRun) -> RingGroup:
-    return RingGroup(name=target.group, ring=run.ring, site_class=ring_site_class(run.rollout.intent, run.position))
+def ring_group(target: PlaneTarget, run: RingRun, assignment_id: str | None = None) -> RingGroup:
+    """The ring's group on the plane, with the assignment the engine stored for it (or the one given)."""
+    return RingGroup(
+        name=target.group,
+        ring=run.ring,
+        site_class=ring_site_class(run.rollout.intent, run.position),
+        assignment_id=target.assignment_id if assignment_id is None else assignment_id,
+    )
 
 
 def intent_ref(intent: DeploymentIntent, ring: str, action: str = "install") -> IntentRef:

@@ -151,8 +151,7 @@ def tick(*, clock: clocks.Clock | None = None, actor: Actor = ENGINE) -> dict[st
         not_before = intent.ring_plan[0].get("not_before") if intent.ring_plan else None
         if not_before and rings.parse_time(not_before) <= clock.now():
             try:
-                start(actor=actor, intent_id=intent.pk)
-                started += 1
+                started += start_due(actor=actor, intent_id=intent.pk)
             except NoRoute:
                 continue  # the intent's page says why; a Platform Admin fixes the connectors
     advanced = 0
@@ -163,6 +162,17 @@ def tick(*, clock: clocks.Clock | None = None, actor: Actor = ENGINE) -> dict[st
             advance(intent_id=rollout.intent_id, actor=actor, clock=clock)
             advanced += 1
     return {"started": started, "advanced": advanced}
+
+
+def start_due(*, actor: Actor, intent_id: UUID | str) -> bool:
+    """Start an intent whose time has come, unless another worker's tick (or a person) started it since
+    this tick listed it: ticks run concurrently, and the second must skip it rather than fail the tick."""
+    with transaction.atomic():
+        intent = locked(DeploymentIntent, intent_id, "intent")
+        if intent.state != State.APPROVED or Rollout.objects.filter(intent=intent).exists():
+            return False
+        start(actor=actor, intent_id=intent_id)
+    return True
 
 
 def _schedule(intent_id: Any) -> None:

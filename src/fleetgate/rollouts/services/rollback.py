@@ -108,7 +108,7 @@ def _start_ring(rollout: Rollout, run: RingRun, actor: Actor, clock: Clock) -> b
                 key=key(rollout, target, "publish-rollback"),
             )
             action = "install"
-        connectors.assign(
+        assigned = connectors.assign(
             actor=actor,
             connector_id=target.connector_id,
             app=rollback_app,
@@ -117,7 +117,8 @@ def _start_ring(rollout: Rollout, run: RingRun, actor: Actor, clock: Clock) -> b
             key=key(rollout, target, f"assign-rollback-{action}", run.ring),
         )
         PlaneTarget.objects.filter(pk=target.pk).update(
-            rollback_app_ref=rollback_app.__dict__ | {"attributes": dict(rollback_app.attributes), "action": action},
+            rollback_app_ref=rollback_app.__dict__
+            | {"attributes": dict(rollback_app.attributes), "action": action, "assignment_id": assigned.external_id},
             rollback_assigned_at=clock.now(),
         )
     with transaction.atomic():
@@ -141,10 +142,9 @@ def _observe_ring(rollout: Rollout, run: RingRun, actor: Actor, clock: Clock) ->
     for target in PlaneTarget.objects.filter(ring_run=run).select_related("connector"):
         if not target.rollback_app_ref:
             continue
-        ref = {k: v for k, v in target.rollback_app_ref.items() if k != "action"}
-        result = connectors.observe(
-            actor=actor, connector_id=target.connector_id, app=app_ref(ref), group=ring_group(target, run)
-        )
+        ref = {k: v for k, v in target.rollback_app_ref.items() if k not in ("action", "assignment_id")}
+        group = ring_group(target, run, str(target.rollback_app_ref.get("assignment_id") or ""))
+        result = connectors.observe(actor=actor, connector_id=target.connector_id, app=app_ref(ref), group=group)
         store_observation(target, result, clock, rollback=True)
         done = result.not_installed if result.action == "uninstall" else result.installed  # uninstall: absent
         successes, failures = successes + done, failures + result.failed

@@ -1,0 +1,251 @@
+"""The ceiling A/B: Fleetgate's read endpoints against a minimal DRF app, in the same run (issue 16).
+
+Both servers run side by side on one fresh PostgreSQL database with `fleetgate up`'s gunicorn
+settings (gthread, 2 workers x 8 threads, Fleetgate's gunicorn config); the ceiling (bench/ceiling/)
+lists 20 rows through a ModelSerializer with no authentication or middleware. A closed loop with a
+fixed number of connections (`wrk` when installed, else keep-alive httpx clients in threads) loads
+one endpoint at a time, alternating ceiling and Fleetgate endpoints for several rounds; each run
+prints the load average before it, req/s, p50/p95 and the servers' CPU per request, and each
+Fleetgate endpoint's ratio to the ceiling of its round. Figures are indicative on a shared machine.
+
+    .venv/bin/python bench/ceiling_ab.py --duration 8 --rounds 2 --connections 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bench_seed
+import httpx
+import psutil
+import psycopg
+import run
+
+ROOT, BIN, RESULTS, PG = run.ROOT, run.BIN, run.RESULTS, run.PG
+SEED_INTENTS = 40
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per run (default 8)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of unmeasured load before each run")
+    parser.add_argument("--rounds", type=int, default=2, help="ceiling/Fleetgate alternations (at least 2)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server (as `fleetgate up`)")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (as `fleetgate up`)")
+    parser.add_argument("--loader", choices=("auto", "wrk", "httpx"), default="auto")
+    return parser.parse_args()
+
+
+def gunicorn(app: str, port: int, args: argparse.Namespace) -> list[str]:
+    """`fleetgate up`'s web command line (src/fleetgate/cli/main.py), for either app."""
+    cmd = [str(BIN / "python"), "-m", "gunicorn", app, "--config", "python:fleetgate.api.gunicorn_conf"]
+    cmd += ["--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", str(args.workers)]
+    return [*cmd, "--threads", str(args.threads), "--graceful-timeout", "10"]
+
+
+def wait_for(url: str, proc: subprocess.Popen[bytes], headers: dict[str, str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before {url} answered")
+        try:
+            if httpx.get(url, headers=headers, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f} s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a gunicorn master and its workers so far."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def httpx_load(url: str, headers: dict[str, str], seconds: float, connections: int) -> dict[str, Any]:
+    """A closed loop: each connection sends its next request as soon as the previous one answered."""
+    stop = threading.Event()
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors = [0] * connections
+
+    def loop(i: int) -> None:
+        with httpx.Client(headers=headers, timeout=30) as client:
+            while not stop.is_set():
+                began = time.perf_counter()
+                try:
+                    ok = client.get(url).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    latencies[i].append(time.perf_counter() - began)
+                else:
+                    errors[i] += 1
+
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(connections)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join(timeout=35)
+    elapsed = time.perf_counter() - began
+    done = sorted(x for part in latencies for x in part)
+    pick = (lambda q: done[min(len(done) - 1, int(q * len(done)))] * 1000) if done else (lambda q: 0.0)
+    return {"requests": len(done), "errors": sum(errors), "rps": len(done) / elapsed, "p50_ms": pick(0.5)}
+
+
+def wrk_load(url: str, headers: dict[str, str], seconds: float, connections: int) -> dict[str, Any]:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return {
+        "requests": total,
+        "errors": int(bad.group(1)) if bad else 0,
+        "rps": rps,
+        "p50_ms": float(p50.group(1)) * scale[p50.group(2)] if p50 else 0.0,
+    }
+
+
+def measure(target: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    load = wrk_load if args.loader == "wrk" else httpx_load
+    if args.warmup > 0:
+        load(target["url"], target["headers"], args.warmup, args.connections)
+    loadavg = os.getloadavg()
+    cpu_before = cpu_seconds(target["pid"])
+    result = load(target["url"], target["headers"], args.duration, args.connections)
+    cpu = cpu_seconds(target["pid"]) - cpu_before
+    result["server_cpu_ms_per_request"] = cpu * 1000 / result["requests"] if result["requests"] else None
+    result["loadavg_before"] = [round(x, 2) for x in loadavg]
+    return result
+
+
+def setup(args: argparse.Namespace, stack: ExitStack, stamp: str) -> dict[str, dict[str, Any]]:
+    """A fresh database; Fleetgate migrated, demo-seeded and serving; the ceiling seeded and serving."""
+    db = f"fleetgate_ceiling_{stamp.lower()}_{os.getpid()}"
+    tmp = Path(tempfile.mkdtemp(prefix="fleetgate-ceiling-"))
+    stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db}"')
+    stack.callback(run.drop_database, db)
+    env = {
+        **os.environ,
+        "FLEETGATE_DATA_DIR": str(tmp / "data"),
+        "FLEETGATE_DATABASE_URL": f"{PG}/{db}",
+        "FLEETGATE_THROTTLE_USER": "1000000/min",  # measured, never refused
+        "FLEETGATE_LOG_LEVEL": "WARNING",
+        "FLEETGATE_DB_POOL_MAX": str(args.threads + 2),
+        "DJANGO_SETTINGS_MODULE": "fleetgate.settings",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
+    }
+    (tmp / "metrics").mkdir()
+    log = tmp / "setup.log"
+    print(f"Database {db}; migrating and seeding ...", flush=True)
+    run.sh([str(BIN / "fleetgate"), "migrate"], env, log)
+    run.sh([str(BIN / "fleetgate"), "seed-demo"], env, log)
+    tokens = {}
+    for user in ("admin", "packager", "publisher"):
+        create = [str(BIN / "fleetgate"), "token", "create", "--user", user, "--name", "ceiling-ab"]
+        tokens[user] = run.sh(create, env, log).strip().splitlines()[-1]
+    ceiling_env = {**env, "DJANGO_SETTINGS_MODULE": "ceiling.settings", "PYTHONPATH": str(ROOT / "bench")}
+    seed = "import django; django.setup(); from ceiling.app import seed; seed()"
+    run.sh([str(BIN / "python"), "-c", seed], ceiling_env, log)
+
+    fg_port, ceiling_port = run.free_port(), run.free_port()
+    fg = run.start(gunicorn("fleetgate.wsgi:application", fg_port, args), env, tmp / "fleetgate.log", stack)
+    ceiling = run.start(gunicorn("ceiling.wsgi:application", ceiling_port, args), ceiling_env, tmp / "c.log", stack)
+    fg_url, ceiling_url = f"http://127.0.0.1:{fg_port}", f"http://127.0.0.1:{ceiling_port}"
+    auth = {"Authorization": f"Bearer {tokens['publisher']}"}
+    wait_for(f"{fg_url}/health/ready", fg, {})
+    wait_for(f"{ceiling_url}/rows/", ceiling, {})
+    data = bench_seed.seed(fg_url, tokens, 0, SEED_INTENTS, stamp.lower())
+    api = f"{fg_url}/api/v1"
+    reads = {
+        "intent list": f"{api}/intents/?page_size=20",
+        "one intent": f"{api}/intents/{data['intents'][0]}/",
+        "applications": f"{api}/applications/",
+        "ledger page": f"{api}/ledger/?page_size=20",
+        "dashboard": f"{api}/dashboard/",
+    }
+    targets = {"ceiling": {"url": f"{ceiling_url}/rows/", "headers": {}, "pid": ceiling.pid}}
+    for name, url in reads.items():
+        wait_for(url, fg, auth)
+        targets[name] = {"url": url, "headers": auth, "pid": fg.pid}
+    return targets
+
+
+def main() -> int:
+    args = parse_args()
+    if args.rounds < 2:
+        raise SystemExit("--rounds must be at least 2 (an A/B alternates)")
+    if args.loader == "auto":
+        args.loader = "wrk" if shutil.which("wrk") else "httpx"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    rounds: list[dict[str, Any]] = []
+    with ExitStack() as stack:
+        targets = setup(args, stack, stamp)
+        print(f"Loader {args.loader}, {args.connections} connections, {args.duration:g} s per run\n")
+        head = f"{'round':>5}  {'endpoint':<13} {'load avg':>16} {'req/s':>8} {'p50 ms':>7} {'cpu ms/req':>10}"
+        print(f"{head} {'ratio':>6}")
+        for n in range(1, args.rounds + 1):
+            results: dict[str, Any] = {}
+            for name, target in targets.items():
+                r = results[name] = measure(target, args)
+                ceiling = results["ceiling"]["rps"]
+                r["ratio"] = round(r["rps"] / ceiling, 3) if ceiling else None
+                cpu = r["server_cpu_ms_per_request"]
+                print(
+                    f"{n:>5}  {name:<13} {' '.join(f'{x:.2f}' for x in r['loadavg_before']):>16} {r['rps']:>8.1f}"
+                    f" {r['p50_ms']:>7.1f} {cpu if cpu is not None else float('nan'):>10.2f} {r['ratio']:>6.2f}"
+                    + (f"  ({r['errors']} errors)" if r["errors"] else ""),
+                    flush=True,
+                )
+            rounds.append(results)
+        print("Cleaning up (both servers, database, temp dir) ...", flush=True)
+    report = {
+        "timestamp": stamp,
+        "host": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "loader": args.loader,
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "server": f"gthread, {args.workers} workers x {args.threads} threads (fleetgate up), PostgreSQL",
+        "note": "indicative: the machine is shared; ratios are within one round",
+        "rounds": rounds,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for path in (RESULTS / f"ceiling-{stamp}.json", RESULTS / "ceiling-latest.json"):
+        path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Results written to bench/results/ceiling-{stamp}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""In-process CPU per request of Fleetgate's read endpoints (issue 16): no server, no network.
+
+Migrates a fresh database (SQLite in a temporary directory, or a fresh PostgreSQL database with
+--postgres), loads the demo data, and reads each endpoint N times through Django's test client
+with the publisher's bearer token, timing `time.process_time()` (this process's CPU, so other load
+on the machine matters less than for wall time). Prints ms of CPU per request and the queries of
+one request. Use it before and after a change, in the same conditions.
+
+    .venv/bin/python bench/cpu_per_request.py [--postgres] [-n 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+
+PG = os.environ.get("FLEETGATE_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database instead of SQLite")
+    parser.add_argument("-n", type=int, default=200, help="requests per endpoint (default 200)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes per endpoint; the best is shown")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    tmp = tempfile.mkdtemp(prefix="fleetgate-cpu-")
+    db = f"fleetgate_cpu_{datetime.now(UTC).strftime('%Y%m%dt%H%M%S')}_{os.getpid()}"
+    if args.postgres:
+        import psycopg
+
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{db}"')
+    os.environ.update(
+        FLEETGATE_DATA_DIR=tmp,
+        FLEETGATE_DATABASE_URL=f"{PG}/{db}" if args.postgres else "",
+        FLEETGATE_LOG_LEVEL="WARNING",
+        FLEETGATE_THROTTLE_USER="1000000/min",
+        DJANGO_SETTINGS_MODULE="fleetgate.settings",
+    )
+    try:
+        return measure(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+        if args.postgres:
+            import psycopg
+
+            with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def measure(args: argparse.Namespace) -> int:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from fleetgate.cli import seed
+    from fleetgate.core.actors import SYSTEM, service
+    from fleetgate.identity import services as identity
+    from fleetgate.intents.models import DeploymentIntent
+
+    call_command("migrate", interactive=False, verbosity=0)
+    seed.seed()
+    publisher = get_user_model().objects.get(username="publisher")
+    bootstrap = service("bench-cpu", SYSTEM.rights | {"token.manage"})
+    token = identity.create_token(actor=bootstrap, user_id=publisher.pk, name="cpu", days=1)[1]
+    intent = DeploymentIntent.objects.order_by("created_at").first()
+    host = settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "127.0.0.1"
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST=host)
+    reads = {
+        "intent list (20)": "/api/v1/intents/?page_size=20",
+        "one intent": f"/api/v1/intents/{intent.pk}/" if intent else "",
+        "applications": "/api/v1/applications/",
+        "ledger page (20)": "/api/v1/ledger/?page_size=20",
+        "dashboard": "/api/v1/dashboard/",
+        "jobs (20)": "/api/v1/jobs/?page_size=20",
+    }
+    print(f"{connection.vendor}, {args.n} requests x best of {args.repeat}")
+    print(f"{'endpoint':<18} {'cpu ms/req':>10} {'queries':>8}")
+    for name, url in reads.items():
+        if not url:
+            continue
+        for _ in range(10):
+            response = client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} -> {response.status_code}: {response.content[:300]!r}")
+        best = float("inf")
+        for _ in range(args.repeat):
+            began = time.process_time()
+            for _ in range(args.n):
+                client.get(url)
+            best = min(best, (time.process_time() - began) * 1000 / args.n)
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(url)
+        print(f"{name:<18} {best:>10.2f} {len(ctx.captured_queries):>8}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,324 @@
+"""Query budgets per endpoint (NetBox style): a list costs a fixed number of queries whatever its
+length, and each endpoint has an explicit baseline, so an N+1 or an extra lookup shows up here.
+
+Each list is read with a few rows, then with several times as many; both counts must equal the
+endpoint's budget. The counts include authentication (a bearer token), scoping and pagination.
+The budget is the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from fleetgate.api import filters
+from fleetgate.approvals import services as approvals
+from fleetgate.assistant import services as assistant
+from fleetgate.assistant.models import Feature, Interaction, ProviderConfig
+from fleetgate.catalog import services as catalog
+from fleetgate.core.roles import Role
+from fleetgate.reconcile.models import Drift
+from fleetgate.rollouts.models import PlaneTarget, RingRun, Rollout
+from fleetgate.rollouts.services import calendars, incidents
+from fleetgate.worker.models import JobRun
+from tests.api.base import client_for
+from tests.factories import (
+    World,
+    make_application,
+    make_connector,
+    make_user,
+    make_version,
+    sealed_intent,
+    unique,
+    upload,
+)
+
+PROVIDER = {"kind": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key": "sk-topsecret-1"}
+WINDOW = {
+    "kind": "window",
+    "boundary": "acme",
+    "timezone": "Europe/Berlin",
+    "starts_local": "2026-12-05T22:00",
+    "duration_minutes": 240,
+    "rrule": "FREQ=WEEKLY;BYDAY=SA",
+}
+
+R = Role
+_n = itertools.count(1)
+
+
+def count_queries(client: APIClient, url: str) -> tuple[int, Any]:
+    """The queries of one read (after a first one, so what is done once per token is not counted)."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return len(ctx.captured_queries), response.json()
+
+
+def rows_of(body: Any) -> int:
+    return len(body["results"] if isinstance(body, dict) and "results" in body else body)
+
+
+# --- seeders: add n rows of one kind, through the services where that is cheap ---------------------
+
+
+def _intents(w: World, n: int) -> None:
+    for _ in range(n):
+        w.intent()
+
+
+def _applications(w: World, n: int) -> None:
+    for _ in range(n):
+        make_application(w.actors[R.PLATFORM_ADMIN])
+
+
+def _versions(w: World, n: int) -> None:
+    for _ in range(n):
+        make_version(w.actors[R.PACKAGING_ENGINEER], w.app, f"3.{next(_n)}.0")
+
+
+def _artifacts(w: World, n: int) -> None:
+    version = w.app.versions.get(version="1.0.0")
+    for _ in range(n):
+        catalog.register_artifact(
+            actor=w.actors[R.PACKAGING_ENGINEER],
+            version_id=version.pk,
+            platform="windows",
+            artifact_format="msi",
+            filename="app.msi",
+            upload=upload(os.urandom(512)),
+        )
+
+
+def _packs(w: World, n: int) -> None:
+    for _ in range(n):
+        sealed_intent(w)
+
+
+def _cab_requests(w: World, n: int) -> None:
+    for _ in range(n):  # one application has one active change: each request is another world's
+        other = World.build()
+        sealed = sealed_intent(other, high_risk=True)
+        approvals.submit(actor=other.publisher, intent_id=sealed.intent.pk)
+
+
+def _exceptions(w: World, n: int) -> None:
+    for _ in range(n):  # an exception names a finding of the artifact's scan: one per artifact
+        sealed = sealed_intent(w)
+        body = {
+            "kind": "vulnerability",
+            "artifact": str(sealed.artifact.pk),
+            "subject": "CVE-2026-0001",
+            "justification": "Not reachable: the component is never loaded.",
+            "compensating_controls": "Feature flag off by policy.",
+            "owner": w.users[R.AUDITOR].username,
+            "expires_in_days": 30,
+        }
+        approvals.request_exception(actor=w.actors[R.PACKAGING_ENGINEER], data=body)
+
+
+def _rollouts(w: World, n: int) -> None:
+    connector = make_connector(w.actors[R.PLATFORM_ADMIN])
+    version = w.app.versions.get(version="1.0.0")
+    artifact = catalog.register_artifact(
+        actor=w.actors[R.PACKAGING_ENGINEER],
+        version_id=version.pk,
+        platform="windows",
+        artifact_format="msi",
+        filename="app.msi",
+        upload=upload(os.urandom(512)),
+    )
+    for _ in range(n):
+        rollout = Rollout.objects.create(intent=w.intent(), current_ring="lab")
+        for position, ring in enumerate(("lab", "canary")):
+            run = RingRun.objects.create(rollout=rollout, ring=ring, position=position)
+            PlaneTarget.objects.create(
+                ring_run=run, connector=connector, artifact=artifact, group=f"G-{ring}", planned_devices=10
+            )
+
+
+def _jobs(w: World, n: int) -> None:
+    intent = w.intent()
+    for _ in range(n):
+        JobRun.objects.create(
+            task="rollout.advance", task_id=f"job-{next(_n)}", correlation_id="c", intent_id=intent.pk
+        )
+
+
+def _incidents(w: World, n: int) -> None:
+    intent = w.intent()
+    for _ in range(n):
+        incidents.create(
+            actor=w.actors[R.ENDPOINT_OPS], data={"intent": str(intent.pk), "priority": "P3", "title": "slow logon"}
+        )
+
+
+def _users(w: World, n: int) -> None:
+    for _ in range(n):
+        make_user(R.PUBLISHER)
+
+
+def _connectors(w: World, n: int) -> None:
+    for _ in range(n):
+        make_connector(w.actors[R.PLATFORM_ADMIN])
+
+
+def _evidence(w: World, n: int) -> None:
+    for _ in range(n):  # six items per sealed intent
+        sealed_intent(w)
+
+
+def _windows(w: World, n: int) -> None:
+    for _ in range(n):
+        calendars.create_window(actor=w.actors[R.PLATFORM_ADMIN], data={**WINDOW, "name": unique("window")})
+
+
+def _providers(w: World, n: int) -> None:
+    for _ in range(n):
+        row = assistant.create_provider(actor=w.actors[R.PLATFORM_ADMIN], data={**PROVIDER, "name": unique("llm")})
+        Interaction.objects.create(feature=Feature.values[0], provider=row.name, provider_kind=row.kind, tokens_in=7)
+
+
+def _drift(w: World, n: int) -> None:
+    intent = w.intent()
+    connector = make_connector(w.actors[R.PLATFORM_ADMIN])
+    for _ in range(n):
+        device = f"dev-{next(_n)}"
+        Drift.objects.create(
+            fingerprint=f"{intent.pk}:{connector.pk}:FG-LAB:missing:{device}",
+            scope_key=f"group:{connector.pk}:FG-LAB",
+            intent=intent,
+            connector=connector,
+            kind="missing",
+            severity="low",
+            plane="jamf",
+            ring="lab",
+            group="FG-LAB",
+            device=device,
+            device_name=f"WS-{device}",
+            expected={"version": "1.0.0", "state": "installed"},
+            observed={"state": "failed"},
+            summary="lacks the app",
+            boundary=intent.target_boundary,
+            business_unit=intent.target_business_unit,
+            route="endpoint_ops",
+        )
+
+
+@dataclass(frozen=True)
+class ListCase:
+    name: str
+    url: str
+    seed: Callable[[World, int], None]
+    budget: int
+    few: int = 2
+    many: int = 20
+    paged: bool = True  # many > page size would cut the rows: read with page_size=many
+    reader: Role = R.AUDITOR
+    detail: int | None = None  # the budget of reading one of the rows, where the endpoint has one
+    key: str = "id"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+LISTS: list[ListCase] = [
+    ListCase("intents", "/api/v1/intents/", _intents, 9, detail=9),
+    ListCase("applications", "/api/v1/applications/", _applications, 9, paged=False, detail=9),
+    ListCase("versions", "/api/v1/versions/", _versions, 10, detail=10),
+    ListCase("artifacts", "/api/v1/artifacts/", _artifacts, 9, detail=9),
+    ListCase("evidence-packs", "/api/v1/evidence-packs/", _packs, 9, few=1, many=3, detail=9),
+    ListCase("cab-requests", "/api/v1/cab-requests/", _cab_requests, 10, few=1, many=3, detail=10),
+    ListCase("exceptions", "/api/v1/exceptions/", _exceptions, 10, few=1, many=3, detail=10),
+    ListCase("ledger", "/api/v1/ledger/", _intents, 9),
+    ListCase("rollouts", "/api/v1/rollouts/", _rollouts, 14, many=8, detail=14),
+    ListCase("jobs", "/api/v1/jobs/", _jobs, 9, detail=9),
+    ListCase("incidents", "/api/v1/incidents/", _incidents, 9, detail=9),
+    ListCase("drift", "/api/v1/drift/", _drift, 9, detail=9),
+    ListCase("dashboard", "/api/v1/dashboard/", _intents, 11, paged=False),
+    ListCase("users", "/api/v1/users/", _users, 10, paged=False, reader=R.PLATFORM_ADMIN, detail=10),
+    ListCase("connectors", "/api/v1/connectors/", _connectors, 9, detail=9),
+    ListCase("evidence", "/api/v1/evidence/", _evidence, 9, few=1, many=3, detail=9),
+    ListCase("maintenance-windows", "/api/v1/maintenance-windows/", _windows, 9),
+    ListCase("assistant-providers", "/api/v1/assistant/providers/", _providers, 9, paged=False, key="name", detail=9),
+]
+
+
+def _read(case: ListCase, rows: int) -> str:
+    return f"{case.url}?page_size={rows}" if case.paged else case.url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", LISTS, ids=str)
+def test_a_list_costs_the_same_queries_whatever_its_length(case: ListCase) -> None:
+    world = World.build()
+    client = client_for(world.users[case.reader])
+    case.seed(world, case.few)
+    few, _ = count_queries(client, _read(case, case.few))
+    case.seed(world, case.many - case.few)
+    many, body = count_queries(client, _read(case, case.many))
+    if case.name != "dashboard":
+        assert rows_of(body) >= case.many, "the reader must see the rows, or the count proves nothing"
+    assert (few, many) == (case.budget, case.budget), (
+        f"{case.name}: {few} queries for {case.few} rows, {many} for {case.many}"
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", [c for c in LISTS if c.detail is not None], ids=str)
+def test_reading_one_row_has_a_budget_too(case: ListCase) -> None:
+    world = World.build()
+    client = client_for(world.users[case.reader])
+    case.seed(world, case.few)
+    _, body = count_queries(client, _read(case, case.few))
+    first = (body["results"] if isinstance(body, dict) else body)[0]
+    queries, _ = count_queries(client, f"{case.url}{first[case.key]}/")
+    assert queries == case.detail, f"{case.name}: {queries} queries to read one"
+
+
+@pytest.mark.django_db
+def test_providers_list_sums_todays_tokens_in_its_one_query() -> None:
+    world = World.build()
+    _providers(world, 2)
+    first = ProviderConfig.objects.order_by("name").first()
+    assert first is not None
+    yesterday = timezone.now() - timedelta(days=1, hours=1)
+    Interaction.objects.create(feature=Feature.values[0], provider=first.name, provider_kind="openai", tokens_out=3)
+    Interaction.objects.create(
+        feature=Feature.values[0], provider=first.name, provider_kind="openai", tokens_in=100, created_at=yesterday
+    )
+    client = client_for(world.users[R.AUDITOR])
+    listed = {row["name"]: row["tokens_used_today"] for row in client.get("/api/v1/assistant/providers/").json()}
+    assert sorted(listed.values()) == [7, 10]
+    assert listed[first.name] == 10
+    one = client.get(f"/api/v1/assistant/providers/{first.name}/").json()
+    assert one["tokens_used_today"] == 10
+
+
+@pytest.mark.django_db
+def test_a_view_with_filterset_fields_builds_its_filter_class_once() -> None:
+    """django-filter makes a class per request from `filterset_fields`; each one stayed cached before."""
+    world = World.build()
+    client = client_for(world.users[R.PLATFORM_ADMIN])
+    urls = ["/api/v1/jobs/", "/api/v1/users/", "/api/v1/jobs/?status=queued", "/api/v1/users/?is_active=true"]
+    for url in urls:
+        assert client.get(url).status_code == 200
+    classes = len(filters._HARDENED)
+    for _ in range(3):
+        for url in urls:
+            assert client.get(url).status_code == 200
+    assert len(filters._HARDENED) == classes
+    refused = client.get("/api/v1/users/?is_active=junk")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "is_active"

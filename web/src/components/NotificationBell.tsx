@@ -1,0 +1,99 @@
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useId, useRef, useState } from "react";
+import { Link, useLocation } from "react-router";
+import { api } from "../api/client";
+import { useUser } from "../auth/session";
+import { countNew } from "../lib/notifications";
+import { useNotificationsSeen } from "../lib/useNotificationsSeen";
+import { NotificationItem } from "./NotificationItem";
+import { ProblemAlert } from "./ProblemAlert";
+
+const PEEK = 20;
+const SHOWN = 5;
+
+/** The header bell: how many notifications are new, and the latest few in a panel. */
+export function NotificationBell() {
+  const user = useUser();
+  const { seen } = useNotificationsSeen(user.username);
+  const [open, setOpen] = useState(false);
+  const panelId = useId();
+  const button = useRef<HTMLButtonElement>(null);
+  const wrap = useRef<HTMLDivElement>(null);
+  const location = useLocation();
+  const latest = useQuery({
+    queryKey: ["notifications", "bell"],
+    queryFn: () => api.notifications.list({ page_size: PEEK }),
+    refetchInterval: 60_000,
+  });
+  const rows = latest.data?.results ?? [];
+  const fresh = countNew(rows, seen);
+  const more = fresh === rows.length && !!latest.data?.next;
+  const countText = fresh === 0 ? "" : more ? `${fresh}+` : String(fresh);
+  const label = `Notifications${fresh ? `: ${countText} new` : ""}`;
+
+  useEffect(() => setOpen(false), [location.pathname]);
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") {
+        setOpen(false);
+        button.current?.focus();
+      }
+    };
+    const onDown = (e: MouseEvent) => {
+      if (wrap.current && !wrap.current.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener("keydown", onKey);
+    document.addEventListener("mousedown", onDown);
+    return () => {
+      document.removeEventListener("keydown", onKey);
+      document.removeEventListener("mousedown", onDown);
+    };
+  }, [open]);
+
+  return (
+    <div className="bell" ref={wrap}>
+      <button
+        ref={button}
+        type="button"
+        className="btn btn-ghost bell-button"
+        aria-expanded={open}
+        aria-controls={panelId}
+        aria-label={label}
+        onClick={() => setOpen(!open)}
+      >
+        <span aria-hidden="true">🔔</span>
+        {countText ? (
+          <span className="bell-count" aria-hidden="true" data-testid="bell-count">
+            {countText}
+          </span>
+        ) : null}
+      </button>
+      <div id={panelId} className="bell-panel" hidden={!open} role="region" aria-label="Latest notifications">
+        {open ? (
+          <>
+            <h2 className="bell-heading">Notifications</h2>
+            {latest.isPending ? (
+              <p className="loading" role="status">
+                <span className="spinner" aria-hidden="true" /> Loading notifications…
+              </p>
+            ) : latest.isError ? (
+              <ProblemAlert error={latest.error} title="Could not load your notifications" onRetry={() => void latest.refetch()} />
+            ) : rows.length === 0 ? (
+              <p className="empty">Nothing for you yet.</p>
+            ) : (
+              <ul className="notification-list">
+                {rows.slice(0, SHOWN).map((n) => (
+                  <NotificationItem key={n.id} n={n} isNew={countNew([n], seen) === 1} />
+                ))}
+              </ul>
+            )}
+            <p>
+              <Link to="/notifications">See all notifications</Link>
+            </p>
+          </>
+        ) : null}
+      </div>
+    </div>
+  );
+}
