@@ -205,3 +205,19 @@ def test_get_activities_answers_by_id_type_and_parent_and_keeps_older_ones(tmp_p
         assert len(children) == 30
         assert {(c["type"], c["parent_id"]) for c in children} == {("ChangePackagesRequest", second)}
         assert {c["changes"][0]["type"] for c in children} == {"remove"}
+
+
+def test_the_engine_hands_the_activity_ids_it_stored_back_to_observe() -> None:
+    """The ring's install activity (PlaneTarget.assignment_id), or the rollback's (stored with
+    rollback_app_ref), reaches the connector as RingGroup.assignment_id."""
+    from fleetgate.intents.models import DeploymentIntent
+    from fleetgate.rollouts.models import PlaneTarget, RingRun, Rollout
+    from fleetgate.rollouts.services.common import ring_group
+
+    intent = DeploymentIntent(
+        target_site_classes=["online"], ring_plan=[{"ring": "canary", "target_group": "FG-CANARY"}]
+    )
+    run = RingRun(rollout=Rollout(intent=intent), ring="canary", position=0)
+    target = PlaneTarget(group="FG-CANARY", assignment_id="41")
+    assert ring_group(target, run).assignment_id == "41"
+    assert ring_group(target, run, "57").assignment_id == "57"

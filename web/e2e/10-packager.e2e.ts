@@ -161,4 +161,41 @@ describe("the Packaging Engineer", () => {
       await context.close();
     }
   });
+
+  it("shows the packager's buttons only to roles that may use them, and the form fits a phone", async () => {
+    const publisher = await newPage(browser);
+    try {
+      await signIn(publisher.page, "publisher");
+      await publisher.page.goto("/applications");
+      await settled(publisher.page);
+      await publisher.page.getByRole("link", { name: "7-Zip", exact: true }).click();
+      await expect.poll(() => h1(publisher.page)).toBe("7-Zip");
+      await settled(publisher.page);
+      expect(await publisher.page.getByRole("button", { name: "Add a version" }).count()).toBe(0);
+      expect(await publisher.page.getByRole("button", { name: "Seal evidence pack" }).count()).toBe(0);
+      expect(await publisher.page.locator('input[type="file"]').count()).toBe(0);
+      // The checklist is for everyone to read.
+      expect(await publisher.page.getByTestId("checklist-count").count()).toBeGreaterThan(0);
+      await publisher.page.goto("/applications");
+      await settled(publisher.page);
+      expect(await publisher.page.getByRole("button", { name: "Register an application" }).count()).toBe(0);
+    } finally {
+      await publisher.context.close();
+    }
+    const { page, context } = await newPage(browser);
+    try {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await signIn(page, "packager");
+      await page.goto("/applications");
+      await settled(page);
+      await page.getByRole("button", { name: "Register an application" }).click();
+      await page.getByRole("form", { name: "Register an application" }).waitFor();
+      await settled(page);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
+      await axeClean(page, "10-packager-register-phone");
+      expect(jsProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -92,6 +92,12 @@ describe("trusted keys", () => {
       expect(await row.getByRole("button").count()).toBe(0);
       expect(await page.getByRole("status").filter({ hasText: `Revoked ${KEY_NAME}` }).count()).toBe(1);
       await check(page, "12e-trusted-key-revoked");
+
+      // Usable on a phone: no sideways scroll at 390 px.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await settled(page);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
+      await check(page, "12h-trusted-keys-phone");
     });
   });
 
@@ -117,27 +123,32 @@ describe("exceptions say what they cover", () => {
       await expect.poll(() => row.count()).toBe(1);
       const covers = row.getByTestId("exception-coverage");
       await expect.poll(() => covers.textContent()).toContain("High severity");
-      expect(await covers.getByRole("link", { name: "Mozilla Firefox ESR" }).getAttribute("href")).toMatch(/^\/applications\/[0-9a-f-]+$/);
-      expect(await covers.getByRole("link", { name: "128.6.0" }).getAttribute("href")).toMatch(/^\/applications\/[0-9a-f-]+#v-[0-9a-f-]+$/);
+      expect(await covers.getByRole("link", { name: "Mozilla Firefox ESR", exact: true }).getAttribute("href")).toMatch(/^\/applications\/[0-9a-f-]+$/);
+      expect(await covers.getByRole("link", { name: "128.6.0", exact: true }).getAttribute("href")).toMatch(/^\/applications\/[0-9a-f-]+#v-[0-9a-f-]+$/);
       expect(await covers.getByRole("link", { name: /CVE-2026-31337/ }).count()).toBe(1);
       expect(await covers.textContent()).toContain("Not tied to one intent");
       expect(await covers.textContent()).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
       await check(page, "12f-exceptions-coverage");
+      await page.setViewportSize({ width: 390, height: 844 });
+      await settled(page);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
+      await check(page, "12i-exceptions-phone");
+      await page.setViewportSize({ width: 1280, height: 860 });
 
       // Pending (a fresh run) or approved (after 06): either way the dialog names what it covers.
       await row.getByRole("button", { name: /^(Approve|Extend) CVE-2026-31337…$/ }).click();
       const dialog = page.getByRole("dialog");
       const inDialog = dialog.getByTestId("exception-coverage");
       await expect.poll(() => inDialog.textContent()).toContain("High severity");
-      expect(await inDialog.getByRole("link", { name: "Mozilla Firefox ESR" }).count()).toBe(1);
-      expect(await inDialog.getByRole("link", { name: "128.6.0" }).count()).toBe(1);
+      expect(await inDialog.getByRole("link", { name: "Mozilla Firefox ESR", exact: true }).count()).toBe(1);
+      expect(await inDialog.getByRole("link", { name: "128.6.0", exact: true }).count()).toBe(1);
       expect(await dialog.textContent()).toContain("Plugin blocked by policy FF-PDF-01");
       await check(page, "12g-exception-decision-dialog");
       await dialog.getByRole("button", { name: "Go back" }).click();
       await expect.poll(() => dialog.isVisible()).toBe(false);
 
       // The application link leads to the application.
-      await covers.getByRole("link", { name: "Mozilla Firefox ESR" }).click();
+      await covers.getByRole("link", { name: "Mozilla Firefox ESR", exact: true }).click();
       await expect.poll(() => h1(page)).toBe("Mozilla Firefox ESR");
     });
   });

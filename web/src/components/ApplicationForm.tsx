@@ -4,11 +4,13 @@ import { api, type Application, type Schemas } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { useUser } from "../auth/session";
 import { CATEGORIES, PLATFORMS, registrationScopes } from "../lib/catalog";
-import { fieldErrorsOf } from "../lib/fields";
+import { fieldErrorsOf, unplacedErrors } from "../lib/fields";
 import { Field } from "./Field";
 import { ProblemAlert } from "./ProblemAlert";
 
 type Draft = { name: string; vendor: string; category: string; platforms: string[]; boundary: string; units: string[]; privileged: boolean };
+/** Fields this form shows an error on; any other the server names goes to the summary. */
+const PLACED = new Set(["name", "vendor", "category", "platforms", "boundary", "business_units"]);
 const EMPTY: Draft = { name: "", vendor: "", category: "", platforms: [], boundary: "", units: [], privileged: false };
 
 /** Register an application: boundary and business units are picked from what Fleetgate knows. */
@@ -96,7 +98,7 @@ export function ApplicationForm({ apps, onCreated, onCancel }: { apps: Applicati
           <input type="checkbox" checked={draft.privileged} onChange={(e) => set("privileged", e.target.checked)} /> Privileged tooling (every change needs CAB)
         </label>
       </div>
-      {create.error && server.size === 0 ? <ProblemAlert error={create.error} /> : null}
+      {create.error && (server.size === 0 || unplacedErrors(server, (path) => PLACED.has(path)).length > 0) ? <ProblemAlert error={create.error} /> : null}
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" disabled={create.isPending}>
           {create.isPending ? "Registering…" : "Register application"}

@@ -62,7 +62,9 @@ export function NotificationBell() {
         aria-label={label}
         onClick={() => setOpen(!open)}
       >
-        <span aria-hidden="true">🔔</span>
+        <svg className="icon" viewBox="0 0 20 20" width="18" height="18" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round">
+          <path d="M5 14V9a5 5 0 0 1 10 0v5l1.5 2h-13zM8.5 18h3" />
+        </svg>
         {countText ? (
           <span className="bell-count" aria-hidden="true" data-testid="bell-count">
             {countText}

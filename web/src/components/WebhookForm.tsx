@@ -34,7 +34,7 @@ export function WebhookForm({ onCreated }: { onCreated: (target: WebhookTargetCr
     setForm({ ...form, events: on ? [...form.events, e] : form.events.filter((x) => x !== e) });
   return (
     <form
-      className="form card"
+      className="form card webhook-form"
       aria-labelledby="new-webhook-h"
       noValidate
       onSubmit={(e: FormEvent) => {

@@ -183,3 +183,43 @@ describe("registering an application", () => {
     expect(await screen.findByRole("button", { name: "Add a version" })).toBeInTheDocument();
   });
 });
+
+describe("sealing", () => {
+  it("lists a refused seal's gaps in words with a link to the intent", async () => {
+    const { EvidenceSeal } = await import("./EvidenceSeal");
+    vi.spyOn(api.intents, "list").mockResolvedValue({
+      results: [{ id: "i1", name: "notes-2-1", title: "Notes 2.1.0 to finance", version: "2.1.0", state: "draft" }],
+    } as never);
+    vi.spyOn(api.evidencePacks, "seal").mockRejectedValue(
+      new ApiProblem({
+        type: "about:blank",
+        status: 422,
+        code: "evidence-incomplete",
+        title: "Evidence incomplete",
+        detail: "2 completeness check(s) failed; fix every listed gap, then seal again.",
+        correlation_id: "c2",
+        errors: [
+          { field: "sections.signature", rule: "sections-present", message: "raw" },
+          { field: "risk", rule: "risk-assessed", message: "raw" },
+        ],
+      }),
+    );
+    wrap(<EvidenceSeal applicationId="app1" versionLabel="2.1.0" artifactId="a1" />);
+    expect(await screen.findByLabelText("Seal for intent")).toHaveDisplayValue("Notes 2.1.0 to finance");
+    await userEvent.click(screen.getByRole("button", { name: "Seal evidence pack" }));
+    const gaps = await screen.findByTestId("seal-gaps");
+    expect(gaps).toHaveTextContent("2 checks do not hold");
+    expect(gaps).toHaveTextContent("Signature: evidence is missing.");
+    expect(gaps).toHaveTextContent("no current risk assessment");
+    expect(gaps).not.toHaveTextContent("raw");
+    expect(within(gaps).getByRole("link", { name: "Open the intent" })).toHaveAttribute("href", "/intents/i1");
+  });
+
+  it("says sealing waits for an intent when none deploys the version", async () => {
+    const { EvidenceSeal } = await import("./EvidenceSeal");
+    vi.spyOn(api.intents, "list").mockResolvedValue({ results: [] } as never);
+    wrap(<EvidenceSeal applicationId="app1" versionLabel="2.1.0" artifactId="a1" />);
+    expect(await screen.findByText(/no intent deploys version 2\.1\.0 yet/)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Seal evidence pack" })).toBeNull();
+  });
+});
