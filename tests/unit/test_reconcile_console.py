@@ -136,7 +136,8 @@ def test_intune_console_changes_intent_deadline_group_and_deletes() -> None:
         app.apps["a1"] = {
             "id": "a1",
             "displayName": "Tool 1.0.0",
-            "description": "Tool 1.0.0, published by Fleetgate (version 1.0.0; marker fg-1)",  # as the connector writes it
+            # as the connector writes it (v1.0 has no version property)
+            "description": "Tool 1.0.0, published by Fleetgate (version 1.0.0; sha256 00).",
         }
         lab = app.group_id("FG-LAB")
         app.assignments["a1"] = [{"id": f"{lab}_0_0", "intent": "required", "target": {"groupId": lab}}]

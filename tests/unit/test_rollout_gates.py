@@ -114,6 +114,9 @@ def test_failure_rate_above_bound_halts_after_min_sample() -> None:
     check = gates.failure_rate_bound(facts(installed=80, failed=20))
     assert check is not None
     assert check.outcome == Outcome.FAIL
+    # the rollout still draws the statistic: n, successes, failures, the interval and the threshold
+    assert (check.inputs["failure_rate"], check.inputs["n"], check.inputs["failures"]) == (0.2, 100, 20)
+    assert {"lower", "upper", "threshold", "successes"} <= set(check.inputs)
     assert gates.failure_rate_bound(facts(installed=5, failed=5)) is None  # below min_sample 100
 
 

@@ -88,7 +88,8 @@ def failure_rate_bound(f: RingFacts) -> GateCheck | None:
             "success_rate",
             Outcome.FAIL,
             f"failure rate {rate:.1%} is above the halt bound {float(bound):.0%}",
-            {"failure_rate": round(rate, 4), "bound": bound, "n": n},
+            # the statistic's own inputs too: the rollout still shows n, the interval and the threshold
+            {**success_rate(f).inputs, "failure_rate": round(rate, 4), "bound": bound, "n": n},
         )
     return None
 

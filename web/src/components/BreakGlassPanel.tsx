@@ -107,7 +107,7 @@ export function BreakGlassPanel() {
         </form>
       ) : null}
       <DataState query={list} label="break-glass uses" isEmpty={rows.length === 0} empty="No break-glass use on record.">
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Break-glass uses">
           <table className="table">
             <caption className="sr-only">Break-glass uses</caption>
             <thead>

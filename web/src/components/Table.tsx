@@ -26,7 +26,8 @@ export function Table<T>({
   rowData?: (row: T) => Record<string, string>;
 }) {
   return (
-    <div className="table-wrap">
+    // focusable and named: on a phone the table scrolls sideways, and a keyboard user must reach it
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={caption}>
       <table className="table">
         <caption className={captionVisible ? undefined : "sr-only"}>{caption}</caption>
         <thead>

@@ -169,6 +169,7 @@ def start_due(*, actor: Actor, intent_id: UUID | str) -> bool:
     this tick listed it: ticks run concurrently, and the second must skip it rather than fail the tick."""
     with transaction.atomic():
         intent = locked(DeploymentIntent, intent_id, "intent")
+        permissions.require(actor, "rollout.start", intent)
         if intent.state != State.APPROVED or Rollout.objects.filter(intent=intent).exists():
             return False
         start(actor=actor, intent_id=intent_id)
