@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,14 @@ class World:
     actors: dict[Role, Actor]
     app: Application
     users: dict[Role, Any] = field(default_factory=dict)
+    # what a test's setup built for this world, kept on the world itself: a cache keyed by id(world) hands a
+    # later test a collected world's rows (ids are reused), rolled back with the test that made them
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def once(self, key: Any, build: Callable[[], Any]) -> Any:
+        if key not in self.memo:
+            self.memo[key] = build()
+        return self.memo[key]
 
     @classmethod
     def build(cls) -> World:

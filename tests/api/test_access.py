@@ -27,14 +27,8 @@ def _draft_with_etag(world: World) -> tuple[str, str]:
 class _PatchIntent:
     """PATCH needs the URL and If-Match of the same intent."""
 
-    def __init__(self) -> None:
-        self.cache: dict[int, tuple[str, str]] = {}
-
     def _get(self, world: World) -> tuple[str, str]:
-        key = id(world)
-        if key not in self.cache:
-            self.cache[key] = _draft_with_etag(world)
-        return self.cache[key]
+        return world.once("patch-intent", lambda: _draft_with_etag(world))  # type: ignore[no-any-return]
 
     def url(self, world: World) -> str:
         return self._get(world)[0]

@@ -28,19 +28,9 @@ def _no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "runtime_factory", lambda: Runtime(sleep=Sleeps(), clock=FakeClock()))
 
 
-class _Connector:
+def _c(world: World) -> Any:
     """One connector per world, made by its Platform Admin."""
-
-    def __init__(self) -> None:
-        self.cache: dict[int, Any] = {}
-
-    def __call__(self, world: World) -> Any:
-        if id(world) not in self.cache:
-            self.cache[id(world)] = make_connector(world.actors[R.PLATFORM_ADMIN])
-        return self.cache[id(world)]
-
-
-_c = _Connector()
+    return world.once("connector", lambda: make_connector(world.actors[R.PLATFORM_ADMIN]))
 
 
 class TestConnectorAccess(ResourceAccessTests):

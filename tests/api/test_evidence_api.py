@@ -25,12 +25,12 @@ PACKAGER = frozenset({R.PACKAGING_ENGINEER})
 SECURITY = frozenset({R.SECURITY_REVIEWER})
 ASSESSORS = frozenset({R.PACKAGING_ENGINEER, R.SECURITY_REVIEWER})
 REPLAYERS = frozenset({R.AUDITOR, R.SECURITY_REVIEWER, R.CAB_APPROVER, R.PLATFORM_ADMIN})
-_cache: dict[tuple[Any, ...], Any] = {}
 
 
 def _ew(world: World, stage: str = "evidence") -> Any:
     """Per-world setup, built once: 'artifact', 'evidence' (all attached), 'assessed', 'sealed', 'proposed'."""
-    key = (id(world), stage)
+    _cache = world.memo  # per world, on the world itself (never keyed by id(world))
+    key = (stage,)
     if key not in _cache:
         if stage == "proposed":
             document = json.loads(json.dumps(risk.rubric.embedded_document()))
@@ -54,12 +54,12 @@ def _ew(world: World, stage: str = "evidence") -> Any:
 
 def _assessment(world: World) -> Any:
     _ew(world, "assessed")
-    return _cache[(id(world), "assessed", "row")]
+    return world.memo[("assessed", "row")]
 
 
 def _pack(world: World) -> Any:
     _ew(world, "sealed")
-    return _cache[(id(world), "sealed", "pack")]
+    return world.memo[("sealed", "pack")]
 
 
 def _upload_body(world: World) -> dict[str, Any]:
