@@ -14,7 +14,6 @@ from fleetgate.approvals import services as approvals
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.catalog.models import Application
 from fleetgate.connectors import services as connectors
-from fleetgate.connectors.base import Runtime
 from fleetgate.core.errors import Forbidden, ValidationFailed
 from fleetgate.core.roles import Role
 from fleetgate.intents.states import State
@@ -27,7 +26,6 @@ from fleetsim.fleet import Fleet, GroupSpec
 from fleetsim.planes import SIMULATORS, connection
 from fleetsim.server import Running, start
 from tests.factories import World, sealed_intent
-from tests.fixtures.connectors.support import FakeClock, Sleeps
 
 R = Role
 PLAN = [
@@ -37,16 +35,7 @@ PLAN = [
 GROUPS = (GroupSpec("FG-LAB", 8), GroupSpec("FG-CANARY", 40), GroupSpec("FG-PILOT", 20))
 
 
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(connectors, "runtime_factory", lambda: Runtime(sleep=Sleeps(), clock=FakeClock()))
-
-
-@pytest.fixture
-def clock() -> Iterator[clocks.FrozenClock]:
-    frozen = clocks.FrozenClock()
-    with clocks.using(frozen):
-        yield frozen
+pytestmark = pytest.mark.usefixtures("no_waiting")  # tests/domain/conftest.py
 
 
 def _plane(kind: str) -> Running:

@@ -16,7 +16,6 @@ import pytest
 from fleetgate.approvals import services as approvals
 from fleetgate.catalog.models import Application
 from fleetgate.connectors import services as connectors
-from fleetgate.connectors.base import Runtime
 from fleetgate.core.roles import Role
 from fleetgate.intents.states import State
 from fleetgate.reconcile.models import Drift
@@ -28,7 +27,6 @@ from fleetsim.fleet import Fleet, GroupSpec
 from fleetsim.planes import SIMULATORS, connection
 from fleetsim.server import Running, start
 from tests.factories import World, sealed_intent
-from tests.fixtures.connectors.support import FakeClock, Sleeps
 
 R = Role
 PLANES = ("intune", "sccm", "jamf", "landscape", "ansible")
@@ -37,16 +35,7 @@ GROUPS = (GroupSpec("FG-LAB", 5), GroupSpec("FG-PILOT", 3))
 SETTLE_H = 48  # every online device has reported long before
 
 
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(connectors, "runtime_factory", lambda: Runtime(sleep=Sleeps(), clock=FakeClock()))
-
-
-@pytest.fixture
-def clock() -> Iterator[clocks.FrozenClock]:
-    frozen = clocks.FrozenClock()
-    with clocks.using(frozen):
-        yield frozen
+pytestmark = pytest.mark.usefixtures("no_waiting")  # tests/domain/conftest.py
 
 
 class Plane:

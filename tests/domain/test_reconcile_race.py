@@ -3,14 +3,10 @@ once and remediate once (the attempt is claimed under a row lock before the plan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.audit.verify import verify_chain
-from fleetgate.connectors import services as connectors
-from fleetgate.connectors.base import Runtime
 from fleetgate.core.roles import Role
 from fleetgate.reconcile.models import Drift
 from fleetgate.reconcile.services import passes
@@ -18,21 +14,8 @@ from fleetgate.rollouts import clock as clocks
 from tests.domain.test_concurrency import _in_threads
 from tests.domain.test_reconcile import Setup, _plane
 from tests.factories import World
-from tests.fixtures.connectors.support import FakeClock, Sleeps
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(connectors, "runtime_factory", lambda: Runtime(sleep=Sleeps(), clock=FakeClock()))
-
-
-@pytest.fixture
-def clock() -> Iterator[clocks.FrozenClock]:
-    frozen = clocks.FrozenClock()
-    with clocks.using(frozen):
-        yield frozen
+pytestmark = [pytest.mark.usefixtures("no_waiting"), pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize("kind", ["sccm", "jamf"])

@@ -3,13 +3,10 @@ the notifications each fires; and the automatic start at not_before."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from fleetgate.connectors import services as connectors
-from fleetgate.connectors.base import Runtime
 from fleetgate.core.roles import Role
 from fleetgate.notifications.models import Notification
 from fleetgate.risk import queries as risk
@@ -19,22 +16,12 @@ from fleetgate.rollouts.services import actions, engine, incidents
 from fleetgate.rollouts.states import RingState
 from tests.domain.rollout_kit import Driver, approve, connect, duplicates, groups_of, ledger, plan, seal, simulator
 from tests.factories import World
-from tests.fixtures.connectors.support import FakeClock, Sleeps
 
 R = Role
 PILOT = ("lab", "canary", "pilot")
 
 
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(connectors, "runtime_factory", lambda: Runtime(sleep=Sleeps(), clock=FakeClock()))
-
-
-@pytest.fixture
-def clock() -> Iterator[clocks.FrozenClock]:
-    frozen = clocks.FrozenClock()
-    with clocks.using(frozen):
-        yield frozen
+pytestmark = pytest.mark.usefixtures("no_waiting")  # tests/domain/conftest.py
 
 
 def _roll_back(drive: Driver, steps: int = 6) -> Rollout:

@@ -3,12 +3,8 @@ fleet goes ring by ring on gates; device counts come from the plane's group memb
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from fleetgate.connectors import services as connectors
-from fleetgate.connectors.base import Runtime
 from fleetgate.core.roles import Role
 from fleetgate.rollouts import clock as clocks
 from fleetgate.rollouts import plan as planner
@@ -17,22 +13,12 @@ from fleetgate.rollouts.models import GateResult, PlaneTarget, Rollout
 from fleetgate.rollouts.states import RingState
 from tests.domain.rollout_kit import PLATFORM_OF, Driver, approve, connect, duplicates, groups_of, plan, seal, simulator
 from tests.factories import World
-from tests.fixtures.connectors.support import FakeClock, Sleeps
 
 R = Role
 PILOT = ("lab", "canary", "pilot")
 
 
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(connectors, "runtime_factory", lambda: Runtime(sleep=Sleeps(), clock=FakeClock()))
-
-
-@pytest.fixture
-def clock() -> Iterator[clocks.FrozenClock]:
-    frozen = clocks.FrozenClock()
-    with clocks.using(frozen):
-        yield frozen
+pytestmark = pytest.mark.usefixtures("no_waiting")  # tests/domain/conftest.py
 
 
 def shown(rollout: Rollout) -> dict:

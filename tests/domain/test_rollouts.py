@@ -10,7 +10,6 @@ import pytest
 
 from fleetgate.approvals import services as approvals
 from fleetgate.connectors import services as connectors
-from fleetgate.connectors.base import Runtime
 from fleetgate.core.errors import Forbidden, GateNotMet, InvalidTransition, NoRoute, SeparationOfDuties
 from fleetgate.core.roles import Role
 from fleetgate.intents.states import State
@@ -22,7 +21,6 @@ from fleetsim.fleet import Fleet, GroupSpec
 from fleetsim.planes import SIMULATORS, connection
 from fleetsim.server import Running, start
 from tests.factories import World, events_of, sealed_intent
-from tests.fixtures.connectors.support import FakeClock, Sleeps
 
 R = Role
 PLAN = [
@@ -31,16 +29,7 @@ PLAN = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(connectors, "runtime_factory", lambda: Runtime(sleep=Sleeps(), clock=FakeClock()))
-
-
-@pytest.fixture
-def clock() -> Iterator[clocks.FrozenClock]:
-    frozen = clocks.FrozenClock()
-    with clocks.using(frozen):
-        yield frozen
+pytestmark = pytest.mark.usefixtures("no_waiting")  # tests/domain/conftest.py
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, type DemoUser, jsProblems, launch, newPage, settled, signIn, keepFailures } from "./support";
+import { check, type DemoUser, h1, jsProblems, keepFailures, launch, newPage, settled, signIn } from "./support";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -30,7 +30,6 @@ const ROLES: Record<DemoUser, Expect> = {
 };
 
 const nav = (page: Page) => page.getByRole("navigation", { name: "Main" });
-const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 
 describe("what each demo role can see and do", () => {
   for (const [user, want] of Object.entries(ROLES) as [DemoUser, Expect][]) {

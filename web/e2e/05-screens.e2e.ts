@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, type DemoUser, jsProblems, launch, newPage, RESULTS, RUN, settled, signIn } from "./support";
+import { check, type DemoUser, h1, jsProblems, launch, newPage, RESULTS, RUN, settled, signIn } from "./support";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -27,7 +27,6 @@ async function as(user: DemoUser, body: (page: Page, context: BrowserContext) =>
   }
 }
 
-const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 const nav = (page: Page, name: string) =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, type DemoUser, jsProblems, keepFailures, launch, newPage, settled, signIn } from "./support";
+import { asUser, check, type DemoUser, h1, keepFailures, launch, settled } from "./support";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -17,19 +17,8 @@ afterAll(async () => {
 });
 keepFailures();
 
-async function as(user: DemoUser, body: (page: Page, context: BrowserContext) => Promise<void>) {
-  const { page, context } = await newPage(browser);
-  try {
-    await signIn(page, user);
-    await settled(page);
-    await body(page, context);
-    expect(jsProblems(page)).toEqual([]);
-  } finally {
-    await context.close();
-  }
-}
+const as = (user: DemoUser, body: (page: Page, context: BrowserContext) => Promise<void>) => asUser(browser, user, body);
 
-const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 const nav = (page: Page, name: string) =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 

@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { check, jsProblems, keepFailures, launch, newPage, RUN, settled, signIn } from "./support";
+import { check, h1, jsProblems, keepFailures, launch, newPage, RUN, settled, signIn } from "./support";
 
 // Runs against `fleetgate up --demo` (e2e/run.mjs, phase "demo"): the simulated planes with one
 // connector each and the demo engine tick (1 s = 1 policy hour). The seeded rollouts move on their
@@ -21,7 +21,6 @@ keepFailures(() => pages);
 const CHROME = "Google Chrome 131.0.0 to engineering";
 const NPP = "Notepad++ 8.7.0 to finance";
 const SLACK = "Slack 4.41.0 to sales";
-const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 const status = (page: Page) => page.locator(".rollout-view > p [data-badge]").first().getAttribute("data-badge");
 
 async function open(user: Parameters<typeof signIn>[1]) {

@@ -5,7 +5,7 @@
  */
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, type DemoUser, jsProblems, keepFailures, launch, newPage, settled, signIn } from "./support";
+import { asUser, check, type DemoUser, h1, keepFailures, launch, settled } from "./support";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -16,19 +16,8 @@ afterAll(async () => {
 });
 keepFailures();
 
-async function as(user: DemoUser, body: (page: Page) => Promise<void>) {
-  const { page, context } = await newPage(browser);
-  try {
-    await signIn(page, user);
-    await settled(page);
-    await body(page);
-    expect(jsProblems(page)).toEqual([]);
-  } finally {
-    await context.close();
-  }
-}
+const as = (user: DemoUser, body: (page: Page) => Promise<void>) => asUser(browser, user, body);
 
-const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 const panel = (page: Page, subject: string) => page.getByRole("complementary", { name: `Assistant · ${subject}` });
 
 /** Ask one feature in a panel; the answer's article, once it has its sources. */

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, jsProblems, keepFailures, launch, newPage, settled, signIn } from "./support";
+import { check, h1, jsProblems, keepFailures, launch, newPage, settled, signIn } from "./support";
 
 const repo = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const PASSWORD = "second-admin-e2e-password";
@@ -34,7 +34,6 @@ afterAll(async () => {
 });
 keepFailures();
 
-const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 
 async function addCabApproverToNewcomer(page: Page) {
   await page.goto("/settings/users");

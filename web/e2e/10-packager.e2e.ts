@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, jsProblems, keepFailures, launch, newPage, RESULTS, RUN, settled, signIn } from "./support";
+import { check, h1, jsProblems, keepFailures, launch, newPage, RESULTS, RUN, settled, signIn } from "./support";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 const fixture = (name: string) => join(FIXTURES, name);
@@ -33,7 +33,6 @@ async function axeClean(page: Page, name: string) {
   expect(report.other, `axe violations on ${name}:\n${JSON.stringify(report.other, null, 2)}`).toEqual([]);
 }
 
-const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 
 async function attach(page: Page, file: string, expectKind: string) {
   await page.getByLabel(`Evidence file for ${ARTIFACT}`).setInputFiles(fixture(file));

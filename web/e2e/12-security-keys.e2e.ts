@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, type DemoUser, jsProblems, keepFailures, launch, newPage, RUN, settled, signIn } from "./support";
+import { asUser, check, type DemoUser, h1, keepFailures, launch, RUN, settled } from "./support";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -18,19 +18,8 @@ afterAll(async () => {
 });
 keepFailures();
 
-async function as(user: DemoUser, body: (page: Page) => Promise<void>) {
-  const { page, context } = await newPage(browser);
-  try {
-    await signIn(page, user);
-    await settled(page);
-    await body(page);
-    expect(jsProblems(page)).toEqual([]);
-  } finally {
-    await context.close();
-  }
-}
+const as = (user: DemoUser, body: (page: Page) => Promise<void>) => asUser(browser, user, body);
 
-const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 const nav = (page: Page, name: string) =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 

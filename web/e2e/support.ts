@@ -65,6 +65,26 @@ export function jsProblems(page: Page): string[] {
   return (page as Page & { jsProblems?: string[] }).jsProblems ?? [];
 }
 
+/** A fresh signed-in page for `user`: `body` runs on it, no uncaught page error may remain, and the context closes. */
+export async function asUser(
+  browser: Browser,
+  user: DemoUser,
+  body: (page: Page, context: BrowserContext) => Promise<void>,
+): Promise<void> {
+  const { page, context } = await newPage(browser);
+  try {
+    await signIn(page, user);
+    await settled(page);
+    await body(page, context);
+    expect(jsProblems(page)).toEqual([]);
+  } finally {
+    await context.close();
+  }
+}
+
+/** The page's one level-1 heading. */
+export const h1 = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
+
 export async function signIn(page: Page, user: DemoUser, options: { from?: string } = {}): Promise<void> {
   if (options.from !== "here") await page.goto(options.from ?? "/login");
   await page.getByLabel("Username").fill(user);
