@@ -6,13 +6,12 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from fleetgate.approvals.api import (
-    BreakGlassViewSet,
     CabDecisionViewSet,
     CabRequestViewSet,
     CabSubmissionViewSet,
-    ExceptionViewSet,
     PromotionCheckView,
 )
+from fleetgate.approvals.api_exceptions import BreakGlassViewSet, ExceptionViewSet
 from fleetgate.assistant.api import AssistantViewSet, InteractionViewSet, ProviderViewSet
 from fleetgate.audit.api import LedgerViewSet
 from fleetgate.catalog.api import ApplicationViewSet, ArtifactViewSet, VersionViewSet
