@@ -2,7 +2,8 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api } from "../api/client";
 import { formatDateTime } from "../lib/format";
-import { GATE_OUTCOME, ROLLOUT_STATUS, rolloutTimeline } from "../lib/rollouts";
+import { GATE_OUTCOME, ROLLOUT_STATUS } from "../lib/rollouts";
+import { rolloutTimeline } from "../lib/rolloutTimeline";
 import { DataState } from "./DataState";
 import { LookBadge } from "./LookBadge";
 

@@ -7,7 +7,7 @@ import { AppRoutes } from "../App";
 import { api, type Intent } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { SessionProvider } from "../auth/session";
-import { labelFor, toWriteBody, emptyDraft } from "./IntentForm";
+import { emptyDraft, labelFor, toWriteBody } from "../lib/intentDraft";
 
 const APP_ID = "11111111-1111-1111-1111-111111111111";
 

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { api, type Intent, type IntentWrite } from "../api/client";
+import { api, type Intent } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { useUser } from "../auth/session";
 import { DataState } from "../components/DataState";
@@ -10,110 +10,21 @@ import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { errorId, fieldId } from "../lib/fields";
 import { humanize, stringList } from "../lib/format";
-import { ringNames, ringPlanOf, rollbackPlanOf } from "../lib/intents";
+import { ringNames } from "../lib/intents";
 import { canPublish, publisherScopes } from "../lib/permissions";
 import { NotAllowed } from "./NotFound";
-
-const SITE_CLASSES = [
-  { value: "online", label: "Online" },
-  { value: "intermittent", label: "Intermittent" },
-  { value: "air_gapped", label: "Air-gapped" },
-] as const;
-const STRATEGIES = [
-  { value: "reinstall_previous", label: "Reinstall the previous version" },
-  { value: "uninstall", label: "Uninstall" },
-  { value: "supersede", label: "Supersede with a newer version" },
-] as const;
-
-export interface StepDraft {
-  key: number;
-  ring: string;
-  target_group: string;
-  device_count: string;
-}
-
-export interface IntentDraft {
-  name: string;
-  title: string;
-  change_reason: string;
-  application: string;
-  version: string;
-  target_boundary: string;
-  target_business_unit: string;
-  target_site_classes: string[];
-  ring_plan: StepDraft[];
-  rollback_strategy: string;
-  rollback_version: string;
-}
-
-let stepKey = 0;
-const newStep = (ring: string, target_group = "", device_count = ""): StepDraft => ({
-  key: ++stepKey,
-  ring,
-  target_group,
-  device_count,
-});
-
-export function emptyDraft(): IntentDraft {
-  return {
-    name: "",
-    title: "",
-    change_reason: "",
-    application: "",
-    version: "",
-    target_boundary: "",
-    target_business_unit: "",
-    target_site_classes: ["online"],
-    ring_plan: [newStep("lab", "", "")],
-    rollback_strategy: "reinstall_previous",
-    rollback_version: "",
-  };
-}
-
-export function draftFromIntent(i: Intent): IntentDraft {
-  const rollback = rollbackPlanOf(i);
-  return {
-    name: i.name,
-    title: i.title,
-    change_reason: i.change_reason ?? "",
-    application: i.application,
-    version: i.version,
-    target_boundary: i.target_boundary,
-    target_business_unit: i.target_business_unit,
-    target_site_classes: stringList(i.target_site_classes),
-    ring_plan: ringPlanOf(i).map((s) => newStep(s.ring, s.target_group, String(s.device_count))),
-    rollback_strategy: rollback.strategy,
-    rollback_version: rollback.rollback_version ?? "",
-  };
-}
-
-/** Whole numbers go as numbers; anything else goes as typed, so the server names the field. */
-function count(value: string): number {
-  const trimmed = value.trim();
-  return (/^\d+$/.test(trimmed) ? Number(trimmed) : trimmed === "" ? null : trimmed) as number;
-}
-
-export function toWriteBody(d: IntentDraft): IntentWrite {
-  return {
-    name: d.name.trim(),
-    title: d.title,
-    change_reason: d.change_reason,
-    application: d.application,
-    version: d.version,
-    target_boundary: d.target_boundary.trim(),
-    target_business_unit: d.target_business_unit.trim(),
-    target_site_classes: d.target_site_classes as IntentWrite["target_site_classes"],
-    ring_plan: d.ring_plan.map((s) => ({
-      ring: s.ring,
-      target_group: s.target_group,
-      device_count: count(s.device_count),
-    })),
-    rollback_plan: {
-      strategy: d.rollback_strategy,
-      rollback_version: d.rollback_version.trim() || null,
-    },
-  };
-}
+import {
+  SITE_CLASSES,
+  STRATEGIES,
+  anchorFor,
+  draftFromIntent,
+  emptyDraft,
+  labelFor,
+  newStep,
+  toWriteBody,
+  type IntentDraft,
+  type StepDraft,
+} from "../lib/intentDraft";
 
 export function IntentForm() {
   const { id } = useParams();
@@ -506,37 +417,4 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
       </form>
     </Page>
   );
-}
-
-const LABELS: Record<string, string> = {
-  name: "Name",
-  title: "Title",
-  change_reason: "Change reason",
-  application: "Application",
-  version: "Version",
-  target_boundary: "Boundary",
-  target_business_unit: "Business unit",
-  target_site_classes: "Site classes",
-  ring_plan: "Ring plan",
-  rollback_plan: "Rollback plan",
-  "rollback_plan.strategy": "Rollback strategy",
-  "rollback_plan.rollback_version": "Roll back to version",
-};
-
-/** `ring_plan[1].device_count` → "Ring plan step 2: devices". */
-export function labelFor(path: string): string {
-  const step = /^ring_plan\[(\d+)\](?:\.(\w+))?$/.exec(path);
-  if (step) {
-    const n = Number(step[1]) + 1;
-    const part = step[2] ? `: ${humanize(step[2]).toLowerCase().replace("device count", "devices")}` : "";
-    return `Ring plan step ${n}${part}`;
-  }
-  const site = /^target_site_classes\[(\d+)\]$/.exec(path);
-  if (site) return "Site classes";
-  return LABELS[path] ?? path;
-}
-
-function anchorFor(path: string): string {
-  if (path.startsWith("target_site_classes")) return fieldId("target_site_classes");
-  return fieldId(path);
 }
