@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: install run test test-py test-sqlite test-postgres coverage lint schema schema-check bench ui ui-test clean
+.PHONY: install run test test-py test-sqlite test-postgres coverage lint schema schema-check bench ui ui-test clean rsyslog
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ run: install ui
 ## The whole suite: lint, contract check, Python tests on SQLite and PostgreSQL, coverage, UI tests
 test: install lint schema-check test-py ui-test
 
-test-py: install
+test-py: install rsyslog
 	rm -f .coverage .coverage.*
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
@@ -65,6 +65,14 @@ ui:
 ui-test:
 	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory -C web test; else echo "no web UI tests yet"; fi
 
+# The SIEM tests' real receiver: Debian's rsyslog with GnuTLS, installed only when missing (CI runs as root)
+rsyslog:
+	@if [ ! -x /usr/sbin/rsyslogd ] || ! ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1; then \
+	  echo "installing Debian's rsyslog and rsyslog-gnutls (the SIEM tests' receiver)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    rsyslog rsyslog-gnutls >/dev/null; \
+	fi
+
 ui-types:
 	$(MAKE) --no-print-directory -C web types
 
@@ -76,6 +84,8 @@ bench: install
 	$(BIN)/python bench/reconcile_bench.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/ceiling_ab.py
+	$(BIN)/python bench/throttle_bench.py
+	$(BIN)/python bench/ledger_lock_bench.py
 
 clean:
 	rm -rf $(VENV) var web/node_modules web/dist

@@ -8,12 +8,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import httpx
 
+RETRIES = 30
 T = TypeVar("T")
 R = TypeVar("R")
 PARALLEL = 16
@@ -31,7 +33,12 @@ def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
 
 
 def _post(client: httpx.Client, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    for _ in range(RETRIES):
+        response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+        # a refusal under load (503 overloaded, 429) did nothing: honour its Retry-After and send again
+        if response.status_code not in (429, 503) or "Retry-After" not in response.headers:
+            break
+        time.sleep(float(response.headers["Retry-After"]))
     if response.status_code != 201:
         raise RuntimeError(f"POST {path} -> {response.status_code}: {response.text[:300]}")
     return dict(response.json())

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,13 +48,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server (as `fleetgate up`)")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (as `fleetgate up`)")
     parser.add_argument("--loader", choices=("auto", "wrk", "httpx"), default="auto")
+    parser.add_argument("--writers", type=int, default=8, help="concurrent writers in the write runs (httpx)")
+    parser.add_argument("--no-writes", dest="writes", action="store_false", help="reads only")
     return parser.parse_args()
 
 
 def gunicorn(app: str, port: int, args: argparse.Namespace) -> list[str]:
     """`fleetgate up`'s web command line (src/fleetgate/cli/main.py), for either app."""
     cmd = [str(BIN / "python"), "-m", "gunicorn", app, "--config", "python:fleetgate.api.gunicorn_conf"]
-    cmd += ["--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", str(args.workers)]
+    cmd += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]  # the config: gthread + admission
     return [*cmd, "--threads", str(args.threads), "--graceful-timeout", "10"]
 
 
@@ -117,6 +120,76 @@ def httpx_load(url: str, headers: dict[str, str], seconds: float, connections: i
     return {"requests": len(done), "errors": sum(errors), "rps": len(done) / elapsed, "p50_ms": pick(0.5)}
 
 
+def write_load(target: dict[str, Any], seconds: float, connections: int) -> dict[str, Any]:
+    """A closed loop of writes, one per connection at a time (so `connections` concurrent writers):
+    a create with a fresh body each time, or an update of the connection's own intent with its
+    current ETag (If-Match), as a client of either API does."""
+    stop = threading.Event()
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors = [0] * connections
+
+    def loop(i: int) -> None:
+        with httpx.Client(headers=target["headers"], timeout=30) as client:
+            etag = ""
+            if target["kind"] == "update":
+                created = client.post(target["create_url"], json=target["body"]())
+                etag, url = created.headers.get("ETag", ""), f"{target['create_url']}{created.json()['id']}/"
+            while not stop.is_set():
+                began = time.perf_counter()
+                try:
+                    if target["kind"] == "update":
+                        response = client.patch(url, json={"title": f"edit {began}"}, headers={"If-Match": etag})
+                        etag = response.headers.get("ETag", etag)
+                    else:
+                        response = client.post(target["url"], json=target["body"]())
+                    ok = response.status_code in (200, 201)
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    latencies[i].append(time.perf_counter() - began)
+                else:
+                    errors[i] += 1
+
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(connections)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join(timeout=35)
+    elapsed = time.perf_counter() - began
+    done = sorted(x for part in latencies for x in part)
+    p50 = done[len(done) // 2] * 1000 if done else 0.0
+    return {"requests": len(done), "errors": sum(errors), "rps": len(done) / elapsed, "p50_ms": p50}
+
+
+class LockWaits:
+    """Average database sessions of the benchmark database waiting on a lock (the ledger head row)."""
+
+    def __init__(self, db: str) -> None:
+        self.db, self.samples, self.stop = db, [], threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'"
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            while not self.stop.wait(0.25):
+                self.samples.append(int((conn.execute(query, [self.db]).fetchone() or (0,))[0]))
+
+    def __enter__(self) -> LockWaits:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+    @property
+    def average(self) -> float:
+        return round(sum(self.samples) / len(self.samples), 1) if self.samples else 0.0
+
+
 def wrk_load(url: str, headers: dict[str, str], seconds: float, connections: int) -> dict[str, Any]:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
     for name, value in headers.items():
@@ -136,6 +209,16 @@ def wrk_load(url: str, headers: dict[str, str], seconds: float, connections: int
 
 
 def measure(target: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    if "kind" in target:  # a write: the httpx loop (bodies and ETags change per request)
+        loadavg = os.getloadavg()
+        cpu_before = cpu_seconds(target["pid"])
+        with LockWaits(target["db"]) as waits:
+            result = write_load(target, args.duration, args.writers)
+        cpu = cpu_seconds(target["pid"]) - cpu_before
+        result["db_sessions_waiting_on_a_lock_avg"] = waits.average
+        result["server_cpu_ms_per_request"] = cpu * 1000 / result["requests"] if result["requests"] else None
+        result["loadavg_before"] = [round(x, 2) for x in loadavg]
+        return result
     load = wrk_load if args.loader == "wrk" else httpx_load
     if args.warmup > 0:
         load(target["url"], target["headers"], args.warmup, args.connections)
@@ -148,7 +231,7 @@ def measure(target: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def setup(args: argparse.Namespace, stack: ExitStack, stamp: str) -> dict[str, dict[str, Any]]:
+def setup(args: argparse.Namespace, stack: ExitStack, stamp: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A fresh database; Fleetgate migrated, demo-seeded and serving; the ceiling seeded and serving."""
     db = f"fleetgate_ceiling_{stamp.lower()}_{os.getpid()}"
     tmp = Path(tempfile.mkdtemp(prefix="fleetgate-ceiling-"))
@@ -161,6 +244,8 @@ def setup(args: argparse.Namespace, stack: ExitStack, stamp: str) -> dict[str, d
         "FLEETGATE_DATA_DIR": str(tmp / "data"),
         "FLEETGATE_DATABASE_URL": f"{PG}/{db}",
         "FLEETGATE_THROTTLE_USER": "1000000/min",  # measured, never refused
+        "FLEETGATE_WEB_MAX_IN_FLIGHT": "0",  # capacity, not admission: the ceiling has no admission either
+        "FLEETGATE_WEB_QUEUE_WAIT_MS": "0",
         "FLEETGATE_LOG_LEVEL": "WARNING",
         "FLEETGATE_DB_POOL_MAX": str(args.threads + 2),
         "DJANGO_SETTINGS_MODULE": "fleetgate.settings",
@@ -186,7 +271,7 @@ def setup(args: argparse.Namespace, stack: ExitStack, stamp: str) -> dict[str, d
     auth = {"Authorization": f"Bearer {tokens['publisher']}"}
     wait_for(f"{fg_url}/health/ready", fg, {})
     wait_for(f"{ceiling_url}/rows/", ceiling, {})
-    data = bench_seed.seed(fg_url, tokens, 0, SEED_INTENTS, stamp.lower())
+    data = bench_seed.seed(fg_url, tokens, 1, SEED_INTENTS, stamp.lower())
     api = f"{fg_url}/api/v1"
     reads = {
         "intent list": f"{api}/intents/?page_size=20",
@@ -199,7 +284,52 @@ def setup(args: argparse.Namespace, stack: ExitStack, stamp: str) -> dict[str, d
     for name, url in reads.items():
         wait_for(url, fg, auth)
         targets[name] = {"url": url, "headers": auth, "pid": fg.pid}
-    return targets
+    app = data["apps"][0]
+
+    def intent_body() -> dict[str, Any]:
+        return {
+            "name": f"ab-{uuid.uuid4().hex[:16]}",
+            "title": "Ceiling A/B write",
+            "application": app["id"],
+            "version": app["version"],
+            "target_boundary": "acme",
+            "target_business_unit": "finance",
+            "target_site_classes": ["online"],
+            "ring_plan": [{"ring": "lab", "target_group": "G", "device_count": 5}],
+            "rollback_plan": {"strategy": "uninstall"},
+        }
+
+    def row_body() -> dict[str, Any]:
+        return {"name": f"row-{uuid.uuid4().hex[:12]}", "title": "Ceiling write", "ring_plan": []}
+
+    db = env["FLEETGATE_DATABASE_URL"].rsplit("/", 1)[1]
+    writes = {
+        "ceiling create": {"url": f"{ceiling_url}/rows/new/", "headers": {}, "pid": ceiling.pid, "body": row_body},
+        "intent create": {"url": f"{api}/intents/", "headers": auth, "pid": fg.pid, "body": intent_body},
+        "intent update": {"url": "", "create_url": f"{api}/intents/", "headers": auth, "pid": fg.pid},
+    }
+    writes["intent update"]["body"] = intent_body
+    for name, target in writes.items():
+        target.update(kind="update" if name == "intent update" else "create", db=db)
+    return targets, writes
+
+
+def _round(n: int, targets: dict[str, Any], ceiling_name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One alternation: the ceiling, then each Fleetgate endpoint, each printed with its ratio."""
+    results: dict[str, Any] = {}
+    for name, target in targets.items():
+        r = results[name] = measure(target, args)
+        ceiling = results[ceiling_name]["rps"]
+        r["ratio"] = round(r["rps"] / ceiling, 3) if ceiling else None
+        cpu = r["server_cpu_ms_per_request"]
+        waits = f" {r['db_sessions_waiting_on_a_lock_avg']:>10.1f}" if "db_sessions_waiting_on_a_lock_avg" in r else ""
+        print(
+            f"{n:>5}  {name:<14} {' '.join(f'{x:.2f}' for x in r['loadavg_before']):>16} {r['rps']:>8.1f}"
+            f" {r['p50_ms']:>7.1f} {cpu if cpu is not None else float('nan'):>10.2f} {r['ratio'] or 0:>6.2f}{waits}"
+            + (f"  ({r['errors']} errors)" if r["errors"] else ""),
+            flush=True,
+        )
+    return results
 
 
 def main() -> int:
@@ -210,25 +340,19 @@ def main() -> int:
         args.loader = "wrk" if shutil.which("wrk") else "httpx"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     rounds: list[dict[str, Any]] = []
+    write_rounds: list[dict[str, Any]] = []
     with ExitStack() as stack:
-        targets = setup(args, stack, stamp)
+        targets, writes = setup(args, stack, stamp)
         print(f"Loader {args.loader}, {args.connections} connections, {args.duration:g} s per run\n")
-        head = f"{'round':>5}  {'endpoint':<13} {'load avg':>16} {'req/s':>8} {'p50 ms':>7} {'cpu ms/req':>10}"
+        head = f"{'round':>5}  {'endpoint':<14} {'load avg':>16} {'req/s':>8} {'p50 ms':>7} {'cpu ms/req':>10}"
         print(f"{head} {'ratio':>6}")
         for n in range(1, args.rounds + 1):
-            results: dict[str, Any] = {}
-            for name, target in targets.items():
-                r = results[name] = measure(target, args)
-                ceiling = results["ceiling"]["rps"]
-                r["ratio"] = round(r["rps"] / ceiling, 3) if ceiling else None
-                cpu = r["server_cpu_ms_per_request"]
-                print(
-                    f"{n:>5}  {name:<13} {' '.join(f'{x:.2f}' for x in r['loadavg_before']):>16} {r['rps']:>8.1f}"
-                    f" {r['p50_ms']:>7.1f} {cpu if cpu is not None else float('nan'):>10.2f} {r['ratio']:>6.2f}"
-                    + (f"  ({r['errors']} errors)" if r["errors"] else ""),
-                    flush=True,
-                )
-            rounds.append(results)
+            rounds.append(_round(n, targets, "ceiling", args))
+        if args.writes:
+            print(f"\nWrites: {args.writers} concurrent writers (httpx), ratio to the bare DRF create of the round")
+            print(f"{head} {'ratio':>6} {'lock waits':>10}")
+            for n in range(1, args.rounds + 1):
+                write_rounds.append(_round(n, writes, "ceiling create", args))
         print("Cleaning up (both servers, database, temp dir) ...", flush=True)
     report = {
         "timestamp": stamp,
@@ -239,6 +363,8 @@ def main() -> int:
         "server": f"gthread, {args.workers} workers x {args.threads} threads (fleetgate up), PostgreSQL",
         "note": "indicative: the machine is shared; ratios are within one round",
         "rounds": rounds,
+        "writers": args.writers,
+        "write_rounds": write_rounds,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     for path in (RESULTS / f"ceiling-{stamp}.json", RESULTS / "ceiling-latest.json"):

@@ -84,6 +84,7 @@ def setup(db: str, sqlite: bool) -> None:
 def build(count: int, planes: list[dict[str, Any]]) -> list[Any]:
     """`count` intents, spread over the planes and their groups, published and assigned for real."""
     from tests.factories import World, intent_data, make_application, make_version, upload
+    from tests.fixtures.connectors.support import deb_payload
 
     from fleetgate.catalog import services as catalog
     from fleetgate.connectors import services as connectors
@@ -117,7 +118,7 @@ def build(count: int, planes: list[dict[str, Any]]) -> list[Any]:
             platform="windows",
             artifact_format="msi",
             filename="app.msi",
-            upload=upload(os.urandom(64)),
+            upload=upload(deb_payload() if instance.kind == "landscape" else os.urandom(64)),  # Landscape: .debs
         )
         plan = [{"ring": "lab", "target_group": group, "device_count": GROUP_SIZE}]
         intent = intents.create(actor=world.publisher, data=intent_data(app, ring_plan=plan))

@@ -135,6 +135,7 @@ def only_enabled(world: Any, planes: list[Any], keep: Any) -> None:
 def start_rollouts(world: Any, planes: list[Any], count: int) -> float:
     """`count` approved intents, spread evenly over the planes, started (each route fixed at start)."""
     from tests.factories import World, make_application, make_version, sealed_intent
+    from tests.fixtures.connectors.support import deb_payload
 
     from fleetgate.approvals import services as approvals
     from fleetgate.core.roles import Role
@@ -150,7 +151,8 @@ def start_rollouts(world: Any, planes: list[Any], count: int) -> float:
         app = make_application(world.actors[Role.PLATFORM_ADMIN])
         make_version(world.actors[Role.PACKAGING_ENGINEER], app, "1.0.0")
         own = World(actors=world.actors, app=app, users=world.users)
-        sealed = sealed_intent(own, ring_plan=plan, rollback_plan={"strategy": "uninstall"})
+        content = {"content": deb_payload()} if plane.kind == "landscape" else {}  # Landscape takes .debs
+        sealed = sealed_intent(own, ring_plan=plan, rollback_plan={"strategy": "uninstall"}, **content)
         approvals.submit(actor=world.publisher, intent_id=sealed.intent.pk)
         engine.start(actor=world.publisher, intent_id=sealed.intent.pk)
     enable_all(world, planes)  # routes are fixed now; every plane must be usable for the ticks

@@ -1,5 +1,5 @@
 """One model shaped like a list row of Fleetgate (a few strings, a state, JSON, timestamps), its
-ModelSerializer and a list view; `seed()` creates the table and its 20 rows."""
+ModelSerializer, a list view and a create view (one INSERT); `seed()` creates the table and its 20 rows."""
 
 from __future__ import annotations
 
@@ -42,7 +42,13 @@ class RowList(generics.ListAPIView):  # type: ignore[type-arg]
         return Row.objects.order_by("-created_at")[:ROWS]
 
 
-urlpatterns = [path("rows/", RowList.as_view())]
+class RowCreate(generics.CreateAPIView):  # type: ignore[type-arg]
+    """The write ceiling: validate a body through the ModelSerializer and INSERT one row."""
+
+    serializer_class = RowSerializer
+
+
+urlpatterns = [path("rows/", RowList.as_view()), path("rows/new/", RowCreate.as_view())]
 
 
 def seed() -> None:

@@ -47,6 +47,52 @@ def _env_networks(name: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class OidcConfig:
+    """Single sign-on through one OpenID Connect provider (Microsoft Entra ID or any other); off while no issuer."""
+
+    issuer: str = ""  # discovery at <issuer>/.well-known/openid-configuration
+    client_id: str = ""
+    client_secret: str = ""
+    redirect_uri: str = ""  # https://<fleetgate>/api/v1/auth/sso/callback/, registered at the provider
+    post_logout_redirect_uri: str = ""  # where the provider sends the browser after sign-out (default: /login)
+    scopes: str = "openid profile email"
+    display_name: str = "single sign-on"  # the sign-in button says "Sign in with <display_name>"
+    tenant_id: str = ""  # Entra: the id_token's `tid` must equal it
+    subject_claim: str = "sub"  # the stable subject: `oid` on Entra
+    username_claim: str = "preferred_username"
+    groups_claim: str = "groups"
+    roles_claim: str = "roles"  # Entra app roles, mapped like groups
+    leeway_seconds: int = 120  # clock skew allowed on exp / iat / nbf
+    graph_url: str = "https://graph.microsoft.com"  # groups overage resolved here (a local stand-in in tests)
+    timeout_seconds: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+
+def _oidc() -> OidcConfig:
+    tenant = _env("OIDC_TENANT_ID").strip()
+    return OidcConfig(
+        issuer=_env("OIDC_ISSUER").strip().rstrip("/"),
+        client_id=_env("OIDC_CLIENT_ID").strip(),
+        client_secret=_env("OIDC_CLIENT_SECRET"),
+        redirect_uri=_env("OIDC_REDIRECT_URI").strip(),
+        post_logout_redirect_uri=_env("OIDC_POST_LOGOUT_REDIRECT_URI").strip(),
+        scopes=_env("OIDC_SCOPES", "openid profile email").strip() or "openid profile email",
+        display_name=_env("OIDC_DISPLAY_NAME", "single sign-on").strip() or "single sign-on",
+        tenant_id=tenant,
+        subject_claim=_env("OIDC_SUBJECT_CLAIM", "oid" if tenant else "sub").strip(),
+        username_claim=_env("OIDC_USERNAME_CLAIM", "preferred_username").strip(),
+        groups_claim=_env("OIDC_GROUPS_CLAIM", "groups").strip(),
+        roles_claim=_env("OIDC_ROLES_CLAIM", "roles").strip(),
+        leeway_seconds=_env_int("OIDC_LEEWAY_SECONDS", 120),
+        graph_url=_env("OIDC_GRAPH_URL", "https://graph.microsoft.com").strip().rstrip("/"),
+        timeout_seconds=float(_env_int("OIDC_TIMEOUT_SECONDS", 10)),
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     data_dir: Path
     database_url: str
@@ -73,6 +119,14 @@ class Config:
     demo_time_scale: float = 3600.0  # demo only: policy seconds per real second (soak, time to compliance)
     rollout_lease_seconds: int = 300  # how long a worker's claim on a rollout lasts if it dies mid-advance
     huey_name: str = "fleetgate"  # the queue's name in Redis: installations sharing a Redis need their own
+    # Admission in each web worker (api/gunicorn_conf.py, api/middleware.py): requests admitted at once
+    # (running + waiting for a thread), the longest a request may wait for a thread, Retry-After; 0 = off.
+    web_max_in_flight: int = 32
+    web_queue_wait_ms: int = 500
+    web_retry_after_s: int = 1
+    oidc: OidcConfig = field(default_factory=lambda: OidcConfig())
+    local_login: bool = True  # password sign-in; off leaves it to the break-glass account only
+    break_glass_username: str = ""  # the one local account that may use its password when local_login is off
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -125,6 +179,12 @@ def load() -> Config:
         demo_time_scale=float(_env("DEMO_TIME_SCALE", "3600") or 3600),
         rollout_lease_seconds=_env_int("ROLLOUT_LEASE_SECONDS", 300),
         huey_name=_env("HUEY_NAME", "fleetgate") or "fleetgate",
+        web_max_in_flight=_env_int("WEB_MAX_IN_FLIGHT", 32),
+        web_queue_wait_ms=_env_int("WEB_QUEUE_WAIT_MS", 500),
+        web_retry_after_s=max(1, _env_int("WEB_RETRY_AFTER", 1)),
+        oidc=_oidc(),
+        local_login=_env_bool("LOCAL_LOGIN", True),
+        break_glass_username=_env("BREAK_GLASS_USERNAME").strip(),
     )
 
 

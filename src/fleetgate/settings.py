@@ -43,12 +43,16 @@ INSTALLED_APPS = [
     "fleetgate.rollouts",
     "fleetgate.assistant",
     "fleetgate.reconcile",
+    "fleetgate.sites",
+    "fleetgate.siem",
+    "fleetgate.sso",
     "fleetgate.worker",
 ]
 
 MIDDLEWARE = [
     "fleetgate.core.middleware.CorrelationIdMiddleware",
     "fleetgate.core.middleware.MetricsMiddleware",
+    "fleetgate.api.middleware.AdmissionMiddleware",  # 503 + Retry-After before any work when overloaded
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -56,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fleetgate.sso.middleware.SsoSessionMiddleware",
     "fleetgate.api.middleware.ProblemMiddleware",
 ]
 
@@ -174,6 +179,12 @@ SPECTACULAR_SETTINGS = {
         "WindowKindEnum": "fleetgate.rollouts.models.MaintenanceWindow.Kind",
         "ProviderKindEnum": "fleetgate.assistant.models.Kind",
         "JobStatusEnum": "fleetgate.worker.models.JobRun.Status",
+        "BundleKindEnum": "fleetgate.sites.models.BundleKind",
+        "TargetSiteClassesEnum": "fleetgate.core.roles.SiteClass",
+        "SiemKindEnum": "fleetgate.siem.models.Kind",
+        "SiemFormatEnum": "fleetgate.siem.models.Format",
+        "FormatEnum": "fleetgate.catalog.models.ArtifactFormat",  # the artifact's (named before SIEM formats came)
+        "SsoClaimKindEnum": "fleetgate.sso.models.ClaimKind",
         "IncidentPriorityEnum": [(p, p) for p in ("P0", "P1", "P2", "P3", "P4")],
         # evidence items store Kind values as their own labels; keep the contract's existing name
         "KindEnum": [(k, k) for k in ("sbom", "vulnerability_scan", "malware_scan", "signature", "provenance")]

@@ -3,7 +3,8 @@
 Identity platform v2.0 client credentials (`POST /{tenant}/oauth2/v2.0/token`), Graph v1.0
 `deviceAppManagement/mobileApps` (win32LobApp), the content upload flow (`intune_content.py`),
 `/assign` (replaces the whole set) and `/assignments`, group device members (+ `$count`),
-`deviceManagement/managedDevices` and the reports API (`intune_reports.py`); `@odata.nextLink`
+`deviceManagement/managedDevices`, the reports API (`intune_reports.py`) and its export jobs
+(`intune_exports.py`); `@odata.nextLink`
 paging, 429 with Retry-After, and Graph's error body `{"error": {"code", "message",
 "innerError"}}`. Bodies are checked as Graph checks them (`intune_schema.py`): unknown or beta-only
 properties and types, bad enum values and types, a missing `@odata.type` on abstract types and
@@ -24,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 from fleetsim.counters import marker_in
 from fleetsim.fleet import Deployment, _guid
 from fleetsim.intune_content import IntuneContent
+from fleetsim.intune_exports import IntuneExports
 from fleetsim.intune_reports import IntuneReports
 from fleetsim.intune_schema import BETA_ONLY_TYPES, EPOCH, Refused, graph_error, public, validate
 from fleetsim.server import Fault, json_response
@@ -35,7 +37,7 @@ MAX_TOP = 999
 __all__ = ["EPOCH", "IntuneSim", "graph_error"]
 
 
-class IntuneSim(IntuneContent, IntuneReports):
+class IntuneSim(IntuneExports, IntuneContent, IntuneReports):
     plane = "intune"
 
     def __init__(self, **kwargs: Any) -> None:
@@ -81,6 +83,7 @@ class IntuneSim(IntuneContent, IntuneReports):
                 methods=["POST"],
                 endpoint="app_install_report",
             ),
+            *self.export_rules(),
             Rule("/<version>/deviceManagement/managedDevices", methods=["GET"], endpoint="managed_devices"),
             Rule("/<version>/groups", methods=["GET"], endpoint="list_groups"),
             Rule("/<version>/groups/<group_id>/members/microsoft.graph.device", methods=["GET"], endpoint="members"),

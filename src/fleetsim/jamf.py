@@ -1,6 +1,7 @@
 """Jamf Pro, simulated: the subset the Jamf connector uses.
 
-Jamf Pro API: `POST /api/oauth/token` (client credentials), `GET /api/v1/jamf-pro-version`,
+Jamf Pro API: sign-in (OAuth client credentials and user bearer tokens: `jamf_auth.py`),
+`GET /api/v1/jamf-pro-version`,
 `GET|POST /api/v1/packages` (page / page-size / RSQL filter), `POST /api/v1/packages/{id}/upload`;
 errors as `{"httpStatus", "errors": [{"code", "field", "description", "id"}]}`.
 Classic API (XML): `computergroups/name/{name}`, `policies` (list, `id/0` create, `id/{id}`,
@@ -24,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from fleetsim.counters import marker_in
 from fleetsim.fleet import Deployment
+from fleetsim.jamf_auth import JamfAuth
 from fleetsim.jamf_inventory import PACKAGE_DEFAULTS, JamfInventory, epoch_ms
 from fleetsim.server import Fault, SimApp, json_response, xml_response
 
@@ -40,7 +42,7 @@ def classic_error(status: int, text: str) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
-class JamfSim(JamfInventory, SimApp):
+class JamfSim(JamfAuth, JamfInventory, SimApp):
     plane = "jamf"
     token_lifetime = 1199
 
@@ -58,8 +60,7 @@ class JamfSim(JamfInventory, SimApp):
 
     def rules(self) -> list[Rule]:
         return [
-            Rule("/api/oauth/token", methods=["POST"], endpoint="token"),
-            Rule("/api/v1/oauth/token", methods=["POST"], endpoint="token"),
+            *self.auth_rules(),
             *self.inventory_rules(),
             Rule("/api/v1/jamf-pro-version", methods=["GET"], endpoint="version"),
             Rule("/api/v1/packages", methods=["GET"], endpoint="list_packages"),
@@ -93,24 +94,6 @@ class JamfSim(JamfInventory, SimApp):
         if request.path.startswith("/JSSResource"):
             return classic_error(401, "The request requires user authentication")
         return jamf_error(401, "INVALID_TOKEN", "Unauthorized")
-
-    def token(self, request: Request) -> Response:
-        form = request.form
-        if form.get("grant_type") != "client_credentials":
-            return json_response({"error": "unsupported_grant_type"}, 400)
-        if (form.get("client_id"), form.get("client_secret")) != (
-            self.credentials.client_id,
-            self.credentials.client_secret,
-        ):
-            return json_response({"error": "invalid_client"}, 401)
-        return json_response(
-            {
-                "access_token": self.issue_token(),
-                "scope": "api-role:1",
-                "token_type": "Bearer",
-                "expires_in": self.token_lifetime,
-            }
-        )
 
     def version(self, request: Request) -> Response:
         return self._auth(request) or json_response({"version": "11.13.1-t1731341521"})

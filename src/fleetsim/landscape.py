@@ -1,15 +1,21 @@
 """Canonical Landscape, simulated: the legacy query API (`/api/`, version 2011-08-01) subset the
-Landscape connector uses, with its HMAC-SHA256 signature (signature_version 2) checked exactly.
+Landscape connector uses, with its HMAC-SHA256 signature (signature_version 2) checked exactly,
+and the package upload service (`PUT /upload/...`, see `landscape_upload.py`).
 
-Actions: GetComputers, AddPackagesToPocket, InstallPackages, RemovePackages, GetActivities,
-GetPackages; `limit`/`offset` paging; errors as `{"error": code, "message": text}`.
-Computers carry their ring group and their site class (`site-online`, `site-intermittent`,
-`site-air-gapped`) as tags; each InstallPackages/RemovePackages creates a parent activity
-(`ActivityGroup`, returned by the call) with one `ChangePackagesRequest` child per computer whose
-status follows the device-fleet model and whose `changes` name the package and `install` /
-`remove`; a failed child carries the package operation's exit status in `result_code` and its
-output in `result_text`. GetActivities answers `id:`, `parent-id:`, `type:` and `status:` criteria
-(space-separated, all must hold) and keeps every older activity, as Landscape does.
+Actions: GetComputers, InstallPackages, RemovePackages, GetActivities, GetPackages, and the
+repository actions of `landscape_repo.py`; `limit`/`offset` paging; errors as
+`{"error": code, "message": text}`. Computers carry their ring group and their site class
+(`site-online`, `site-intermittent`, `site-air-gapped`) as tags; each InstallPackages /
+RemovePackages creates a parent activity (`ActivityGroup`, returned by the call) with one
+`ChangePackagesRequest` child per computer whose status follows the device-fleet model and whose
+`changes` name the package and `install` / `remove`; a failed child carries the package
+operation's exit status in `result_code` and its output in `result_text`. InstallPackages refuses
+(UnknownPackages) a package no pocket of the computers' repository profiles holds. GetActivities
+answers `id:`, `parent-id:`, `type:`, `status:` and `created-after:` / `created-before:` (ISO 8601,
+as precise as given) criteria (space-separated, all must hold) and keeps every older activity, as
+Landscape does. Seeded as an administrator would have it: distribution `ubuntu`, series `jammy`,
+upload pocket `fleetgate` (main; amd64, arm64) signed by `mirror-key`, accepting uploads signed by
+`fleetgate-uploader` (whose secret key `connection()` hands the connector).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +33,17 @@ from werkzeug.wrappers import Request, Response
 
 from fleetsim.fleet import Deployment, Device
 from fleetsim.groups import exit_status
+from fleetsim.landscape_repo import RepositoryActions
+from fleetsim.landscape_upload import UploadService
 from fleetsim.server import Fault, SimApp, json_response
+
+ISO_PREFIX = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2})?)?)?)?)?Z?$")
+# created-after / created-before: ISO 8601 strings compare in time order; a coarser value stands for
+# the start of its period (`2026-12` is 2026-12-01T00:00:00)
+WHEN = {
+    "created-after": lambda created, value: created.rstrip("Z") >= value.rstrip("Z"),
+    "created-before": lambda created, value: created.rstrip("Z")[: len(value.rstrip("Z"))] < value.rstrip("Z"),
+}
 
 CHILD_STATUS = {
     "installed": "succeeded",
@@ -51,18 +68,23 @@ def signature(secret: str, method: str, host: str, path: str, params: dict[str, 
     return base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()).decode()
 
 
-class LandscapeSim(SimApp):
+class LandscapeSim(UploadService, RepositoryActions, SimApp):
     plane = "landscape"
+    distribution, series, pocket = "ubuntu", "jammy", "fleetgate"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.pockets: dict[str, set[str]] = {}
+        self.init_repository()
+        self.seed_repository(self.distribution, self.series, self.pocket)
         self.activities: dict[int, dict[str, Any]] = {}
         self.deployments: dict[int, Deployment] = {}
         self.computer_ids: dict[str, Device] = {}
 
     def rules(self) -> list[Rule]:
-        return [Rule("/api/", methods=["GET", "POST", "PUT", "DELETE"], endpoint="api")]
+        return [
+            Rule("/api/", methods=["GET", "POST", "PUT", "DELETE"], endpoint="api"),
+            Rule("/upload/<account>/<distribution>/<series>/<pocket>/<file>", methods=["PUT"], endpoint="upload"),
+        ]
 
     def throttled(self, fault: Fault) -> Response:
         return landscape_error(429, "Throttled", "Too many requests.", {"Retry-After": str(fault.retry_after)})
@@ -79,6 +101,10 @@ class LandscapeSim(SimApp):
         if not query.startswith("tag:"):
             return None
         return self.fleet.devices(query.removeprefix("tag:"))
+
+    @staticmethod
+    def _tags(device: Device) -> list[str]:
+        return [device.group, "site-" + device.site_class.replace("_", "-")]
 
     @staticmethod
     def _cid(device: Device) -> int:
@@ -142,32 +168,13 @@ class LandscapeSim(SimApp):
                 "id": self._cid(d),
                 "title": d.name,
                 "hostname": d.name.lower(),
-                "tags": [d.group, "site-" + d.site_class.replace("_", "-")],
+                "tags": self._tags(d),
                 "access_group": "global",
                 "last_ping_time": "2026-01-01T00:00:00Z",
             }
             for d in devices[offset : offset + limit]
         ]
         return json_response(rows)
-
-    def do_AddPackagesToPocket(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
-        missing = [k for k in ("series", "distribution", "pocket") if not p.get(k)]
-        packages = self._numbered(p, "packages")
-        if missing or not packages:
-            return landscape_error(400, "InvalidParameter", f"Missing: {', '.join(missing or ['packages.1'])}.")
-        key = f"{p['distribution']}/{p['series']}/{p['pocket']}"
-        self.pockets.setdefault(key, set()).update(packages)
-        for package in packages:
-            self.mutation(request, "publish", f"{key}/{package}")
-        return json_response(
-            {
-                "name": p["pocket"],
-                "series": p["series"],
-                "distribution": p["distribution"],
-                "mode": "upload",
-                "packages": sorted(self.pockets[key]),
-            }
-        )
 
     def _change(self, request: Request, p: dict[str, str], action: str) -> Response:
         packages = self._numbered(p, "packages")
@@ -176,7 +183,7 @@ class LandscapeSim(SimApp):
             return landscape_error(400, "InvalidParameter", "packages.1 is required.")
         if devices is None or not p.get("query"):
             return landscape_error(400, "InvalidQuery", "A computer query (tag:...) is required.")
-        known = set().union(*self.pockets.values()) if self.pockets else set()
+        known = set(self.visible_packages(self._tags(devices[0]) if devices else []))
         if action == "install" and not set(packages) <= known:
             return landscape_error(
                 400, "UnknownPackages", f"Unknown packages: {', '.join(sorted(set(packages) - known))}."
@@ -225,6 +232,7 @@ class LandscapeSim(SimApp):
                     "computer_id": self._cid(device),
                     "type": "ChangePackagesRequest",
                     "summary": parent["summary"],
+                    "creation_time": parent["creation_time"],
                     "changes": [
                         {"package": name, "type": change, "complemented": False} for name in parent["packages"]
                     ],
@@ -241,14 +249,17 @@ class LandscapeSim(SimApp):
 
     def do_GetActivities(self, request: Request, p: dict[str, str], limit: int, offset: int) -> Response:
         """Space-separated criteria, all of which must hold: `id:N`, `parent-id:N`, `type:TYPE`,
-        `status:STATUS` (Landscape keeps every activity, so older operations on a package stay listed)."""
+        `status:STATUS`, `created-after:DATE`, `created-before:DATE` (ISO 8601, as precise as given:
+        `2026-12`, `2026-12-02T10:30`); Landscape keeps every activity, so older operations stay listed."""
         criteria: dict[str, str] = {}
         for token in p.get("query", "").split():
             name, _, value = token.partition(":")
-            if name not in ("id", "parent-id", "type", "status") or not value or name in criteria:
+            if name not in ("id", "parent-id", "type", "status", *WHEN) or not value or name in criteria:
                 return landscape_error(400, "InvalidQuery", f"Invalid query {p.get('query')!r}.")
             if name in ("id", "parent-id") and not value.isdigit():
                 return landscape_error(400, "InvalidQuery", f"Invalid query {p.get('query')!r}.")
+            if name in WHEN and not ISO_PREFIX.match(value):
+                return landscape_error(400, "InvalidQuery", f"Invalid date {value!r}: give ISO 8601.")
             criteria[name] = value
         parent = criteria.get("parent-id")
         if parent is not None:  # the per-computer children, in computer order
@@ -261,6 +272,7 @@ class LandscapeSim(SimApp):
             )
         fields = {"id": "id", "type": "type", "status": "activity_status"}
         rows = [r for r in rows if all(str(r.get(f)) == criteria[c] for c, f in fields.items() if c in criteria)]
+        rows = [r for r in rows if all(WHEN[c](str(r["creation_time"]), criteria[c]) for c in WHEN if c in criteria)]
         return json_response(
             [{k: v for k, v in r.items() if k not in ("query", "packages")} for r in rows[offset : offset + limit]]
         )
@@ -296,4 +308,4 @@ class LandscapeSim(SimApp):
         return json_response(rows[offset : offset + limit])
 
     def state(self) -> dict[str, Any]:
-        return {"activities": len(self.activities), "pockets": {k: sorted(v) for k, v in self.pockets.items()}}
+        return {"activities": len(self.activities), **self.repository_state()}

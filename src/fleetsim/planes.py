@@ -37,7 +37,13 @@ def connection(sim: SimApp) -> dict[str, Any]:
         }
         secrets = {"password": creds.client_secret}
     elif isinstance(sim, LandscapeSim):
-        settings, secrets = {"access_key_id": creds.client_id}, {"secret_key": creds.client_secret}
+        settings = {
+            "access_key_id": creds.client_id,
+            "distribution": sim.distribution,
+            "series": sim.series,
+            "pocket": sim.pocket,
+        }
+        secrets = {"secret_key": creds.client_secret, "upload_key": sim.uploader_secret}
     else:
         settings, secrets = {"inventory_id": 1}, {"token": creds.client_secret}
     return {"kind": _kind(sim), "base_url": sim.base_url, "settings": settings, "secrets": secrets}

@@ -35,6 +35,7 @@ from fleetsim.counters import marker_in
 from fleetsim.fleet import Deployment, _guid
 from fleetsim.groups import hresult
 from fleetsim.sccm_auth import Denied, KeepAliveHandler, WindowsAuth
+from fleetsim.sccm_console import SccmConsole
 from fleetsim.sccm_digest import DigestError, parse, read_content
 from fleetsim.sccm_odata import (
     APP_LAZY,
@@ -53,7 +54,7 @@ PAGE = 1000
 APP_STATUS = {"installed": 1, "pending": 2, "not_applicable": 3, "failed": 5, "not_installed": 1}
 
 
-class SccmSim(SimApp):
+class SccmSim(SccmConsole, SimApp):
     plane = "sccm"
 
     def __init__(self, **kwargs: Any) -> None:
@@ -360,57 +361,3 @@ class SccmSim(SimApp):
 
     def state(self) -> dict[str, Any]:
         return {"applications": len(self.applications), "assignments": len(self.assignments)}
-
-    # ---- console --------------------------------------------------------------------------
-
-    def _console_row(self, aid: int) -> dict[str, Any]:
-        row = self.assignments[aid]
-        name, _, version = str(row["ApplicationName"]).rpartition(" ")
-        intent = "uninstall" if row["DesiredConfigType"] == 2 else "available" if row["OfferTypeID"] == 2 else "install"
-        return {"id": str(aid), "name": name, "version": version, "intent": intent, "group": row["CollectionName"]}
-
-    def console_assignments(self) -> list[dict[str, Any]]:
-        return [self._console_row(aid) for aid in self.assignments]
-
-    def _aid(self, aid: str) -> int:
-        if not aid.isdigit() or int(aid) not in self.assignments:
-            raise KeyError(aid)
-        return int(aid)
-
-    def _apply(self, aid: int, changes: dict[str, Any]) -> None:
-        row = self.assignments[aid]
-        if "version" in changes:
-            name = str(row["ApplicationName"]).rpartition(" ")[0]
-            row["ApplicationName"] = f"{name} {changes['version']}"
-        if "intent" in changes:
-            row["DesiredConfigType"] = 2 if changes["intent"] == "uninstall" else 1
-            row["OfferTypeID"] = 2 if changes["intent"] == "available" else 0
-        if "group" in changes:
-            cid = next((c for c, n in self.collections.items() if n == changes["group"]), None)
-            if cid is None:
-                raise ValueError(f"no collection for group {changes['group']!r}")
-            row["TargetCollectionID"], row["CollectionName"] = cid, changes["group"]
-        action = "uninstall" if row["DesiredConfigType"] == 2 else "install"
-        self.deployments[aid] = Deployment(f"sccm-{aid}-console", row["CollectionName"], action, self.fleet.now())
-
-    def console_change(self, aid: str, changes: dict[str, Any]) -> dict[str, Any]:
-        key = self._aid(aid)
-        self._apply(key, changes)
-        return self._console_row(key)
-
-    def console_delete(self, aid: str) -> None:
-        key = self._aid(aid)
-        self.assignments.pop(key)
-        self.deployments.pop(key, None)
-
-    def console_copy(self, aid: str, changes: dict[str, Any]) -> dict[str, Any]:
-        source = self.assignments[self._aid(aid)]
-        new = 16780000 + self.next_id()
-        self.assignments[new] = {
-            **source,
-            "AssignmentID": new,
-            "AssignmentName": f"{source['AssignmentName']} (copy)",
-            "AssignmentDescription": "created in the console",
-        }
-        self._apply(new, changes)
-        return self._console_row(new)

@@ -86,6 +86,7 @@ ADMIN_PATHS = (
     "/api/v1/role-grant-requests/",
     "/api/v1/webhooks/",
     "/api/v1/connectors/",
+    "/api/v1/siem/",
 )
 
 

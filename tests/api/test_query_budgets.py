@@ -26,6 +26,7 @@ from fleetgate.approvals import services as approvals
 from fleetgate.assistant import services as assistant
 from fleetgate.assistant.models import Feature, Interaction, ProviderConfig
 from fleetgate.catalog import services as catalog
+from fleetgate.catalog.models import Artifact
 from fleetgate.core.roles import Role
 from fleetgate.reconcile.models import Drift
 from fleetgate.rollouts.models import PlaneTarget, RingRun, Rollout
@@ -240,8 +241,8 @@ LISTS: list[ListCase] = [
     ListCase("artifacts", "/api/v1/artifacts/", _artifacts, 9, detail=9),
     ListCase("evidence-packs", "/api/v1/evidence-packs/", _packs, 9, few=1, many=3, detail=9),
     ListCase("cab-requests", "/api/v1/cab-requests/", _cab_requests, 10, few=1, many=3, detail=10),
-    ListCase("exceptions", "/api/v1/exceptions/", _exceptions, 10, few=1, many=3, detail=10),
-    ListCase("ledger", "/api/v1/ledger/", _intents, 9),
+    ListCase("exceptions", "/api/v1/exceptions/", _exceptions, 11, few=1, many=3, detail=11),
+    ListCase("ledger", "/api/v1/ledger/", _intents, 10),  # + the subjects' names, one query per subject type
     ListCase("rollouts", "/api/v1/rollouts/", _rollouts, 14, many=8, detail=14),
     ListCase("jobs", "/api/v1/jobs/", _jobs, 9, detail=9),
     ListCase("incidents", "/api/v1/incidents/", _incidents, 9, detail=9),
@@ -322,3 +323,22 @@ def test_a_view_with_filterset_fields_builds_its_filter_class_once() -> None:
     refused = client.get("/api/v1/users/?is_active=junk")
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["field"] == "is_active"
+
+
+@pytest.mark.django_db
+def test_the_exceptions_list_names_what_each_covers_within_its_budget() -> None:
+    """The names (application, version, artifact, finding, intent) come with the rows, not from a read per row."""
+    world = World.build()
+    _exceptions(world, 3)
+    queries, body = count_queries(client_for(world.users[R.AUDITOR]), "/api/v1/exceptions/?page_size=3")
+    assert queries == 11
+    assert rows_of(body) == 3
+    for row in body["results"]:
+        artifact = Artifact.objects.select_related("version__application").get(pk=row["artifact"])
+        version, app = artifact.version, artifact.version.application
+        covers = row["covers"]
+        assert covers["application"] == {"id": str(app.pk), "name": app.name}
+        assert covers["version"] == {"id": str(version.pk), "name": version.version}
+        assert (covers["artifact"]["id"], covers["artifact"]["filename"]) == (str(artifact.pk), artifact.filename)
+        assert covers["intent"] is None
+        assert (covers["finding"]["id"], covers["finding"]["severity"]) == ("CVE-2026-0001", "Medium")

@@ -25,6 +25,7 @@ from fleetsim.fleet import Fleet, GroupSpec
 from fleetsim.planes import SIMULATORS, connection
 from fleetsim.server import Running, start
 from tests.factories import CAB_SUBMISSION, HIGH_RISK, World, upload
+from tests.fixtures.connectors.support import deb_payload
 from tests.fixtures.evidence import builders as b
 from tests.fixtures.evidence.world import LOW_RISK, EvidenceWorld
 
@@ -107,7 +108,7 @@ def seal(
             platform=platform,
             artifact_format=fmt,
             filename=filename,
-            upload=upload(os.urandom(2048)),
+            upload=upload(deb_payload() if fmt == "deb" else os.urandom(2048)),
         )
         ew = EvidenceWorld(world=world, artifact=artifact, intent=row, key=key, key_pem=pem)
         ew.add_all(**(evidence_overrides(ew) if evidence_overrides else {}))

@@ -102,6 +102,30 @@ def test_validation_names_field_and_rule(world: World) -> None:
         make_connector(admin, name="dup")
 
 
+def test_jamf_user_bearer_mode_needs_a_username_and_password(world: World) -> None:
+    admin = world.actors[Role.PLATFORM_ADMIN]
+    base = {"kind": "jamf", "base_url": "https://jamf.example.com"}
+    with pytest.raises(ValidationFailed) as caught:
+        services.create(actor=admin, data={**base, "name": "u", "settings": {"auth": "user"}, "secrets": {}})
+    assert {(e.field, e.rule) for e in caught.value.errors} == {
+        ("settings.username", "required"),
+        ("secrets.password", "required"),
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        services.create(actor=admin, data={**base, "name": "k", "settings": {"auth": "kerberos"}, "secrets": {}})
+    assert ("settings.auth", "choice") in {(e.field, e.rule) for e in caught.value.errors}
+    made = services.create(
+        actor=admin,
+        data={
+            **base,
+            "name": "user-mode",
+            "settings": {"auth": "user", "username": "api"},
+            "secrets": {"password": "p"},
+        },
+    )
+    assert made.secret_names == ["password"]
+
+
 def test_update_needs_a_fresh_etag_and_rotates_secrets(world: World) -> None:
     admin = world.actors[Role.PLATFORM_ADMIN]
     connector = make_connector(admin)
@@ -321,3 +345,39 @@ def test_observe_and_inventory_through_the_service(world: World, tmp_path: Path)
         srv.app.faults.add("unavailable", times=-1)
         with pytest.raises(PlaneUnavailable):
             services.inventory(actor=services.RUNNER, connector_id=connector.pk, group=CANARY)
+
+
+def test_a_pending_assign_is_looked_up_from_its_records_creation_time(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crash recovery hands the connector the pending record's creation time (a plain IntentRef
+    field), so a plane that finds assignments by time skips what existed before the record."""
+    from dataclasses import replace
+
+    from fleetgate.connectors.base import IntentRef
+
+    with serving("landscape") as srv:
+        instance = _register(world, srv)
+        connector = services.build(instance)
+        app = connector.publish(artifact(tmp_path), "p")
+        connector.assign(app, CANARY, INTENT, "an-earlier-rollout")  # the same package on the same tag
+        for activity in srv.app.activities.values():
+            activity["creation_time"] = "2026-12-01T08:00:00Z"
+        record = IdempotencyRecord.objects.create(connector=instance, operation="assign", key="a", correlation="c")
+        seen: list[IntentRef] = []
+        find = connector.find_assignment
+
+        def spying(app: Any, group: Any, intent: IntentRef, key: str) -> Any:
+            seen.append(intent)
+            return find(app, group, intent, key)
+
+        connector.find_assignment = spying  # type: ignore[method-assign]
+        monkeypatch.setattr(services, "build", lambda row, **_: connector)
+        result = services.assign(
+            actor=services.RUNNER, connector_id=instance.pk, app=app, group=CANARY, intent=INTENT, key="a"
+        )
+        assert seen
+        assert all(i == replace(INTENT, requested_at=record.created_at) for i in seen)
+        assert int(result.external_id) == max(srv.app.activities), "a new install, not the older one"
+        record.refresh_from_db()
+        assert (record.status, record.external_id) == ("succeeded", result.external_id)

@@ -27,6 +27,7 @@ from fleetsim.fleet import Fleet, GroupSpec
 from fleetsim.planes import SIMULATORS, connection
 from fleetsim.server import Running, start
 from tests.factories import World, sealed_intent
+from tests.fixtures.connectors.support import deb_payload
 
 R = Role
 PLANES = ("intune", "sccm", "jamf", "landscape", "ansible")
@@ -45,7 +46,8 @@ class Plane:
         self.world, self.srv, self.clock = world, srv, clock
         data = {**connection(srv.app), "name": f"plane-{srv.app.plane}", "platforms": ["windows"]}
         connectors.create(actor=world.actors[R.PLATFORM_ADMIN], data=data)
-        sealed = sealed_intent(world, ring_plan=PLAN, rollback_plan={"strategy": "uninstall"})
+        content = {"content": deb_payload()} if srv.app.plane == "landscape" else {}  # Landscape takes .debs
+        sealed = sealed_intent(world, ring_plan=PLAN, rollback_plan={"strategy": "uninstall"}, **content)
         self.intent = approvals.submit(actor=world.publisher, intent_id=sealed.intent.pk)
         assert self.intent.state == State.APPROVED
         engine.start(actor=world.publisher, intent_id=self.intent.pk)

@@ -4,19 +4,22 @@ and what the simulator answers must parse into the SDK's models (its pydantic re
 
 from __future__ import annotations
 
+import time
 import warnings
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import requests
 from jamf_pro_sdk import ApiClientCredentialsProvider, JamfProClient, SessionConfig, UserCredentialsProvider
 from jamf_pro_sdk.clients.pro_api.pagination import FilterField, SortField
 from jamf_pro_sdk.models.client import Schemes
 
-from fleetgate.connectors.base import IntentRef
+from fleetgate.connectors.base import Connector, IntentRef
 from fleetsim.server import Running
-from tests.fixtures.connectors.support import CANARY, INTENT, LAB, artifact, connector_for, serving
+from tests.fixtures.connectors.support import CANARY, INTENT, LAB, FakeClock, artifact, connector_for, serving
 
 DAY = 86400.0
 UNINSTALL = IntentRef("intent-1", "firefox-finance", "lab", action="uninstall")
@@ -142,3 +145,85 @@ def test_a_malformed_filter_is_refused_with_the_jamf_error_body() -> None:
         body = caught.value.response.json()
         assert body["httpStatus"] == 400
         assert body["errors"][0]["code"] == "INVALID_RSQL_FILTER"
+
+
+def _user_connector(srv: Running, clock: FakeClock | None = None) -> Connector:
+    creds = srv.app.credentials
+    return connector_for(
+        srv.app,
+        clock=clock,
+        settings={"auth": "user", "username": creds.client_id},
+        secrets={"password": creds.client_secret},
+    )
+
+
+def test_user_bearer_mode_signs_in_with_basic_and_renews_with_keep_alive(tmp_path: Path) -> None:
+    with serving("jamf") as srv:
+        clock = FakeClock()
+        connector = _user_connector(srv, clock)
+        connector.check()
+        app = connector.publish(artifact(tmp_path), "k")
+        assert app.external_id
+        signed_in = [p for m, p in srv.app.requests if m == "POST" and "/auth/" in p]
+        assert signed_in == ["/api/v1/auth/token"]  # one token for every call while it is fresh
+        first = connector._token
+        clock.now += 1800 - 30  # under a minute left: keep-alive renews it (as jamf-pro-sdk does)
+        connector.check()
+        assert [p for m, p in srv.app.requests if m == "POST" and "/auth/" in p][-1] == "/api/v1/auth/keep-alive"
+        assert connector._token != first
+        refused = httpx.get(f"{srv.url}/api/v1/jamf-pro-version", headers={"Authorization": f"Bearer {first}"})
+        assert refused.status_code == 401  # keep-alive invalidated the old token
+        clock.now += 1800  # expired: a new token with Basic again
+        connector.check()
+        assert [p for m, p in srv.app.requests if m == "POST" and "/auth/" in p][-1] == "/api/v1/auth/token"
+        last = connector._token
+        connector.close()  # the token is invalidated when the connector is done with it
+        assert last not in srv.app.tokens
+        assert ("POST", "/api/v1/auth/invalidate-token") in srv.app.requests
+
+
+def test_an_expired_user_token_is_refused_with_the_jamf_error_body() -> None:
+    with serving("jamf") as srv:
+        creds = srv.app.credentials
+        granted = httpx.post(f"{srv.url}/api/v1/auth/token", auth=(creds.client_id, creds.client_secret))
+        assert granted.status_code == 200
+        body = granted.json()
+        assert set(body) == {"token", "expires"}
+        assert body["expires"].endswith("Z")
+        bearer = {"Authorization": f"Bearer {body['token']}"}
+        assert httpx.get(f"{srv.url}/api/v1/jamf-pro-version", headers=bearer).status_code == 200
+        srv.app.tokens[body["token"]] = time.time() - 1  # its 30 minutes are up
+        for response in (
+            httpx.get(f"{srv.url}/api/v1/jamf-pro-version", headers=bearer),
+            httpx.post(f"{srv.url}/api/v1/auth/keep-alive", headers=bearer),
+            httpx.post(f"{srv.url}/api/v1/auth/invalidate-token", headers=bearer),
+        ):
+            assert response.status_code == 401
+            assert response.json()["httpStatus"] == 401
+            assert response.json()["errors"][0]["code"] == "INVALID_TOKEN"
+        wrong = httpx.post(f"{srv.url}/api/v1/auth/token", auth=(creds.client_id, "not-the-password"))
+        assert (wrong.status_code, wrong.json()) == (401, {"httpStatus": 401, "errors": []})
+
+
+def test_keep_alive_takes_user_tokens_only_and_the_sdk_renews_as_the_connector_does() -> None:
+    with serving("jamf") as srv:
+        creds = srv.app.credentials
+        oauth = httpx.post(
+            f"{srv.url}/api/v1/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": creds.client_id,
+                "client_secret": creds.client_secret,
+            },
+        ).json()["access_token"]
+        refused = httpx.post(f"{srv.url}/api/v1/auth/keep-alive", headers={"Authorization": f"Bearer {oauth}"})
+        assert refused.status_code == 401
+        client = sdk(srv, user=True)
+        client.pro_api.get_packages_v1()
+        token = client._credentials._access_token
+        client._credentials._access_token = token.model_copy(
+            update={"expires": datetime.now(UTC) + timedelta(seconds=30)}
+        )  # under a minute left
+        client.pro_api.get_packages_v1()
+        assert ("POST", "/api/v1/auth/keep-alive") in srv.app.requests
+        assert token.token not in srv.app.tokens

@@ -5,8 +5,10 @@ way the client signs (form-encoded POST, HMAC-SHA256 v2 over "POST")."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,11 @@ import httpx
 import pytest
 from landscape_api.base import API, InvalidCredentialsError, SignatureDoesNotMatchError, load_schema
 
-from fleetgate.connectors.base import Connector, IntentRef
+from fleetgate.connectors.base import Connector, IntentRef, Permanent, PolicyViolation
 from fleetsim.landscape import signature
+from fleetsim.planes import connection
 from fleetsim.server import Running
-from tests.fixtures.connectors.support import CANARY, INTENT, artifact, connector_for, serving
+from tests.fixtures.connectors.support import CANARY, INTENT, LAB, artifact, connector_for, serving
 
 VERSION = "2011-08-01"
 SIGNED = {"action", "version", "access_key_id", "signature_method", "signature_version", "timestamp", "signature"}
@@ -29,14 +32,19 @@ def client(srv: Running, secret: str | None = None) -> API:
     return API(f"{srv.url}/api/", creds.client_id, secret or creds.client_secret)
 
 
-def recording(connector: Connector) -> list[dict[str, str]]:
-    """The form body of every call the connector sends."""
+def recording(connector: Connector, uploads: list[tuple[str, bytes]] | None = None) -> list[dict[str, str]]:
+    """The form body of every API call the connector sends (and, into `uploads`, every file it PUTs)."""
     sent: list[dict[str, str]] = []
     send = connector.request
 
     def request(method: str, url: str, **kwargs: Any) -> httpx.Response:
-        assert method == "POST", f"Landscape takes POSTs; the connector sent {method} {url}"
-        sent.append(dict(kwargs["data"]))
+        if url.startswith("/upload/"):
+            assert method == "PUT", f"dput's http method PUTs files; the connector sent {method} {url}"
+            assert uploads is not None, f"unexpected upload {url}"
+            uploads.append((url, kwargs["content"]))
+        else:
+            assert method == "POST", f"Landscape takes POSTs; the connector sent {method} {url}"
+            sent.append(dict(kwargs["data"]))
         return send(method, url, **kwargs)
 
     connector.request = request  # type: ignore[method-assign]
@@ -96,18 +104,170 @@ def test_every_assign_and_read_the_connector_sends_is_in_the_client_schema(tmp_p
             known_to_the_client(call)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publish calls AddPackagesToPocket, which the legacy API does not have; Landscape takes "
-    "packages into an upload pocket by a signed dput upload, not yet implemented (issue 11)",
-)
-def test_publish_uses_an_action_of_the_client_schema(tmp_path: Path) -> None:
+def test_publish_uploads_the_deb_signed_into_the_upload_pocket(tmp_path: Path) -> None:
+    """Publish reads the pocket, PUTs the .deb and then its clearsigned .changes (dput's http method),
+    and waits for ListPocket to list the package; every API action is one of the client's schema."""
     with serving("landscape") as srv:
         connector = connector_for(srv.app)
-        sent = recording(connector)
-        connector.publish(artifact(tmp_path), "k")
+        uploads: list[tuple[str, bytes]] = []
+        sent = recording(connector, uploads)
+        app = connector.publish(artifact(tmp_path), "k")
         for call in sent:
             known_to_the_client(call)
+        assert [c["action"] for c in sent][:1] == ["GetDistributions"]
+        assert sent[-1]["action"] == "ListPocket"
+        assert [url for url, _ in uploads] == [
+            "/upload/standalone/ubuntu/jammy/fleetgate/firefox-esr_128.6.0_amd64.deb",
+            "/upload/standalone/ubuntu/jammy/fleetgate/firefox-esr_128.6.0_amd64.changes",
+        ]
+        deb, changes = uploads[0][1], uploads[1][1].decode()
+        assert deb == Path(artifact(tmp_path).path).read_bytes()  # the artifact's own bytes
+        assert changes.startswith("-----BEGIN PGP SIGNED MESSAGE-----")
+        assert "Distribution: jammy-fleetgate" in changes
+        assert f" {hashlib.sha256(deb).hexdigest()} {len(deb)} firefox-esr_128.6.0_amd64.deb" in changes
+        assert app.external_id == "ubuntu/jammy/fleetgate/firefox-esr"
+        assert app.attributes["package_version"] == "128.6.0"
+        api = client(srv)
+        assert api.list_pocket("fleetgate", "jammy", "ubuntu") == {
+            "main/amd64": [["firefox-esr", "128.6.0"]]
+        }  # the published client reads it as the connector did
+        assert srv.app.upload_log == [
+            "firefox-esr_128.6.0_amd64.changes: firefox-esr 128.6.0 accepted into ubuntu/jammy/fleetgate"
+        ]
+        assert connector.find_published(artifact(tmp_path), "k") == app  # a crashed publish is found again
+
+
+def test_a_pocket_set_up_through_the_client_as_the_upload_tutorial_does_takes_the_upload(tmp_path: Path) -> None:
+    import pysequoia
+
+    with serving("landscape") as srv:
+        api = client(srv)
+        uploader = pysequoia.Tsk.generate("Release engineering <re@example.com>")
+        api.create_distribution("acme")
+        api.create_series("noble", "acme")
+        api.create_pocket("staging", "noble", "acme", ["main"], ["amd64"], "upload", "mirror-key")
+        api.import_gpg_key("re-upload", str(uploader.extract_certificate()))
+        api.add_uploader_gpg_keys_to_pocket("staging", "noble", "acme", ["re-upload"])
+        conn = connection(srv.app)
+        settings = {**conn["settings"], "distribution": "acme", "series": "noble", "pocket": "staging"}
+        connector = connector_for(srv.app, settings=settings, secrets={**conn["secrets"], "upload_key": str(uploader)})
+        app = connector.publish(artifact(tmp_path), "k")
+        assert app.external_id == "acme/noble/staging/firefox-esr"
+        assert srv.app.upload_log[-1].endswith("firefox-esr 128.6.0 accepted into acme/noble/staging")
+        assert api.list_pocket("staging", "noble", "acme") == {"main/amd64": [["firefox-esr", "128.6.0"]]}
+
+
+def _signed_changes(srv: Running, tmp_path: Path, secret: str | None = None, **edit: str) -> tuple[bytes, bytes]:
+    from fleetgate.connectors import debian
+    from fleetgate.connectors.landscape import clearsign
+
+    deb = Path(artifact(tmp_path).path).read_bytes()
+    control = debian.read_control(deb)
+    text = debian.changes(control, debian.deb_filename(control), deb, distribution="jammy-fleetgate")
+    for old, new in edit.items():
+        text = text.replace(old.replace("_", " "), new)
+    return deb, (clearsign(secret, text) if secret else text.encode())
+
+
+def _put(srv: Running, name: str, body: bytes, pocket: str = "ubuntu/jammy/fleetgate") -> httpx.Response:
+    return httpx.put(f"{srv.url}/upload/standalone/{pocket}/{name}", content=body)
+
+
+DEB, CHANGES = "firefox-esr_128.6.0_amd64.deb", "firefox-esr_128.6.0_amd64.changes"
+
+
+@pytest.mark.parametrize(
+    ("case", "logged"),
+    [
+        ("unsigned", "Unsigned upload refused"),
+        ("wrong key", "public key missing"),
+        ("other suite", "No distribution accepting"),
+        ("other bytes", "does not match the checksums"),
+        ("other version", "version '128.6.0' is not the .changes' '128.7.0'"),
+        ("deb missing", "is listed but was not uploaded"),
+    ],
+)
+def test_the_upload_service_refuses_what_landscape_refuses(tmp_path: Path, case: str, logged: str) -> None:
+    import pysequoia
+
+    with serving("landscape") as srv:
+        uploader = srv.app.uploader_secret
+        deb, changes = _signed_changes(
+            srv,
+            tmp_path,
+            None if case == "unsigned" else str(pysequoia.Tsk.generate("x <x@x>")) if case == "wrong key" else uploader,
+            **(
+                {"Distribution:_jammy-fleetgate": "Distribution: jammy-proposed"}
+                if case == "other suite"
+                else {"Version:_128.6.0": "Version: 128.7.0"}
+                if case == "other version"
+                else {}
+            ),
+        )
+        if case != "deb missing":
+            assert _put(srv, DEB, deb + b"tampered" if case == "other bytes" else deb).status_code == 201
+        assert _put(srv, CHANGES, changes).status_code == 201  # refusals surface only in the server log
+        assert logged in srv.app.upload_log[-1]
+        assert client(srv).list_pocket("fleetgate", "jammy", "ubuntu") == {}
+
+
+def test_an_upload_to_no_upload_pocket_is_not_found(tmp_path: Path) -> None:
+    with serving("landscape") as srv:
+        deb, _ = _signed_changes(srv, tmp_path, srv.app.uploader_secret)
+        assert _put(srv, DEB, deb, pocket="ubuntu/jammy/nowhere").status_code == 404
+        assert _put(srv, DEB, deb, pocket="ubuntu/focal/fleetgate").status_code == 404
+
+
+def test_publish_refuses_what_is_no_deb_and_a_pocket_that_takes_no_uploads(tmp_path: Path) -> None:
+    with serving("landscape") as srv:
+        not_a_deb = tmp_path / "app.deb"
+        not_a_deb.write_bytes(b"MZ" + b"\0" * 100)
+        connector = connector_for(srv.app)
+        with pytest.raises(PolicyViolation, match="not a Debian binary package"):
+            connector.publish(replace(artifact(tmp_path), path=str(not_a_deb)), "k")
+        with pytest.raises(PolicyViolation, match="is package 'firefox-esr', not 'thunderbird'"):
+            connector.publish(replace(artifact(tmp_path), package_name="thunderbird"), "k")
+        conn = connection(srv.app)
+        elsewhere = connector_for(srv.app, settings={**conn["settings"], "pocket": "updates"})
+        with pytest.raises(PolicyViolation, match="no pocket ubuntu/jammy/updates; create it once"):
+            elsewhere.publish(artifact(tmp_path), "k")
+        unsigned = connector_for(srv.app, secrets={"secret_key": conn["secrets"]["secret_key"]})
+        with pytest.raises(PolicyViolation, match="no upload_key"):
+            unsigned.publish(artifact(tmp_path), "k")
+        public_only = str(srv.app.uploader.extract_certificate())  # the public half cannot sign
+        for key in ("not a key", public_only):
+            keyless = connector_for(srv.app, secrets={**conn["secrets"], "upload_key": key})
+            with pytest.raises(PolicyViolation, match="no usable OpenPGP secret key"):
+                keyless.publish(artifact(tmp_path), "k")
+        assert srv.app.upload_log == []
+
+
+def test_a_refused_upload_fails_publish_permanently(tmp_path: Path) -> None:
+    import pysequoia
+
+    with serving("landscape") as srv:
+        conn = connection(srv.app)
+        stranger = str(pysequoia.Tsk.generate("Not an uploader <x@example.com>"))
+        connector = connector_for(srv.app, secrets={**conn["secrets"], "upload_key": stranger})
+        with pytest.raises(Permanent, match=r"package-upload\.log"):
+            connector.publish(artifact(tmp_path), "k")
+        assert "public key missing" in srv.app.upload_log[-1]
+
+
+def test_install_comes_from_the_pocket_through_the_rings_repository_profile(tmp_path: Path) -> None:
+    with serving("landscape") as srv:
+        connector = connector_for(srv.app)
+        api = client(srv)
+        with pytest.raises(Exception, match=r"Unknown packages: firefox-esr\."):  # in no pocket of their profiles
+            api.install_packages(query="tag:FG-CANARY", packages=["firefox-esr"])
+        app = connector.publish(artifact(tmp_path), "k")
+        connector.assign(app, CANARY, INTENT, "a")
+        (profile,) = api.get_repository_profiles(names=["fleetgate"])
+        assert profile["tags"] == ["FG-CANARY"]
+        assert profile["pockets"] == [{"name": "fleetgate", "series": "jammy", "distribution": "ubuntu"}]
+        connector.assign(app, LAB, INTENT, "b")  # a second ring: only its tag is added
+        assert api.get_repository_profiles(names=["fleetgate"])[0]["tags"] == ["FG-CANARY", "FG-LAB"]
+        assert [m.operation for m in srv.app.counters.entries].count("repository-profile") == 4
 
 
 def test_a_wrong_secret_is_refused_as_the_client_knows_it() -> None:
@@ -221,3 +381,26 @@ def test_the_engine_hands_the_activity_ids_it_stored_back_to_observe() -> None:
     target = PlaneTarget(group="FG-CANARY", assignment_id="41")
     assert ring_group(target, run).assignment_id == "41"
     assert ring_group(target, run, "57").assignment_id == "57"
+
+
+def test_a_crash_before_the_assign_call_never_takes_an_older_activity_for_its_own(tmp_path: Path) -> None:
+    """The engine crashed after recording the assign as pending but before InstallPackages was sent:
+    an older rollout's install of the same package on the same tag is not this assign's activity."""
+    with serving("landscape") as srv:
+        connector = connector_for(srv.app)
+        app = connector.publish(artifact(tmp_path), "k")
+        older = connector.assign(app, CANARY, INTENT, "an-earlier-rollout")
+        srv.app.activities[int(older.external_id)]["creation_time"] = "2026-12-01T08:00:00Z"  # yesterday's
+        pending_since = datetime.now(UTC)
+        crashed = replace(INTENT, requested_at=pending_since)
+        assert connector.find_assignment(app, CANARY, crashed, "a") is None  # so the engine assigns
+        assert connector.find_assignment(app, CANARY, INTENT, "a") is not None  # (without the time it would not)
+        made = connector.assign(app, CANARY, INTENT, "a")
+        found = connector.find_assignment(app, CANARY, crashed, "a")
+        assert found is not None
+        assert found.external_id == made.external_id
+        # what the connector asked: created-after in Landscape's query syntax, to the second
+        api = client(srv)
+        stamp = pending_since.strftime("%Y-%m-%dT%H:%M:%S")
+        listed = api.get_activities(query=f"type:ActivityGroup created-after:{stamp}")
+        assert [a["id"] for a in listed] == [int(made.external_id)]

@@ -34,8 +34,8 @@ describe("signing in and out", () => {
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Dashboard");
     await check(page, "02-dashboard-publisher");
     await page.getByRole("link", { name: /publisher/ }).first().click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Who am I");
-    const table = page.getByRole("table");
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("My account");
+    const table = page.getByRole("table", { name: "Your roles and where each applies" });
     await expect.poll(() => table.textContent()).toContain("Publisher");
     await expect.poll(() => table.textContent()).toContain("engineering, finance, sales");
     await expect.poll(() => table.textContent()).toContain("boundary acme");

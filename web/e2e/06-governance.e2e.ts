@@ -307,7 +307,7 @@ describe("connectors", () => {
       await form.getByLabel("Name (a slug)").fill(name);
       // Nothing listens on port 9: the check fails fast and says so.
       await form.getByLabel("Base URL").fill("http://127.0.0.1:9");
-      await form.getByLabel("Secret token").fill("e2e-secret-token-value");
+      await form.getByLabel("API token").fill("e2e-secret-token-value");
       expect(await form.getByLabel("Dry run (record requests, change nothing)").isChecked()).toBe(true);
       await form.getByRole("button", { name: "Add connector" }).click();
       await expect.poll(() => h1(page)).toBe(`Connector ${name}`);

@@ -39,14 +39,18 @@ for (const [what, path] of [
 
 // Specs that need rollouts moving on simulated planes (`fleetgate up --demo`).
 const DEMO_SPECS = ["07-rollouts.e2e.ts"];
+// Specs that sign in through an OpenID provider: the "sso" phase starts oidc-provider (e2e/fixtures/oidc-idp.mjs)
+// and a server configured against it.
+const SSO_SPECS = ["13-sso.e2e.ts"];
 const filters = process.argv.slice(2);
 const allSpecs = readdirSync(join(web, "e2e"))
   .filter((f) => f.endsWith(".e2e.ts"))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 const PHASES = [
-  { name: "plain", demo: false, specs: allSpecs.filter((f) => !DEMO_SPECS.includes(f)) },
+  { name: "plain", demo: false, specs: allSpecs.filter((f) => !DEMO_SPECS.includes(f) && !SSO_SPECS.includes(f)) },
   { name: "demo", demo: true, specs: allSpecs.filter((f) => DEMO_SPECS.includes(f)) },
+  { name: "sso", demo: false, sso: true, specs: allSpecs.filter((f) => SSO_SPECS.includes(f)) },
 ].filter((p) => p.specs.length > 0);
 if (PHASES.length === 0) {
   console.error(`e2e: no spec matches ${filters.join(", ")}`);
@@ -65,11 +69,16 @@ const env = {
   FLEETGATE_THROTTLE_ANON: "100000/min",
   FLEETGATE_THROTTLE_USER: "100000/min",
   FLEETGATE_THROTTLE_LOGIN: "100000/min",
+  // The same reasoning for admission: a single test browser on a CI machine busy with Chromium is not
+  // an overload, and a refusal's console error would fail the page. Overload refusal has its own tests
+  // (tests/api/test_admission.py); here the queue-wait bound is only a backstop.
+  FLEETGATE_WEB_QUEUE_WAIT_MS: process.env.FLEETGATE_WEB_QUEUE_WAIT_MS || "15000",
 };
 delete env.FLEETGATE_DATABASE_URL; // always a fresh SQLite database in the temp dir
 delete env.FLEETGATE_REDIS_URL;
 
 let server = null;
+let idp = null; // the OpenID provider of the "sso" phase
 let cleaned = false;
 
 async function stopServer() {
@@ -94,6 +103,8 @@ async function stopServer() {
 async function stopPhase() {
   await stopServer();
   server = null;
+  if (idp && idp.exitCode === null) idp.kill("SIGTERM");
+  idp = null;
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   dataDir = "";
 }
@@ -189,8 +200,9 @@ async function runPhase(phase) {
   const log = join(results, `server-${phase.name}.log`);
   const fd = openSync(log, "a");
   const args = ["up", "--port", String(port), "--workers", "2", ...(phase.demo ? ["--demo"] : [])];
+  const ssoEnv = phase.sso ? await startIdp(url) : {};
   server = spawn(fleetgate, args, {
-    env: { ...env, FLEETGATE_DATA_DIR: dataDir },
+    env: { ...env, ...ssoEnv, FLEETGATE_DATA_DIR: dataDir },
     cwd: repo,
     detached: true, // its own process group, so the workers it forks stop with it
     stdio: ["ignore", fd, fd],
@@ -218,7 +230,13 @@ async function runPhase(phase) {
     {
       cwd: web,
       stdio: "inherit",
-      env: { ...process.env, FLEETGATE_E2E_URL: url, FLEETGATE_E2E_DATA_DIR: dataDir, FLEETGATE_E2E_DEMO: phase.demo ? "1" : "" },
+      env: {
+        ...process.env,
+        FLEETGATE_E2E_URL: url,
+        FLEETGATE_E2E_DATA_DIR: dataDir,
+        FLEETGATE_E2E_DEMO: phase.demo ? "1" : "",
+        FLEETGATE_E2E_IDP: ssoEnv.FLEETGATE_OIDC_ISSUER ?? "",
+      },
     },
   );
   // A hung browser must not hang CI: stop the whole run after a bound.
@@ -231,6 +249,48 @@ async function runPhase(phase) {
   clearTimeout(watchdog);
   await stopPhase();
   return rc;
+}
+
+/** The "sso" phase's OpenID provider on a free port, and the server settings that point at it (an Entra-like tenant). */
+async function startIdp(url) {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const tenant = "5e2e0000-0000-4000-8000-00000000e2e0";
+  const log = openSync(join(results, "idp-sso.log"), "a");
+  idp = spawn(process.execPath, [join(web, "e2e", "fixtures", "oidc-idp.mjs")], {
+    env: {
+      ...process.env,
+      IDP_PORT: String(port),
+      IDP_CLIENT_ID: "fleetgate-e2e",
+      IDP_CLIENT_SECRET: "fleetgate-e2e-secret",
+      IDP_REDIRECT_URIS: `${url}/api/v1/auth/sso/callback/`,
+      IDP_LOGOUT_URIS: `${url}/login`,
+      IDP_TENANT: tenant,
+      IDP_USERS: JSON.stringify({ erin: { groups: ["e2e-auditors"] } }),
+    },
+    stdio: ["ignore", log, log],
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${issuer}/.well-known/openid-configuration`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (idp.exitCode !== null) throw new Error(`the OpenID provider exited (${idp.exitCode}); see test-results/idp-sso.log`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  say(`sso: OpenID provider (oidc-provider) on ${issuer}`);
+  return {
+    FLEETGATE_OIDC_ISSUER: issuer,
+    FLEETGATE_OIDC_CLIENT_ID: "fleetgate-e2e",
+    FLEETGATE_OIDC_CLIENT_SECRET: "fleetgate-e2e-secret",
+    FLEETGATE_OIDC_REDIRECT_URI: `${url}/api/v1/auth/sso/callback/`,
+    FLEETGATE_OIDC_POST_LOGOUT_REDIRECT_URI: `${url}/login`,
+    FLEETGATE_OIDC_TENANT_ID: tenant,
+    FLEETGATE_OIDC_GRAPH_URL: `${issuer}/graph`,
+    FLEETGATE_OIDC_DISPLAY_NAME: "Contoso (Entra ID)",
+  };
 }
 
 /** `fleetgate up --demo` prints the simulators' addresses once their connectors are registered. */

@@ -32,8 +32,10 @@ export const NAV: NavSection[] = [
     label: "Change",
     items: [
       { to: "/intents", label: "Intents" },
+      { to: "/intents/apply", label: "Apply a manifest", visible: (u) => hasRole(u, "publisher") },
       { to: "/cab", label: "CAB queue" },
       { to: "/exceptions", label: "Exceptions" },
+      { to: "/risk/rubrics", label: "Risk rubric" },
     ],
   },
   {
@@ -43,6 +45,7 @@ export const NAV: NavSection[] = [
       { to: "/incidents", label: "Incidents" },
       { to: "/drift", label: "Drift" },
       { to: "/windows", label: "Maintenance windows" },
+      { to: "/sites", label: "Sites" },
       {
         to: "/connectors",
         label: "Connectors",
@@ -63,6 +66,8 @@ export const NAV: NavSection[] = [
     items: [
       { to: "/settings", label: "Settings", visible: isPlatformAdmin },
       { to: "/webhooks", label: "Webhooks", visible: (u) => hasRole(u, "platform_admin", "auditor") },
+      { to: "/siem", label: "SIEM streaming", visible: (u) => hasRole(u, "platform_admin", "auditor") },
+      { to: "/single-sign-on", label: "Single sign-on", visible: (u) => hasRole(u, "platform_admin", "auditor") },
     ],
   },
 ];

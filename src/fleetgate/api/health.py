@@ -11,6 +11,7 @@ from fleetgate.audit.models import LedgerHead
 from fleetgate.config import settings as cfg
 from fleetgate.core import clientip, permissions
 from fleetgate.identity.queries import from_user
+from fleetgate.siem import metrics as siem_metrics
 
 METRICS_ALLOW = clientip.networks(cfg.metrics_allow)
 TRUSTED_PROXIES = clientip.networks(cfg.trusted_proxies)
@@ -73,6 +74,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         return refused
     head = LedgerHead.objects.filter(pk=1).values_list("sequence", flat=True).first()
     LEDGER_HEAD.set(head or 0)
+    siem_metrics.refresh()
     if cfg.metrics_multiproc_dir:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

@@ -11,8 +11,35 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import get_urlconf, is_valid_path
+from prometheus_client import Counter
+
+from fleetgate.api import admission
 
 API_PREFIX = "/api/"
+REFUSED = Counter("fleetgate_http_refused_total", "Requests refused by admission (503 overloaded)", ["reason"])
+
+
+class AdmissionMiddleware:
+    """Answers 503 problem+json with Retry-After, before any other work, for a request the admission
+    worker could not serve in time (`fleetgate.api.admission`: over the in-flight limit, or waited
+    longer than the queue-wait bound). Health and metrics are never refused."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        detail = admission.refusal(request.path_info)
+        if detail is None:
+            return self.get_response(request)
+        from fleetgate.api.problems import problem_response
+
+        over = admission.STATE.over_capacity
+        REFUSED.labels(
+            ("expected-wait" if admission.STATE.expected_wait_s else "in-flight") if over else "waited"
+        ).inc()
+        refused = problem_response(503, "overloaded", "Server busy", detail, retry_after=admission.RETRY_AFTER_S)
+        refused["Retry-After"] = str(admission.RETRY_AFTER_S)
+        return refused
 
 
 class ApiTrailingSlashMiddleware:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -13,8 +14,10 @@ from rest_framework.response import Response
 from fleetgate.api.base import ResourceViewSet, StrictSerializer
 from fleetgate.approvals import policy, queries, services
 from fleetgate.approvals.api import RevokeSerializer
-from fleetgate.approvals.models import BreakGlass, PolicyException
+from fleetgate.approvals.models import BreakGlass, ExceptionKind, PolicyException
 from fleetgate.core.scoping import reader
+from fleetgate.evidence.documents import Kind
+from fleetgate.evidence.models import EvidenceItem
 
 # --- exceptions -----------------------------------------------------------------------------------------
 
@@ -37,16 +40,82 @@ class ExceptionApprovalSerializer(serializers.Serializer):  # type: ignore[type-
     created_at = serializers.DateTimeField()
 
 
+class NamedRefSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class CoveredArtifactSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    filename = serializers.CharField()
+    platform = serializers.CharField()
+    format = serializers.CharField()
+
+
+class CoveredFindingSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The finding an exception's subject names, as the artifact's current vulnerability scan reports it."""
+
+    id = serializers.CharField()
+    severity = serializers.CharField()
+    score = serializers.CharField(allow_null=True)
+    component = serializers.CharField()
+    installed_version = serializers.CharField()
+    fixed_version = serializers.CharField()
+
+
+class CoverageSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """What an exception covers, by name: read in the same query as the exception (no lookup per row)."""
+
+    application = NamedRefSerializer(allow_null=True)
+    version = NamedRefSerializer(allow_null=True, help_text="name: the version string, e.g. 128.6.0")
+    artifact = CoveredArtifactSerializer(allow_null=True)
+    intent = NamedRefSerializer(allow_null=True)
+    finding = CoveredFindingSerializer(
+        allow_null=True, help_text="null when the subject is no finding of the artifact's current scan"
+    )
+
+
+def coverage(row: PolicyException) -> dict[str, Any]:
+    """Names of what `row` covers from the rows `covered()` loaded with it."""
+    artifact, intent = row.artifact, row.intent
+    version = artifact.version if artifact else intent.version if intent else None
+    app = version.application if version else None
+    finding = None
+    if artifact and row.kind == ExceptionKind.VULNERABILITY and row.subject:
+        found = (f for scan in artifact.current_scans for f in scan.summary.get("findings", []))  # type: ignore[attr-defined]
+        finding = next((f for f in found if isinstance(f, dict) and f.get("id") == row.subject), None)
+    return {
+        "application": {"id": app.pk, "name": app.name} if app else None,
+        "version": {"id": version.pk, "name": version.version} if version else None,
+        "artifact": artifact,
+        "intent": {"id": intent.pk, "name": intent.name} if intent else None,
+        "finding": finding,
+    }
+
+
+def covered(qs: QuerySet[PolicyException]) -> QuerySet[PolicyException]:
+    """Load the names `coverage()` reads with the exceptions: two joins and one query for the current scans."""
+    scans = EvidenceItem.objects.filter(kind=Kind.VULNERABILITY_SCAN, current=True).only("artifact_id", "summary")
+    return qs.select_related("artifact__version__application", "intent__version__application").prefetch_related(
+        Prefetch("artifact__evidence", queryset=scans, to_attr="current_scans")
+    )
+
+
 class ExceptionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     owner = serializers.CharField(source="owner.username", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     approvals = ExceptionApprovalSerializer(many=True, read_only=True)
+    covers = serializers.SerializerMethodField()
 
     class Meta:
         model = PolicyException
         fields = ["id", "kind", "intent", "artifact", "subject", "justification", "compensating_controls", "owner"]
         fields += ["requested_by", "state", "quorum", "expires_at", "original_expires_at", "created_at"]
-        fields += ["decided_at", "decision_reason", "reminder_sent_at", "lapsed_at", "approvals"]
+        fields += ["decided_at", "decision_reason", "reminder_sent_at", "lapsed_at", "approvals", "covers"]
+
+    @extend_schema_field(CoverageSerializer)
+    def get_covers(self, row: PolicyException) -> dict[str, Any]:
+        return CoverageSerializer(coverage(row)).data  # type: ignore[return-value]
 
 
 class OptionalReasonSerializer(StrictSerializer):
@@ -64,10 +133,10 @@ class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resourc
     filterset_fields = ["kind", "state", "intent", "artifact"]
 
     def get_queryset(self) -> Any:
-        return queries.exceptions(reader(self))
+        return covered(queries.exceptions(reader(self)))
 
     def _out(self, row: PolicyException, code: int = status.HTTP_200_OK) -> Response:
-        return Response(ExceptionSerializer(queries.exceptions().get(pk=row.pk)).data, status=code)
+        return Response(ExceptionSerializer(covered(queries.exceptions()).get(pk=row.pk)).data, status=code)
 
     @extend_schema(request=ExceptionWriteSerializer, responses={201: ExceptionSerializer})
     def create(self, request: Request) -> Response:

@@ -289,3 +289,31 @@ class BreakGlass(models.Model):
             "review_due_at": _iso(self.review_due_at),
             "reviewed_by": self.reviewed_by.get_username() if self.reviewed_by else None,
         }
+
+
+class CabComment(models.Model):
+    """One message in a CAB request's discussion thread. Never edited: a correction is a new comment.
+    `mentions` are the usernames the body names with @username, resolved when it was posted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(CabRequest, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    mentions = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="cab_comment_request_idx")]
+
+    @property
+    def scope(self) -> Scope:
+        return self.request.intent.scope
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "request": str(self.request_id),
+            "author": self.author.get_username(),
+            "body": self.body,
+            "mentions": list(self.mentions),
+        }

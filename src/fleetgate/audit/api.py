@@ -7,7 +7,7 @@ from typing import Any
 import django_filters
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from fleetgate.api.base import ResourceViewSet
 from fleetgate.api.pagination import CursorPagination
-from fleetgate.audit import queries
+from fleetgate.audit import queries, subjects
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.audit.verify import verify_chain
 from fleetgate.core import permissions
@@ -23,11 +23,30 @@ from fleetgate.core.errors import FieldIssue, ValidationFailed
 from fleetgate.core.scoping import reader
 
 
+class NamedEventsSerializer(serializers.ListSerializer):  # type: ignore[type-arg]
+    """A page of events names their subjects in one query per subject type (subjects.names), not one per row."""
+
+    def to_representation(self, data: Any) -> Any:
+        rows = list(data.all() if hasattr(data, "all") else data)
+        self.child.subject_names = subjects.names(rows)  # type: ignore[union-attr]
+        return super().to_representation(rows)
+
+
 class LedgerEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     actor_roles = serializers.ListField(child=serializers.CharField())
+    subject_name = serializers.SerializerMethodField(
+        help_text="What people call the subject (an intent's name, an artifact's file name); null when it has none"
+    )
+    subject_names: dict[tuple[str, str], str] | None = None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_subject_name(self, event: LedgerEvent) -> str | None:
+        known = self.subject_names if self.subject_names is not None else subjects.names([event])
+        return known.get((event.subject_type, event.subject_id))
 
     class Meta:
         model = LedgerEvent
+        list_serializer_class = NamedEventsSerializer
         fields = [
             "sequence",
             "occurred_at",
@@ -39,6 +58,7 @@ class LedgerEventSerializer(serializers.ModelSerializer):  # type: ignore[type-a
             "severity",
             "subject_type",
             "subject_id",
+            "subject_name",
             "before",
             "after",
             "reason",

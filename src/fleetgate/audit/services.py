@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
+import rfc8785
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -31,10 +33,10 @@ def record(
 ) -> LedgerEvent:
     if not connection.in_atomic_block:
         raise LedgerOutsideTransaction(f"audit.record({action}) called outside transaction.atomic()")
-    head = LedgerHead.objects.select_for_update().get(pk=1)
     event = LedgerEvent(
-        sequence=head.sequence + 1,
+        sequence=0,  # the chain's position (sequence, time, previous hash) is set under the lock below
         occurred_at=timezone.now(),
+        prev_hash="",
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_name=actor.name,
@@ -47,13 +49,35 @@ def record(
         after=to_json(after),
         reason=reason,
         correlation_id=correlation.current(),
-        prev_hash=head.hash,
     )
-    event.hash = event.compute_hash()
+    # The head row lock serialises every writer until commit (issue 16), so it is taken as late as the
+    # chain allows: what the hash covers besides the chain's position (the snapshots above all) is
+    # canonicalised before it; under it only the sequence, the time and the previous hash are added.
+    parts = _canonical_parts(event)
+    head = LedgerHead.objects.select_for_update().get(pk=1)
+    event.sequence, event.occurred_at, event.prev_hash = head.sequence + 1, timezone.now(), head.hash
+    event.hash = _chain_hash(event, parts)
     event.save(force_insert=True)
     head.sequence, head.hash = event.sequence, event.hash
     head.save(update_fields=["sequence", "hash"])
     return event
+
+
+CHAIN_FIELDS = ("sequence", "occurred_at", "prev_hash")  # known only under the head lock
+
+
+def _canonical_parts(event: LedgerEvent) -> dict[str, bytes]:
+    """RFC 8785 of each value of `canonical_content()` but the chain's position, keyed by its name."""
+    return {key: rfc8785.dumps(value) for key, value in event.canonical_content().items() if key not in CHAIN_FIELDS}
+
+
+def _chain_hash(event: LedgerEvent, parts: dict[str, bytes]) -> str:
+    """`event.compute_hash()`, from the parts canonicalised before the lock: an RFC 8785 object is its
+    members sorted by key (all ASCII here), `"key":value`, comma-separated, without whitespace."""
+    content = event.canonical_content()
+    members = {**parts, **{key: rfc8785.dumps(content[key]) for key in CHAIN_FIELDS}}
+    body = b",".join(rfc8785.dumps(key) + b":" + members[key] for key in sorted(members))
+    return hashlib.sha256(b"{" + body + b"}").hexdigest()
 
 
 def _checkpoint_message(sequence: int, head_hash: str) -> bytes:

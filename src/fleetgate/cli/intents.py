@@ -8,9 +8,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from fleetgate.cli import manifest
 from fleetgate.cli.client import Client
-from fleetgate.cli.common import SERVER_OPT, TOKEN_OPT, console, err, handles_errors, print_json
+from fleetgate.cli.common import SERVER_OPT, TOKEN_OPT, console, handles_errors, print_json
 
 intent_app = typer.Typer(help="Deployment intents (over the API).", no_args_is_help=True)
 
@@ -87,40 +86,18 @@ def apply(
     server: str | None = SERVER_OPT,
     token: str | None = TOKEN_OPT,
 ) -> None:
-    """Create or update intents declaratively; running it twice changes nothing the second time."""
-    try:
-        manifests = manifest.load(file.read_text(), str(file))
-    except manifest.ManifestError as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(1) from None
-    client = Client(server, token)
-    for item in manifests:
-        _apply_one(client, item, dry_run)
-
-
-def _apply_one(client: Client, item: manifest.IntentManifest, dry_run: bool) -> None:
-    desired = item.payload(_application_id(client, item.application))
-    existing = client.get("/api/v1/intents/", name=item.name)["results"]
-    current = existing[0] if existing else None
-    change = manifest.diff(current, desired, item.name)
-    if current and not change:
-        console.print(f"{item.name}: unchanged")
-        return
-    console.print(change or f"{item.name}: would create", highlight=False)
-    if dry_run:
-        console.print(f"{item.name}: dry run, nothing sent")
-        return
-    if current is None:
-        client.post("/api/v1/intents/", json=desired)
-        console.print(f"{item.name}: created")
-        return
-    changes = {k: v for k, v in desired.items() if k not in ("name", "application")}
-    client.patch(f"/api/v1/intents/{current['id']}/", changes, current["etag"])
-    console.print(f"{item.name}: updated")
-
-
-def _application_id(client: Client, ref: str) -> str:
-    found = client.get("/api/v1/applications/", name=ref)
-    if found:
-        return str(found[0]["id"])
-    return ref  # an id; the server says clearly if it is unknown
+    """Create or update intents declaratively; running it twice changes nothing the second time. The server
+    checks and applies the manifest (all documents or none), as the console's Apply page does."""
+    result = Client(server, token).post(
+        "/api/v1/intents/apply/", json={"manifest": file.read_text(), "dry_run": dry_run}
+    )
+    for doc in result["documents"]:
+        name, action = doc["name"], doc["action"]
+        if action == "unchanged":
+            console.print(f"{name}: unchanged")
+            continue
+        console.print(doc["diff"], highlight=False, markup=False)
+        if dry_run:
+            console.print(f"{name}: dry run, would {action}; nothing changed")
+        else:
+            console.print(f"{name}: {action}d")

@@ -14,10 +14,12 @@ import typer
 from fleetgate.cli import audit, cab, connectors, intents, operations, rollouts, seed, worker
 from fleetgate.cli.admin import token_app, user_app
 from fleetgate.cli.assist import assist_app, mcp_command
+from fleetgate.cli.bundle import bundle_app, site_app
 from fleetgate.cli.common import console, handles_errors, setup_django
 from fleetgate.cli.evidence import evidence_app
 from fleetgate.cli.reconcile import drift_app, reconcile_app
 from fleetgate.cli.risk import risk_app
+from fleetgate.cli.siem import siem_app
 
 app = typer.Typer(
     help="Fleetgate: governance control plane for endpoint software deployment.",
@@ -38,6 +40,9 @@ app.add_typer(operations.window_app, name="window")
 app.add_typer(operations.freeze_app, name="freeze")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(drift_app, name="drift")
+app.add_typer(siem_app, name="siem")
+app.add_typer(bundle_app, name="bundle")
+app.add_typer(site_app, name="site")
 app.command("apply")(intents.apply)
 app.add_typer(assist_app, name="assist")
 app.command("mcp")(mcp_command)
@@ -104,24 +109,7 @@ def up(
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fleetgate.settings", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     if demo:
         env["FLEETGATE_DEMO"] = "1"  # the demo clock (rollouts/clock.py) is on in the demo only
-    web = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "fleetgate.wsgi:application",
-        "--config",
-        "python:fleetgate.api.gunicorn_conf",  # its own refusals (414, 431, 400) as problem+json, not HTML
-        "--bind",
-        f"{host}:{port}",
-        "--worker-class",
-        "gthread",
-        "--workers",
-        str(workers),
-        "--threads",
-        "8",
-        "--graceful-timeout",
-        "10",
-    ]
+    web = web_argv(host, port, workers, WEB_THREADS)
     background = [sys.executable, "-m", "fleetgate.cli.main", "worker", "--scheduler", "--quiet"]  # the one scheduler
     children = [subprocess.Popen(web, env=env), subprocess.Popen(background, env=env)]  # noqa: S603 (our own argv)
     if demo:
@@ -132,6 +120,41 @@ def up(
             children.append(simulators)
     console.print(f"Fleetgate on [bold]http://{host}:{port}[/bold] (API docs /api/docs/). Ctrl-C stops it.")
     _supervise(children)
+
+
+WEB_THREADS = 8
+
+
+def web_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
+    """gunicorn as `fleetgate up` and `fleetgate web` run it: the config sets the worker class (gthread
+    with bounded admission) and answers gunicorn's own refusals (414, 431, 400) as problem+json."""
+    return [
+        *(sys.executable, "-m", "gunicorn", "fleetgate.wsgi:application"),
+        *("--config", "python:fleetgate.api.gunicorn_conf", "--bind", f"{host}:{port}"),
+        *("--workers", str(workers), "--threads", str(threads), "--graceful-timeout", "10"),
+    ]
+
+
+@app.command()
+def web(
+    port: int = typer.Option(8000, "--port"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    workers: int = typer.Option(2, "--workers", min=1),
+    threads: int = typer.Option(WEB_THREADS, "--threads", min=1),
+) -> None:
+    """Run only the web server (no migration, no worker): one of several behind a load balancer.
+
+    Scaled out (README "Scaling out"): `fleetgate migrate` once, `fleetgate web` on every web machine,
+    `fleetgate worker` on as many as needed and `fleetgate worker --scheduler` on exactly one, all with
+    the same FLEETGATE_DATABASE_URL (PostgreSQL), FLEETGATE_REDIS_URL and FLEETGATE_SECRET_KEY."""
+    from fleetgate.config import settings as cfg
+
+    metrics_dir = cfg.data_dir / f"metrics-web-{port}"  # per server: several may share a data dir
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fleetgate.settings", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    console.print(f"Fleetgate web on [bold]http://{host}:{port}[/bold] ({workers} x {threads}). Ctrl-C stops it.")
+    _supervise([subprocess.Popen(web_argv(host, port, workers, threads), env=env)])  # noqa: S603 (our argv)
 
 
 @app.command("demo-tick", hidden=True)

@@ -2,7 +2,13 @@
 
 Targets the **Jamf Pro API** (v1, and v3 for computer inventory) for what lives there: OAuth client
 credentials at `POST /api/v1/oauth/token` (form-encoded; `/api/oauth/token` is the older path of
-the same grant), `GET /api/v1/jamf-pro-version`, `GET|POST /api/v1/packages` with
+the same grant; the default, `settings.auth` "oauth"), or a user account's bearer token
+(`settings.auth` "user": `settings.username`, `secrets.password`): `POST /api/v1/auth/token` with
+HTTP Basic answers `{"token", "expires"}` (ISO 8601), `POST /api/v1/auth/keep-alive` with the
+bearer token invalidates it and answers a new one (used once under a minute is left, as
+jamf-pro-sdk's UserCredentialsProvider does), `POST /api/v1/auth/invalidate-token` (204) ends it
+when the connector closes; an expired or invalidated token answers 401 (`INVALID_TOKEN`), after
+which a new token is requested with Basic. `GET /api/v1/jamf-pro-version`, `GET|POST /api/v1/packages` with
 `page`/`page-size`/RSQL `filter`, `POST /api/v1/packages/{id}/upload` (multipart `file`), and
 `GET /api/v3/computers-inventory` (`section=GENERAL,APPLICATIONS`, `page`, `page-size`, `sort`,
 RSQL `filter=id=in=(...)`; v1 of it is deprecated since 2025-06-30). The **Classic API**
@@ -15,7 +21,9 @@ Reference used (checked 2026-12-02): Jamf Pro API reference, developer.jamf.com 
 and "Classic API" sections, "Client Credentials" recipe, "Deprecation of Classic API Computer
 Inventory Endpoints", which recommends computers-inventory with sections, filtering and paging
 over per-computer reads), as the published client `jamf-pro-sdk` 0.9a1 calls it (the contract
-tests drive the simulator with it), for Jamf Pro 11.x.
+tests drive the simulator with it), for Jamf Pro 11.x; "Jamf Pro API Overview" (Bearer Tokens:
+token, keep-alive, invalidate-token) and the endpoint pages post_v1-auth-token,
+post_v1-auth-keep-alive, post_v1-auth-invalidate-token (Jamf Pro 11.14.0 reference).
 
 Correlation: packages carry the marker in `notes`; policies have no notes field, so the marker
 is the last token of the policy name (`Fleetgate <app> <version> -> <group> [fleetgate:…]`),
@@ -42,7 +50,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -51,7 +58,6 @@ from fleetgate.connectors.base import (
     AppRef,
     Artifact,
     CheckResult,
-    Connector,
     DeviceStatus,
     IntentRef,
     InventoryItem,
@@ -63,45 +69,20 @@ from fleetgate.connectors.base import (
     Tally,
     error_code,
 )
+from fleetgate.connectors.jamf_auth import JamfSignIn, jamf_time
 
 XML = {"Content-Type": "application/xml", "Accept": "application/xml"}
 EXIT_CODE = re.compile(r"exit code:?\s*([0-9A-Fa-fx]+)")
 INVENTORY_PAGE = 200  # computers per computers-inventory request (an id=in=(...) filter stays short)
 
 
-def _epoch(value: Any) -> float:
-    """An ISO 8601 time of the Jamf Pro API ("2026-12-02T05:49:12.123Z") as epoch seconds; 0 if absent."""
-    if not value:
-        return 0.0
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError as exc:
-        raise SchemaMismatch(f"jamf: reportDate {value!r} is not ISO 8601") from exc
-
-
-class JamfConnector(Connector):
+class JamfConnector(JamfSignIn):
     kind = "jamf"
     default_platforms = ("macos", "ios")
     label = "Jamf Pro"
     api_version = "Jamf Pro API v1 + Classic API (Jamf Pro 11)"
     required_settings = ("client_id",)
     required_secrets = ("client_secret",)
-
-    def fetch_token(self) -> tuple[str, float]:
-        body = self.json(
-            self.request(
-                "POST",
-                "/api/v1/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": str(self.config.settings["client_id"]),
-                    "client_secret": self.config.secrets.get("client_secret", ""),
-                },
-                auth=False,
-                safe=True,
-            )
-        )
-        return str(self.field(body, "access_token")), float(body.get("expires_in", 1199))
 
     def check(self) -> CheckResult:
         return self.timed_check(
@@ -301,7 +282,7 @@ class JamfConnector(Connector):
             return DeviceStatus(cid, name, "installed", "inventory")
         if action == "uninstall" and not versions:
             return DeviceStatus(cid, name, "not_installed", "inventory")
-        if _epoch(general.get("reportDate")) < activation:
+        if jamf_time(general.get("reportDate")) < activation:
             return DeviceStatus(cid, name, "pending", "no inventory report since the policy")
         return self._from_log(cid, name, action, policies)
 

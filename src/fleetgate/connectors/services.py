@@ -17,7 +17,8 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -26,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fleetgate.audit import services as audit
-from fleetgate.connectors import metrics, sessions, vault
+from fleetgate.connectors import debian, metrics, sessions, vault
 from fleetgate.connectors.base import (
     AppRef,
     Artifact,
@@ -98,19 +99,22 @@ def _validate(data: dict[str, Any], kind: str, *, creating: bool) -> None:
         if settings is not None and not isinstance(settings, dict):
             issues.add("settings", "type", "settings is an object of plane settings.")
         elif creating or settings is not None:
-            for name in cls.required_settings:
+            for name, allowed in cls.setting_choices.items():
+                value = (settings or {}).get(name)
+                if value is not None and value not in allowed:
+                    issues.add(f"settings.{name}", "choice", f"'{value}' is not one of: {', '.join(allowed)}.")
+            for name in cls.required_for(settings or {})[0]:
                 if not str((settings or {}).get(name, "")).strip():
                     issues.add(f"settings.{name}", "required", f"A {cls.label} connector needs settings.{name}.")
         secrets = data.get("secrets")
         if creating:
-            for name in cls.required_secrets:
+            for name in cls.required_for(settings if isinstance(settings, dict) else {})[1]:
                 if not str((secrets or {}).get(name, "")).strip():
                     issues.add(f"secrets.{name}", "required", f"A {cls.label} connector needs secrets.{name}.")
+        accepted = (*cls.required_secrets, *cls.optional_secrets)
         for name in secrets or {}:
-            if name not in cls.required_secrets:
-                issues.add(
-                    f"secrets.{name}", "unknown", f"{cls.label} takes these secrets: {', '.join(cls.required_secrets)}."
-                )
+            if name not in accepted:
+                issues.add(f"secrets.{name}", "unknown", f"{cls.label} takes these secrets: {', '.join(accepted)}.")
     issues.raise_if_any()
 
 
@@ -263,8 +267,9 @@ def _idempotent(
     operation: str,
     key: str,
     call: Callable[[], T],
-    find: Callable[[], T | None],
+    find: Callable[[datetime], T | None],
 ) -> T:
+    """`find` gets the pending record's creation time: what the plane made before it is not this call's."""
     if connector.config.dry_run:
         return call()  # nothing acts on the plane, so nothing to remember (and fake ids must never be reused)
     with transaction.atomic():
@@ -279,7 +284,7 @@ def _idempotent(
     result: T | None = None
     try:
         if not created:
-            result = _lookup(connector, find)
+            result = _lookup(connector, lambda: find(record.created_at))
         resumed = result is not None
         if result is None:
             result = call()
@@ -349,7 +354,7 @@ def _publish(actor: Actor, instance: ConnectorInstance, connector: Connector, ar
         operation="publish",
         key=key,
         call=lambda: connector.publish(artifact, key),
-        find=lambda: connector.find_published(artifact, key),
+        find=lambda since: connector.find_published(artifact, key),
     )
 
 
@@ -369,7 +374,7 @@ def _assign(
         operation="assign",
         key=key,
         call=lambda: connector.assign(app, group, intent, key),
-        find=lambda: connector.find_assignment(app, group, intent, key),
+        find=lambda since: connector.find_assignment(app, group, replace(intent, requested_at=since), key),
     )
 
 
@@ -383,7 +388,7 @@ def _retire(
         operation="retire",
         key=key,
         call=lambda: connector.retire(app, group, key),
-        find=lambda: connector.find_retirement(app, group, key),
+        find=lambda since: connector.find_retirement(app, group, key),
     )
 
 
@@ -496,16 +501,26 @@ def check(*, actor: Actor, connector_id: Any, exercise: bool = False, ring_group
 
 
 def _selftest_artifact(instance: ConnectorInstance) -> Artifact:
-    payload = b"Fleetgate connector self-test payload; inert.\n" * 64
+    version = timezone.now().strftime("1.%Y%m%d.%H%M%S")
+    inert = b"Fleetgate connector self-test payload; inert.\n" * 64
+    if instance.kind == "landscape":  # Landscape takes Debian packages only: an inert one
+        payload, filename, fmt = (
+            debian.build_deb("fleetgate-selftest", version, files={"/usr/share/fleetgate/selftest.marker": inert}),
+            "fleetgate-selftest.deb",
+            "deb",
+        )
+    else:
+        payload, filename, fmt = inert, "fleetgate-selftest.msi", "msi"
     handle = tempfile.NamedTemporaryFile(prefix="fleetgate-selftest-", suffix=".bin", delete=False)  # noqa: SIM115
     with handle:
         handle.write(payload)
     return Artifact(
         name="Fleetgate Self-Test",
-        version=timezone.now().strftime("1.%Y%m%d.%H%M%S"),
-        filename="fleetgate-selftest.msi",
+        version=version,
+        filename=filename,
         sha256=hashlib.sha256(payload).hexdigest(),
         size=len(payload),
+        format=fmt,
         publisher="Fleetgate",
         path=handle.name,
         package_name="fleetgate-selftest",

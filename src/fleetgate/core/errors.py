@@ -67,6 +67,10 @@ class AccountLocked(DomainError):
     status, code, title = 423, "account-locked", "The account is locked after repeated failed sign-ins"
 
 
+class LocalLoginDisabled(Forbidden):
+    code, title = "local-login-disabled", "Password sign-in is switched off; sign in through single sign-on"
+
+
 class ActiveChangeConflict(Conflict):
     code, title = "active-change-conflict", "Another change is active for this application and ring"
 

@@ -42,6 +42,9 @@ RULES: dict[str, frozenset[Role]] = {
     "token.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),  # everybody's tokens' metadata (own: everyone)
     "role_grant.request": frozenset({R.PLATFORM_ADMIN}),
     "role_grant.approve": frozenset({R.PLATFORM_ADMIN}),
+    # single sign-on: which provider groups / app roles give which role (evaluated at every sign-in)
+    "sso.mapping.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
+    "sso.mapping.manage": frozenset({R.PLATFORM_ADMIN}),
     "metrics.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
     "policy.view": EVERY_ROLE,
     # evidence: packaging engineers attach and seal; security reviewers own the trusted keys
@@ -62,6 +65,8 @@ RULES: dict[str, frozenset[Role]] = {
     "cab.submission.create": frozenset({R.PACKAGING_ENGINEER}),
     "cab.decide": frozenset({R.CAB_APPROVER}),
     "cab.revoke": frozenset({R.PLATFORM_ADMIN}),
+    # the discussion on a request: everyone who takes part in a change (Auditors only read)
+    "cab.comment": EVERY_ROLE - {R.AUDITOR},
     # exceptions: requested by the people who ship, approved by security (+ CAB for scope/gates)
     "exception.view": EVERY_ROLE,
     "exception.request": frozenset({R.PACKAGING_ENGINEER, R.PUBLISHER}),
@@ -113,6 +118,24 @@ RULES: dict[str, frozenset[Role]] = {
     "assistant.interaction.view": frozenset({R.AUDITOR}),
     "assistant.provider.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
     "assistant.provider.configure": frozenset({R.PLATFORM_ADMIN}),
+    # the ledger streamed to SIEMs: a Platform Admin configures destinations, Auditors watch them too;
+    # the streaming itself is the siem-streamer service identity's fixed right
+    "siem.view": frozenset({R.PLATFORM_ADMIN, R.AUDITOR}),
+    "siem.configure": frozenset({R.PLATFORM_ADMIN}),
+    "siem.stream": frozenset(),
+    # sites and air-gap bundles: a Platform Admin keeps the registry, a Security Reviewer the keys and
+    # the snapshot freshness policy; publishers ship bundles of their intents; at a site, the people who
+    # run its plane import and deploy them and send the results back
+    "site.view": EVERY_ROLE,
+    "site.manage": frozenset({R.PLATFORM_ADMIN}),
+    "site.strategy": frozenset({R.PLATFORM_ADMIN, R.SECURITY_REVIEWER}),
+    "bundle.trust": frozenset({R.SECURITY_REVIEWER}),
+    "bundle.view": EVERY_ROLE,
+    "bundle.export": frozenset({R.PUBLISHER}),
+    "bundle.import": frozenset({R.PUBLISHER, R.ENDPOINT_OPS}),
+    "bundle.deploy": frozenset({R.PUBLISHER, R.ENDPOINT_OPS}),
+    "bundle.results_export": frozenset({R.PUBLISHER, R.ENDPOINT_OPS}),
+    "bundle.results_import": frozenset({R.PUBLISHER, R.ENDPOINT_OPS}),
 }
 
 

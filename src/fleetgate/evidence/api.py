@@ -23,7 +23,7 @@ from fleetgate.catalog.store import HashedTempFile, HashingUploadHandler, Upload
 from fleetgate.core import permissions
 from fleetgate.core.errors import ValidationFailed
 from fleetgate.core.scoping import reader
-from fleetgate.evidence import queries, services
+from fleetgate.evidence import completeness, queries, readiness, services
 from fleetgate.evidence.documents import Kind
 from fleetgate.evidence.models import EvidenceItem, EvidencePack, SbomComponent, SealKey, TrustedKey
 
@@ -72,6 +72,36 @@ class EvidenceUploadSerializer(StrictSerializer):
     )
 
 
+class CompletenessQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    artifact = serializers.UUIDField()
+    intent = serializers.UUIDField(required=False, allow_null=True, help_text="the intent the pack would be sealed for")
+
+
+class CheckStateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    check = serializers.ChoiceField(choices=completeness.CHECKS)
+    state = serializers.ChoiceField(
+        choices=["passed", "failed", "at_seal", "needs_intent"],
+        help_text="at_seal: re-hashing the stored artifact is done when sealing; needs_intent: give `intent`",
+    )
+
+
+class GapSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    check = serializers.CharField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=[str(k) for k in Kind], allow_null=True, help_text="the kind of evidence that mends the gap, if any"
+    )
+
+
+class CompletenessSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    artifact = serializers.UUIDField()
+    intent = serializers.UUIDField(allow_null=True)
+    ready = serializers.BooleanField(help_text="sealing for `intent` passes every check run here (false without one)")
+    checks = CheckStateSerializer(many=True)
+    gaps = GapSerializer(many=True)
+
+
 class EvidenceFilter(django_filters.FilterSet):
     class Meta:
         model = EvidenceItem
@@ -91,6 +121,17 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resource
         if request.method == "POST":
             request.upload_handlers = [EvidenceUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(parameters=[CompletenessQuerySerializer], responses=CompletenessSerializer, filters=False)
+    @action(detail=False, methods=["get"])
+    def completeness(self, request: Request) -> Response:
+        """What is still missing before the artifact's pack can be sealed (for an intent, or evidence only)."""
+        query = CompletenessQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = readiness.completeness_of(
+            self.actor, query.validated_data["artifact"], query.validated_data.get("intent")
+        )
+        return Response(CompletenessSerializer(data).data)
 
     @extend_schema(request={"multipart/form-data": EvidenceUploadSerializer}, responses={201: EvidenceSerializer})
     def create(self, request: Request) -> Response:

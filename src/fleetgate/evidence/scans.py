@@ -7,6 +7,7 @@ refuses a scan whose digests match neither the artifact nor the artifact's SBOM.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -65,6 +66,7 @@ class TrivyReport(_Open):
     SchemaVersion: int
     ArtifactName: str
     ArtifactType: str = ""
+    CreatedAt: str = ""  # when the scan ran (Trivy 0.48+)
     Metadata: dict[str, Any] = Field(default_factory=dict)
     Results: list[TrivyResult] | None = None
 
@@ -108,6 +110,8 @@ class GrypeMatch(_Open):
 class GrypeDescriptor(_Open):
     name: str
     version: str = ""
+    timestamp: str = ""  # when the scan ran
+    db: dict[str, Any] = Field(default_factory=dict)  # `built` (schema v5) or `status.built` (v6)
 
 
 class GrypeReport(_Open):
@@ -195,7 +199,10 @@ def _trivy(document: dict[str, Any], filename: str) -> Parsed:
             findings.append(_finding(v.VulnerabilityID, score, label, v.PkgName, v.InstalledVersion, v.FixedVersion))
     issues.raise_if_any("Trivy report")
     tool = {"name": "trivy", "schema_version": report.SchemaVersion}
-    return _result("trivy", tool, report.ArtifactName, findings, digests_in(report.ArtifactName, report.Metadata))
+    dates = {"scanned_at": _instant(report.CreatedAt)}  # Trivy's JSON names no database build time
+    return _result(
+        "trivy", tool, report.ArtifactName, findings, digests_in(report.ArtifactName, report.Metadata), dates
+    )
 
 
 def _finding(vid: str, score: Decimal | None, label: str, component: str, installed: str, fixed: str) -> Finding:
@@ -226,10 +233,34 @@ def _grype(document: dict[str, Any], filename: str) -> Parsed:
     tool = {"name": report.descriptor.name, "version": report.descriptor.version}
     target = report.source.get("target")
     name = target if isinstance(target, str) else str(target.get("userInput", "")) if isinstance(target, dict) else ""
-    return _result("grype", tool, name, findings, digests_in(report.source))
+    db = report.descriptor.db
+    status = db.get("status") if isinstance(db.get("status"), dict) else {}
+    dates = {
+        "database_built": _instant(db.get("built") or status.get("built")),
+        "scanned_at": _instant(report.descriptor.timestamp),
+    }
+    return _result("grype", tool, name, findings, digests_in(report.source), dates)
 
 
-def _result(fmt: str, tool: dict[str, Any], target: str, findings: list[Finding], digests: set[str]) -> Parsed:
+def _instant(value: object) -> str:
+    """An RFC 3339 time a scanner reported, normalised; empty when absent or not a time (never guessed)."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _result(
+    fmt: str,
+    tool: dict[str, Any],
+    target: str,
+    findings: list[Finding],
+    digests: set[str],
+    dates: dict[str, str] | None = None,
+) -> Parsed:
     unique = sorted({(f.id, f.component, f.installed_version): f for f in findings}.values(), key=_order)
     counts = {str(s): sum(1 for f in unique if f.severity == s) for s in Severity}
     return Parsed(
@@ -244,6 +275,9 @@ def _result(fmt: str, tool: dict[str, Any], target: str, findings: list[Finding]
             "counts": counts,
             "blocking": sum(1 for f in unique if f.severity in BLOCKING),
             "findings": [f.as_dict() for f in unique],
+            # the vulnerability database's build time and the scan's, where the report says them (the
+            # freshness of an offline site's snapshot is judged by the oldest of what is known)
+            **{k: v for k, v in (dates or {}).items() if v},
         },
         digests=digests,
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.contrib.auth import login, logout
+from django.db.models import QuerySet
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
@@ -81,6 +83,7 @@ class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     username = serializers.CharField()
     kind = serializers.CharField()
     roles = RoleGrantSerializer(many=True)
+    time_zone = serializers.CharField(help_text="The IANA zone this person has times shown in (UTC until chosen).")
 
 
 class SessionSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -137,6 +140,7 @@ def _me(request: Request) -> dict[str, Any]:
             {"role": g.role.value, "boundary": g.scope.boundary, "business_units": sorted(g.scope.business_units)}
             for g in actor.grants
         ],
+        "time_zone": queries.time_zone_of(actor.user_pk),
     }
 
 
@@ -219,9 +223,24 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceView
         return Response(UserSerializer(user).data)
 
 
+class TokenFilter(django_filters.FilterSet):
+    mine = django_filters.BooleanFilter(method="only_mine", help_text="true: only the caller's own tokens.")
+
+    class Meta:
+        model = ApiToken
+        fields: list[str] = []
+
+    def only_mine(self, qs: QuerySet[ApiToken], name: str, value: bool) -> QuerySet[ApiToken]:
+        actor = actor_of(self.request)  # type: ignore[arg-type]
+        if not value:
+            return qs
+        return qs.filter(user_id=actor.user_pk) if actor.user_pk is not None else qs.none()
+
+
 class TokenViewSet(mixins.ListModelMixin, ResourceViewSet):
     serializer_class = TokenSerializer
     pagination_class = None
+    filterset_class = TokenFilter
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):

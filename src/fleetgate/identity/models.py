@@ -1,5 +1,5 @@
-"""Identity data: role bindings on Django users, role-grant requests (dual control), service accounts
-and API tokens (hashed at rest).
+"""Identity data: role bindings on Django users, role-grant requests (dual control), service accounts,
+API tokens (hashed at rest) and each person's display preferences (time zone).
 
 RoleBinding and ApiToken moved here from `core`; they keep their tables (`core_rolebinding`,
 `core_apitoken`), so existing installations migrate without copying a row.
@@ -124,3 +124,17 @@ class ApiToken(models.Model):
             "expires_at": self.expires_at.isoformat(),
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
         }
+
+
+class Preferences(models.Model):
+    """What a person chose for how Fleetgate shows things to them: the IANA time zone times are shown in
+    (the ledger and the API keep UTC). No row: the defaults (UTC)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="preferences"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def snapshot(self) -> dict[str, object]:
+        return {"time_zone": self.time_zone}

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor, RoleGrant
 from fleetgate.core.roles import Role, Scope
-from fleetgate.identity.models import ApiToken, RoleBinding, RoleGrantRequest, ServiceAccount
+from fleetgate.identity.models import ApiToken, Preferences, RoleBinding, RoleGrantRequest, ServiceAccount
 from fleetgate.identity.states import GrantState
 
 
@@ -46,6 +46,14 @@ def active_admin_ids() -> set[int]:
     return set(
         RoleBinding.objects.filter(role=Role.PLATFORM_ADMIN, user__is_active=True).values_list("user_id", flat=True)
     )
+
+
+def time_zone_of(user_pk: int | None) -> str:
+    """The zone a person has times shown in (UTC until they pick one; a service identity: UTC)."""
+    if user_pk is None:
+        return "UTC"
+    chosen = Preferences.objects.filter(user_id=user_pk).values_list("time_zone", flat=True).first()
+    return chosen or "UTC"
 
 
 def tokens_visible_to(actor: Actor) -> QuerySet[ApiToken]:

@@ -10,12 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from fleetgate.audit import services as audit
+from fleetgate.catalog import queries as catalog
 from fleetgate.catalog.models import Application, ApplicationVersion
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 from fleetgate.core.errors import (
     ActiveChangeConflict,
     Conflict,
+    FieldIssue,
     InvalidTransition,
     PreconditionFailed,
     ValidationFailed,
@@ -24,7 +26,7 @@ from fleetgate.core.fsm import next_state
 from fleetgate.core.lookups import locked, user_of
 from fleetgate.core.roles import Scope
 from fleetgate.core.validation import Issues
-from fleetgate.intents import policy, specs
+from fleetgate.intents import manifest, policy, queries, specs
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.intents.states import ACTIVE_STATES, EDITABLE_STATES, TRANSITIONS, Action, State
 
@@ -130,6 +132,84 @@ def cancel(
             reason=reason,
         )
     return intent
+
+
+class _DryRun(Exception):
+    """Raised to roll back a manifest's writes once every document has been applied (dry run or errors)."""
+
+
+def apply_manifest(*, actor: Actor, text: str, dry_run: bool) -> list[manifest.Outcome]:
+    """`fleetgate apply -f` and the console's Apply page: create or update one intent per document, all
+    or nothing. A dry run makes the very same create/update calls, then rolls them back, so it reports
+    exactly what applying would (refusals included) and leaves no row and no ledger event behind.
+    Every document's problems are collected into one problem, each named by field and line."""
+    documents = manifest.load(text)
+    outcomes: list[manifest.Outcome] = []
+    issues: list[tuple[FieldIssue, int]] = []
+    try:
+        with transaction.atomic():
+            for doc in documents:
+                try:
+                    with transaction.atomic():  # a savepoint: a refused document leaves nothing behind
+                        outcomes.append(_apply_document(actor, doc))
+                except ValidationFailed as exc:
+                    issues += [doc.issue(e.field, e.rule, e.message) for e in exc.errors]
+            if issues or dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    if issues:
+        raise manifest.problem(issues, "Nothing was applied; fix the listed fields and try again.")
+    for outcome in outcomes:
+        if dry_run and outcome.action == "create":
+            outcome.intent_id = None  # rolled back: no such intent exists
+    return outcomes
+
+
+def _apply_document(actor: Actor, doc: manifest.Document) -> manifest.Outcome:
+    m = doc.manifest
+    app = _manifest_application(actor, m.application)
+    desired = m.payload(str(app.pk))
+    current = queries.intents(actor).filter(name=m.name).first()
+    before = manifest.stored(current) if current else None
+    changes = manifest.changes(before, desired)
+    outcome = manifest.Outcome(
+        doc.index + 1, doc.line, m.name, "create", changes, manifest.diff(before, desired, m.name)
+    )
+    if current is None:
+        outcome.intent_id = str(create(actor=actor, data=desired).pk)
+        return outcome
+    outcome.intent_id = str(current.pk)
+    if current.application_id != app.pk:
+        raise ValidationFailed(
+            "An intent keeps its application.",
+            errors=_issue(
+                "application",
+                "immutable",
+                f"'{m.name}' deploys {current.application.name}; give this manifest a new name to deploy {app.name}.",
+            ),
+        )
+    if not changes:
+        outcome.action = "unchanged"
+        return outcome
+    outcome.action = "update"
+    fields = {k: v for k, v in desired.items() if k not in ("name", "application")}
+    update(actor=actor, intent_id=current.pk, changes=fields, expected_etag=None)
+    return outcome
+
+
+def _manifest_application(actor: Actor, ref: str) -> Application:
+    """A manifest names its application by name (or id) as the person can read it."""
+    found = catalog.applications(actor).filter(name=ref).first()
+    if found is not None:
+        return found
+    try:
+        return catalog.applications(actor).get(pk=ref)
+    except (Application.DoesNotExist, ValueError, DjangoValidationError):
+        raise ValidationFailed(
+            "Unknown application.",
+            errors=_issue("application", "exists", f"No application named '{ref}' that you can see; check the name."),
+        ) from None
 
 
 def check_etag(intent: DeploymentIntent, expected: str | None) -> None:

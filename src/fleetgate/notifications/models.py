@@ -69,3 +69,14 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class NotificationRead(models.Model):
+    """That one person has read one notification (read state is per person: a notification has many readers)."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notification", "user"], name="uniq_notification_reader")]

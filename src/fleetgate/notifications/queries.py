@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from fleetgate.core import permissions
 from fleetgate.core.actors import Actor
 from fleetgate.core.roles import Role
 from fleetgate.core.scoping import scoped_subjects
-from fleetgate.notifications.models import Delivery, Notification, WebhookTarget
+from fleetgate.notifications.models import Delivery, Notification, NotificationRead, WebhookTarget
 
 
 def notifications_for(actor: Actor) -> QuerySet[Notification]:
@@ -16,6 +16,19 @@ def notifications_for(actor: Actor) -> QuerySet[Notification]:
     if actor.has_role(Role.PLATFORM_ADMIN, Role.AUDITOR):
         return qs
     return scoped_subjects(actor, qs.filter(recipients__icontains=f'"{actor.name}"'))
+
+
+def with_read_state(actor: Actor, qs: QuerySet[Notification]) -> QuerySet[Notification]:
+    """Each notification with `read`: whether this person marked it read (in the same query). Who is no
+    person (a service identity) has read nothing."""
+    reads = NotificationRead.objects.filter(notification=OuterRef("pk"))
+    mine = reads.filter(user_id=actor.user_pk) if actor.user_pk is not None else reads.none()
+    return qs.annotate(read=Exists(mine))
+
+
+def unread_count(actor: Actor) -> int:
+    mine = notifications_for(actor)
+    return (mine.exclude(reads__user_id=actor.user_pk) if actor.user_pk is not None else mine).count()
 
 
 def targets(actor: Actor) -> QuerySet[WebhookTarget]:

@@ -21,11 +21,18 @@ from fleetgate.config import settings as cfg
 from fleetgate.core import correlation, permissions
 from fleetgate.core import secrets as vault
 from fleetgate.core.actors import Actor
-from fleetgate.core.errors import Conflict
+from fleetgate.core.errors import Conflict, NotFound
 from fleetgate.core.lookups import locked, user_of
 from fleetgate.core.validation import Issues, check_subset
-from fleetgate.notifications import signing
-from fleetgate.notifications.models import EVENTS, Delivery, DeliveryStatus, Notification, WebhookTarget
+from fleetgate.notifications import queries, signing
+from fleetgate.notifications.models import (
+    EVENTS,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    NotificationRead,
+    WebhookTarget,
+)
 
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6))
 MAX_ATTEMPTS = len(BACKOFF) + 1
@@ -33,17 +40,26 @@ LEASE = timedelta(minutes=2)  # a claimed attempt is not picked up again meanwhi
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
+def _check_target(
+    issues: Issues, *, name: str | None = None, url: str | None = None, events: list[str] | None = None
+) -> None:
+    """The rules of a target's fields, for those given (an update names only what changes)."""
+    if url is not None:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            issues.add("url", "http-url", "Give an http(s) URL with a host.")
+    if name is not None and not name.strip():
+        issues.add("name", "required", "Name the target.")
+    if events is not None:
+        check_subset(issues, "events", events, EVENTS)
+
+
 def create_target(
     *, actor: Actor, name: str, url: str, events: list[str], secret: str = ""
 ) -> tuple[WebhookTarget, str]:
     """Register a webhook; the signing secret is returned once (generated when not given)."""
     issues = Issues()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        issues.add("url", "http-url", "Give an http(s) URL with a host.")
-    if not name.strip():
-        issues.add("name", "required", "Name the target.")
-    check_subset(issues, "events", events, EVENTS)
+    _check_target(issues, name=name, url=url, events=events)
     if secret and len(secret) < 16:
         issues.add("secret", "min-length", "A signing secret has at least 16 characters (or leave it out).")
     issues.raise_if_any()
@@ -81,6 +97,103 @@ def set_target_active(*, actor: Actor, target_id: int, active: bool) -> WebhookT
             after=target.snapshot(),
         )
     return target
+
+
+UPDATABLE = ("name", "url", "events")
+
+
+def update_target(*, actor: Actor, target_id: int, changes: dict[str, Any]) -> WebhookTarget:
+    """Change a target's name, URL or events (its secret stays: a new secret is a new target)."""
+    issues = Issues()
+    for field in sorted(set(changes) - set(UPDATABLE)):
+        issues.add(field, "not-updatable", f"{field} cannot be changed here; change name, url or events.")
+    _check_target(issues, **{k: v for k, v in changes.items() if k in UPDATABLE})
+    issues.raise_if_any()
+    with transaction.atomic():
+        target = locked(WebhookTarget, target_id, "webhook target")
+        permissions.require(actor, "webhook.manage")
+        name = changes.get("name", target.name)
+        if name != target.name and WebhookTarget.objects.filter(name=name).exclude(pk=target.pk).exists():
+            raise Conflict(f"A webhook target named '{name}' exists.")
+        before = target.snapshot()
+        for field, value in changes.items():
+            setattr(target, field, list(value) if field == "events" else value)
+        if target.snapshot() == before:
+            return target
+        target.save(update_fields=list(changes))
+        audit.record(
+            actor=actor,
+            action="webhook_target.updated",
+            subject_type="webhook_target",
+            subject_id=target.pk,
+            before=before,
+            after=target.snapshot(),
+        )
+    return target
+
+
+TEST_EVENT = "webhook.test"
+
+
+def send_test(*, actor: Actor, target_id: int) -> Delivery:
+    """Queue one signed test delivery to this target alone (active or not); it shows in its delivery log."""
+    from fleetgate.notifications import tasks
+
+    with transaction.atomic():
+        target = locked(WebhookTarget, target_id, "webhook target")
+        permissions.require(actor, "webhook.manage")
+        note = Notification.objects.create(
+            event=TEST_EVENT,
+            subject_type="webhook_target",
+            subject_id=str(target.pk),
+            payload={"target": target.name, "requested_by": actor.name, "test": True},
+            recipients=[],
+            correlation_id=correlation.current(),
+        )
+        delivery = Delivery.objects.create(notification=note, target=target, next_attempt_at=timezone.now())
+        audit.record(
+            actor=actor,
+            action="webhook_target.test_sent",
+            subject_type="webhook_target",
+            subject_id=target.pk,
+            after={"delivery": delivery.pk, "url": target.url},
+        )
+        transaction.on_commit(partial(tasks.deliver_webhook, delivery.pk))
+    return delivery
+
+
+def mark_read(*, actor: Actor, notification_id: int) -> Notification:
+    """Mark one of my notifications read (again is no change)."""
+    with transaction.atomic():
+        permissions.require(actor, "notification.view")
+        user = user_of(actor)
+        note = queries.notifications_for(actor).filter(pk=notification_id).first()
+        if note is None:
+            raise NotFound(f"No notification {notification_id} is addressed to you.")
+        _, created = NotificationRead.objects.get_or_create(notification=note, user=user)
+        if created:
+            audit.record(actor=actor, action="notification.read", subject_type="notification", subject_id=note.pk)
+    return note
+
+
+def mark_all_read(*, actor: Actor) -> int:
+    """Mark every notification I may read as read; returns how many were unread."""
+    with transaction.atomic():
+        permissions.require(actor, "notification.view")
+        user = user_of(actor)
+        unread = list(queries.notifications_for(actor).exclude(reads__user=user).values_list("pk", flat=True))
+        NotificationRead.objects.bulk_create(
+            [NotificationRead(notification_id=pk, user=user) for pk in unread], ignore_conflicts=True
+        )
+        if unread:
+            audit.record(
+                actor=actor,
+                action="notification.all_read",
+                subject_type="user",
+                subject_id=user.pk,
+                after={"marked": len(unread), "up_to": max(unread)},
+            )
+    return len(unread)
 
 
 def notify(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -12,8 +14,10 @@ from rest_framework.response import Response
 
 from fleetgate.api.base import ResourceViewSet, StrictSerializer
 from fleetgate.core import permissions
-from fleetgate.core.scoping import reader
-from fleetgate.risk import explain, queries, services
+from fleetgate.core.errors import FieldIssue, NotFound, ValidationFailed
+from fleetgate.core.scoping import INTENT, reader, scoped
+from fleetgate.intents.models import DeploymentIntent
+from fleetgate.risk import explain, preview, queries, services
 from fleetgate.risk.models import RiskAssessment, RiskModel
 
 
@@ -49,6 +53,27 @@ class ReplaySerializer(serializers.Serializer):  # type: ignore[type-arg]
     matches = serializers.BooleanField()
 
 
+class DerivedFactorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    option = serializers.CharField()
+    value = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
+    rationale = serializers.CharField(help_text="where the value came from (evidence, the intent, past outcomes)")
+    weight = serializers.CharField()
+
+
+class DeclarableFactorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    weight = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField(), help_text="{option code: value 0..1}")
+
+
+class PreviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    rubric_version = serializers.CharField()
+    artifact = serializers.UUIDField()
+    privileged_tooling = serializers.BooleanField()
+    derived = serializers.DictField(child=DerivedFactorSerializer())
+    declared = serializers.DictField(child=DeclarableFactorSerializer(), help_text="the factors a person declares")
+
+
 class RiskAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
     serializer_class = AssessmentSerializer
     view_permission = "risk.view"
@@ -66,6 +91,36 @@ class RiskAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Re
             actor=self.actor, intent_id=data["intent"], declared=data["declared"], artifact_id=data.get("artifact")
         )
         return Response(AssessmentSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("intent", str, required=True, description="intent id"),
+            OpenApiParameter("artifact", str, required=False, description="artifact id (when the version has several)"),
+        ],
+        responses=PreviewSerializer,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def preview(self, request: Request) -> Response:
+        """What an assessment would derive now (nothing stored), and the factors it asks a person to declare."""
+        params = request.query_params
+        ids = {}
+        for name in ("intent", "artifact"):
+            raw = params.get(name)
+            if raw is None:
+                continue
+            try:
+                ids[name] = uuid.UUID(raw)
+            except ValueError:
+                raise ValidationFailed(
+                    f"Not an {name} id.", errors=[FieldIssue(name, "format", f"Give the {name}'s id (a UUID).")]
+                ) from None
+        if "intent" not in ids:
+            raise ValidationFailed("Name the intent.", errors=[FieldIssue("intent", "required", "Give ?intent=<id>.")])
+        intent = scoped(self.actor, DeploymentIntent.objects.all(), INTENT).filter(pk=ids["intent"]).first()
+        if intent is None:
+            raise NotFound(f"No intent with id {ids['intent']} that you can read; open it from the intents list.")
+        artifact = preview.artifact_of(intent, ids.get("artifact"))
+        return Response(PreviewSerializer(preview.derived_now(intent, artifact, timezone.now())).data)
 
     @extend_schema(request=None, responses=ReplaySerializer)
     @action(detail=True, methods=["post"])

@@ -16,7 +16,7 @@ from fleetgate.core.errors import Conflict, FieldIssue, InvalidTransition, Separ
 from fleetgate.core.lookups import locked, user_of
 from fleetgate.core.validation import Issues
 from fleetgate.intents.models import DeploymentIntent
-from fleetgate.risk import explain, gather, queries, rubric
+from fleetgate.risk import explain, gather, preview, queries, rubric
 from fleetgate.risk.models import ModelState, RiskAssessment, RiskModel, Role
 
 MIN_JUSTIFICATION = 10
@@ -165,20 +165,6 @@ def _declared(model: rubric.Rubric, declared: dict[str, Any]) -> dict[str, dict[
     return out
 
 
-def _artifact(intent: DeploymentIntent, artifact_id: UUID | str | None) -> Artifact:
-    artifacts = list(intent.version.artifacts.all())
-    if artifact_id is None and len(artifacts) == 1:
-        return artifacts[0]
-    match = [a for a in artifacts if str(a.pk) == str(artifact_id)]
-    if not match:
-        names = ", ".join(f"{a.pk} ({a.platform} {a.format})" for a in artifacts) or "none registered yet"
-        raise ValidationFailed(
-            "Pick the artifact to assess.",
-            errors=[FieldIssue("artifact", "intent-version", f"Artifacts of {intent.version}: {names}.")],
-        )
-    return match[0]
-
-
 def assess(
     *, actor: Actor, intent_id: UUID | str, declared: dict[str, Any], artifact_id: UUID | str | None = None
 ) -> RiskAssessment:
@@ -188,7 +174,7 @@ def assess(
     with transaction.atomic():
         intent = locked(DeploymentIntent, intent_id, "intent")
         permissions.require(actor, "risk.assess", intent)
-        artifact = _artifact(intent, artifact_id)
+        artifact = preview.artifact_of(intent, artifact_id)
         active = queries.active_model()
         choices = _declared(rubric.load(active.document), declared)
         inputs = {"facts": gather.facts(intent, artifact, timezone.now()).as_dict(), "declared": choices}

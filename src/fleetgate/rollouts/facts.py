@@ -17,7 +17,7 @@ from fleetgate.evidence import verify as verifier
 from fleetgate.evidence.models import EvidencePack, SealKey
 from fleetgate.intents.models import DeploymentIntent
 from fleetgate.risk import queries as risk
-from fleetgate.rollouts import calendar, queries
+from fleetgate.rollouts import calendar, offline, queries
 from fleetgate.rollouts.clock import Clock
 from fleetgate.rollouts.gates import IncidentFact, RingFacts
 from fleetgate.rollouts.models import RingRun, Rollout
@@ -36,16 +36,20 @@ def ring_facts(rollout: Rollout, run: RingRun, clock: Clock) -> RingFacts:
     assessment = risk.latest(intent.pk)
     openness = window_state(intent, now)
     reapprovals = pack_reapprovals(rollout)
+    sites = offline.site_counts(intent.pk, run.ring)  # air-gapped sites' signed results bundles
+    pending_by_site = _pending_by_site(targets, intent, ring_site_class(intent, run.position))
+    for site in sites:
+        pending_by_site[site.site_class] = pending_by_site.get(site.site_class, 0) + site.pending
     return RingFacts(
         ring=run.ring,
         ring_policy=intent.ring_policy.ring(run.ring),
         halt_on=document.get("halt_on", {}),
         next_ring=next_ring,
-        installed=sum(int(t.counts.get("installed", 0)) for t in targets),
-        failed=sum(int(t.counts.get("failed", 0)) for t in targets),
-        pending=sum(int(t.counts.get("pending", 0)) for t in targets),
+        installed=sum(int(t.counts.get("installed", 0)) for t in targets) + sum(s.installed for s in sites),
+        failed=sum(int(t.counts.get("failed", 0)) for t in targets) + sum(s.failed for s in sites),
+        pending=sum(int(t.counts.get("pending", 0)) for t in targets) + sum(s.pending for s in sites),
         elapsed_hours=clock.elapsed(run.assigned_at, now).total_seconds() / 3600,
-        pending_by_site_class=_pending_by_site(targets, intent, ring_site_class(intent, run.position)),
+        pending_by_site_class=pending_by_site,
         site_classes=tuple(intent.target_site_classes),
         conditions=checks["cab"].conditions,
         skip_soak=checks["cab"].skip_soak,

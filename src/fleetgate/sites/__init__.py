@@ -1,4 +1,1 @@
-"""Site classes, distribution strategy and air-gap bundles.
-
-This domain arrives with its own issue; the package exists now so the layout and the import
-contracts are in place from the start."""
+"""Site classes, the site registry, distribution strategy per class, and signed air-gap bundles."""

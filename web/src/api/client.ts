@@ -164,12 +164,35 @@ export interface ApiOptions {
 
 type Result<T> = { data?: T; error?: unknown; response: Response };
 
+/** How often, and at most how long, a request the server refused as overloaded is tried again. */
+export const OVERLOAD_RETRIES = 2;
+const OVERLOAD_MAX_WAIT_S = 5;
+
+/**
+ * A fetch that honours the server's overload refusal: a 503 with `Retry-After` (problem `overloaded`) was
+ * refused before any work ran, so it is sent again after the wait the server asked for, whatever its
+ * method. Everything else passes through unchanged: a 429 is a limit meant for the person, shown as is.
+ */
+export function retryingOverload(
+  base: (input: Request) => Promise<Response>,
+  sleep: (ms: number) => Promise<unknown> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): (input: Request) => Promise<Response> {
+  return async (input) => {
+    for (let attempt = 0; ; attempt++) {
+      const response = await base(attempt < OVERLOAD_RETRIES ? input.clone() : input);
+      const wait = Number(response.headers.get("Retry-After"));
+      if (response.status !== 503 || attempt >= OVERLOAD_RETRIES || !Number.isFinite(wait) || wait <= 0) return response;
+      await sleep(Math.min(wait, OVERLOAD_MAX_WAIT_S) * 1000);
+    }
+  };
+}
+
 export function createApi(options: ApiOptions) {
   const cookies = options.cookies ?? (() => (typeof document === "undefined" ? "" : document.cookie));
   const client = createClient<paths>({
     baseUrl: options.baseUrl,
     credentials: "same-origin",
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: retryingOverload(options.fetch ?? ((input) => globalThis.fetch(input))),
   });
   const expired = new Set<ExpiredListener>();
 
@@ -285,6 +308,9 @@ export function createApi(options: ApiOptions) {
   }
 
   return {
+    /** For the API modules beside this one (account.ts, search.ts, …): the typed client and its problem plumbing. */
+    typed: client,
+    call,
     /** Subscribe to "the session is gone" (a 401 from a data endpoint). Returns an unsubscribe. */
     onSessionExpired(listener: ExpiredListener): () => void {
       expired.add(listener);
@@ -568,7 +594,7 @@ export function createApi(options: ApiOptions) {
       revoke: (id: number, reason: string) =>
         call(client.POST("/api/v1/tokens/{id}/revoke/", { params: { path: { id } }, body: { reason } })),
     },
-    /** Webhook targets (unpaged) and their delivery log (newest 200); no update or send-test endpoint yet. */
+    /** Webhook targets (unpaged) and their delivery log (newest 200); edit and send-test: api/reads.ts. */
     webhooks: {
       list: () => call(client.GET("/api/v1/webhooks/")),
       create: (body: WebhookWrite) => call(client.POST("/api/v1/webhooks/", { body })),
@@ -576,7 +602,7 @@ export function createApi(options: ApiOptions) {
         call(client.POST("/api/v1/webhooks/{id}/activation/", { params: { path: { id } }, body: { active } })),
       deliveries: (id: number) => call(client.GET("/api/v1/webhooks/{id}/deliveries/", { params: { path: { id } } })),
     },
-    /** Notifications addressed to me (all of them for Platform Admins and Auditors); no read state on the server. */
+    /** Notifications addressed to me (all of them for Platform Admins and Auditors); read state: api/reads.ts. */
     notifications: {
       list: (query: NotificationQuery = {}) =>
         call(client.GET("/api/v1/notifications/", { params: { query: compact(query) } })),

@@ -288,6 +288,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/sso/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["sso_options_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/callback/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["sso_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/login/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["sso_login"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/logout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["sso_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/break-glass/": {
         parameters: {
             query?: never;
@@ -346,6 +410,119 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["break_glass_review_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundle-exports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["bundle_exports_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundle-exports/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["bundle_exports_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundle-imports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["bundle_imports_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundle-imports/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["bundle_imports_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-comments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["cab_comments_list"];
+        put?: never;
+        post: operations["cab_comments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-comments/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["cab_comments_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cab-comments/mentionable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The people a comment on this request may mention: everyone active who can read it. */
+        get: operations["cab_comments_mentionable_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -643,6 +820,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/distribution-strategies/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description How each site class is served and how old its vulnerability snapshot may be. */
+        get: operations["distribution_strategies_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/drift/": {
         parameters: {
             query?: never;
@@ -861,6 +1055,23 @@ export interface paths {
             cookie?: never;
         };
         get: operations["evidence_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence/completeness/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What is still missing before the artifact's pack can be sealed (for an intent, or evidence only). */
+        get: operations["evidence_completeness_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1111,6 +1322,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/intents/apply/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Create or update one intent per document, all or nothing. A problem names every wrong field as documents[i].path, and `lines` maps each such field to its line in the manifest. */
+        post: operations["intents_apply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/": {
         parameters: {
             query?: never;
@@ -1255,6 +1483,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/password/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["me_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/preferences/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["me_preferences_read"];
+        put: operations["me_preferences_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/": {
         parameters: {
             query?: never;
@@ -1263,6 +1523,54 @@ export interface paths {
             cookie?: never;
         };
         get: operations["notifications_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["notifications_read_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["notifications_read_all_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["notifications_unread_count_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1394,6 +1702,23 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["risk_assessments_replay_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-assessments/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What an assessment would derive now (nothing stored), and the factors it asks a person to declare. */
+        get: operations["risk_assessments_preview_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1660,6 +1985,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/siem/destinations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["siem_destinations_list"];
+        put?: never;
+        post: operations["siem_destinations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/siem/destinations/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["siem_destinations_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["siem_destinations_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["siem_destinations_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/siem/destinations/{id}/activation/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["siem_destinations_activation_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/siem/destinations/{id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["siem_destinations_test_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["sites_list"];
+        put?: never;
+        post: operations["sites_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["sites_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["sites_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/sso/mappings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["sso_mappings_list"];
+        put?: never;
+        post: operations["sso_mappings_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sso/mappings/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["sso_mappings_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["sso_mappings_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["sso_mappings_partial_update"];
+        trace?: never;
+    };
     "/api/v1/tokens/": {
         parameters: {
             query?: never;
@@ -1852,6 +2321,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["webhooks_partial_update"];
+        trace?: never;
+    };
     "/api/v1/webhooks/{id}/activation/": {
         parameters: {
             query?: never;
@@ -1878,6 +2363,23 @@ export interface paths {
         get: operations["webhooks_deliveries_list"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Queue a signed test delivery to this target; follow it in the delivery log. */
+        post: operations["webhooks_test_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2091,6 +2593,54 @@ export interface components {
             reason: string;
             duration_hours: number;
         };
+        BundleExport: {
+            /** Format: uuid */
+            readonly id: string;
+            kind: components["schemas"]["BundleKindEnum"];
+            /** Format: uuid */
+            intent: string;
+            readonly intent_name: string;
+            /** Format: uuid */
+            site: string;
+            readonly site_name: string;
+            manifest_sha256: string;
+            key_id: string;
+            /** Format: int64 */
+            size: number;
+            filename: string;
+            /** Format: date-time */
+            vuln_snapshot_date?: string | null;
+            stale_exception?: string;
+            readonly created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        BundleImport: {
+            /** Format: uuid */
+            readonly id: string;
+            kind: components["schemas"]["BundleKindEnum"];
+            /** Format: uuid */
+            bundle_id: string;
+            /** Format: uuid */
+            intent: string;
+            readonly intent_name: string;
+            /** Format: uuid */
+            site: string;
+            readonly site_name: string;
+            manifest_sha256: string;
+            signer_key_id: string;
+            checks?: unknown;
+            rings?: unknown;
+            readonly imported_by: string;
+            /** Format: date-time */
+            imported_at?: string;
+        };
+        /**
+         * @description * `intent` - Intent
+         *     * `results` - Results
+         * @enum {string}
+         */
+        BundleKindEnum: "intent" | "results";
         /**
          * @description * `approve` - Approve
          *     * `reject` - Reject
@@ -2191,6 +2741,20 @@ export interface components {
             ok: boolean;
             message: string;
         };
+        /**
+         * @description * `sections-present` - sections-present
+         *     * `risk-assessed` - risk-assessed
+         *     * `artifact-digest` - artifact-digest
+         *     * `signature-verified` - signature-verified
+         *     * `no-blocking-findings` - no-blocking-findings
+         *     * `no-malware` - no-malware
+         *     * `rollback-validated` - rollback-validated
+         *     * `lab-install-succeeded` - lab-install-succeeded
+         *     * `cab-submission` - cab-submission
+         *     * `scan-binding` - scan-binding
+         * @enum {string}
+         */
+        CheckEnum: "sections-present" | "risk-assessed" | "artifact-digest" | "signature-verified" | "no-blocking-findings" | "no-malware" | "rollback-validated" | "lab-install-succeeded" | "cab-submission" | "scan-binding";
         /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         CheckRequestRequest: {
             /**
@@ -2214,6 +2778,26 @@ export interface components {
             /** @description In dry-run mode: every request, exactly as it would be sent. */
             requests: components["schemas"]["RecordedRequest"][];
         };
+        CheckState: {
+            check: components["schemas"]["CheckEnum"];
+            /**
+             * @description at_seal: re-hashing the stored artifact is done when sealing; needs_intent: give `intent`
+             *
+             *     * `passed` - passed
+             *     * `failed` - failed
+             *     * `at_seal` - at_seal
+             *     * `needs_intent` - needs_intent
+             */
+            state: components["schemas"]["CheckStateStateEnum"];
+        };
+        /**
+         * @description * `passed` - passed
+         *     * `failed` - failed
+         *     * `at_seal` - at_seal
+         *     * `needs_intent` - needs_intent
+         * @enum {string}
+         */
+        CheckStateStateEnum: "passed" | "failed" | "at_seal" | "needs_intent";
         CheckStep: {
             step: string;
             ok: boolean;
@@ -2236,6 +2820,37 @@ export interface components {
         ClassifyRequest: {
             blast_radius_class: components["schemas"]["BlastRadiusClassEnum"];
             reason: string;
+        };
+        Comment: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            request: string;
+            readonly author: string;
+            body: string;
+            readonly mentions: string[];
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        CommentWriteRequest: {
+            /**
+             * Format: uuid
+             * @description the CAB request discussed
+             */
+            request: string;
+            /** @description the comment; @username mentions someone who can read the request */
+            body: string;
+        };
+        Completeness: {
+            /** Format: uuid */
+            artifact: string;
+            /** Format: uuid */
+            intent: string | null;
+            /** @description sealing for `intent` passes every check run here (false without one) */
+            ready: boolean;
+            checks: components["schemas"]["CheckState"][];
+            gaps: components["schemas"]["Gap"][];
         };
         Component: {
             name: string;
@@ -2316,6 +2931,32 @@ export interface components {
             /** @default false */
             dry_run?: boolean;
         };
+        /** @description What an exception covers, by name: read in the same query as the exception (no lookup per row). */
+        Coverage: {
+            application: components["schemas"]["NamedRef"] | null;
+            /** @description name: the version string, e.g. 128.6.0 */
+            version: components["schemas"]["NamedRef"] | null;
+            artifact: components["schemas"]["CoveredArtifact"] | null;
+            intent: components["schemas"]["NamedRef"] | null;
+            /** @description null when the subject is no finding of the artifact's current scan */
+            finding: components["schemas"]["CoveredFinding"] | null;
+        };
+        CoveredArtifact: {
+            /** Format: uuid */
+            id: string;
+            filename: string;
+            platform: string;
+            format: string;
+        };
+        /** @description The finding an exception's subject names, as the artifact's current vulnerability scan reports it. */
+        CoveredFinding: {
+            id: string;
+            severity: string;
+            score: string | null;
+            component: string;
+            installed_version: string;
+            fixed_version: string;
+        };
         Dashboard: {
             intents_by_state: {
                 [key: string]: number;
@@ -2345,6 +2986,13 @@ export interface components {
         DecisionRequest: {
             /** @default  */
             reason?: string;
+        };
+        DeclarableFactor: {
+            weight: string;
+            /** @description {option code: value 0..1} */
+            options: {
+                [key: string]: string;
+            };
         };
         /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         DeclaredFactorRequest: {
@@ -2377,6 +3025,32 @@ export interface components {
          * @enum {string}
          */
         DeliveryStatusEnum: "pending" | "delivered" | "failed";
+        DerivedFactor: {
+            option: string;
+            value: string;
+            source: string;
+            /** @description where the value came from (evidence, the intent, past outcomes) */
+            rationale: string;
+            weight: string;
+        };
+        /**
+         * @description * `connector` - Connector
+         *     * `connector_or_bundle` - Connector Or Bundle
+         *     * `signed_bundle` - Signed Bundle
+         * @enum {string}
+         */
+        DistributionEnum: "connector" | "connector_or_bundle" | "signed_bundle";
+        DistributionStrategy: {
+            site_class: components["schemas"]["TargetSiteClassesEnum"];
+            distribution: components["schemas"]["DistributionEnum"];
+            results: string;
+            /** Format: int64 */
+            vuln_snapshot_max_age_days?: number;
+            notes?: string;
+            policy_version: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
         Drift: {
             /** Format: uuid */
             readonly id: string;
@@ -2559,6 +3233,7 @@ export interface components {
             /** Format: date-time */
             lapsed_at?: string | null;
             readonly approvals: components["schemas"]["ExceptionApproval"][];
+            readonly covers: components["schemas"]["Coverage"];
         };
         ExceptionApproval: {
             approver: string;
@@ -2612,6 +3287,14 @@ export interface components {
          * @enum {string}
          */
         FeatureEnum: "explain_risk" | "summarise_evidence" | "draft_cab_note" | "explain_ring" | "ask";
+        FieldChange: {
+            /** @description The manifest's field path, e.g. ring_plan[1].device_count. */
+            field: string;
+            /** @description null: the field is new. */
+            before: unknown;
+            /** @description null: the field goes away. */
+            after: unknown;
+        };
         /**
          * @description * `msi` - MSI
          *     * `msix` - MSIX
@@ -2636,6 +3319,24 @@ export interface components {
             active: boolean;
             reason: string;
         };
+        Gap: {
+            check: string;
+            field: string;
+            message: string;
+            /**
+             * @description the kind of evidence that mends the gap, if any
+             *
+             *     * `sbom` - sbom
+             *     * `vulnerability_scan` - vulnerability_scan
+             *     * `malware_scan` - malware_scan
+             *     * `signature` - signature
+             *     * `provenance` - provenance
+             *     * `install_facts` - install_facts
+             *     * `rollback_plan` - rollback_plan
+             *     * `test_evidence` - test_evidence
+             */
+            kind: components["schemas"]["KindEnum"] | components["schemas"]["NullEnum"];
+        };
         Gate: {
             gate: string;
             outcome: components["schemas"]["OutcomeEnum"];
@@ -2643,6 +3344,13 @@ export interface components {
             inputs?: unknown;
             /** Format: date-time */
             evaluated_at?: string;
+        };
+        Group: {
+            /** @description One of: applications, intents, cab_requests, components, ledger (in this order). */
+            kind: string;
+            hits: components["schemas"]["Hit"][];
+            /** @description More matches exist than are listed; narrow the words. */
+            more: boolean;
         };
         /**
          * @description * `unknown` - Unknown
@@ -2652,6 +3360,12 @@ export interface components {
          * @enum {string}
          */
         HealthEnum: "unknown" | "healthy" | "degraded" | "down";
+        Hit: {
+            /** @description The object's id (a ledger event's sequence number). */
+            id: string;
+            name: string;
+            detail: string;
+        };
         Incident: {
             /** Format: uuid */
             readonly id: string;
@@ -2884,6 +3598,8 @@ export interface components {
             severity?: string;
             subject_type: string;
             subject_id: string;
+            /** @description What people call the subject (an intent's name, an artifact's file name); null when it has none */
+            readonly subject_name: string;
             before?: unknown;
             after?: unknown;
             reason?: string;
@@ -2896,11 +3612,102 @@ export interface components {
             username: string;
             password: string;
         };
+        Logout: {
+            /** @description Send the browser here to sign out at the identity provider too (null: done). */
+            end_session_url: string | null;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        ManifestApplyRequest: {
+            /** @description YAML: one or more DeploymentIntent documents, as `fleetgate apply -f` reads them. */
+            manifest: string;
+            /**
+             * @description true: report what would change and change nothing.
+             * @default false
+             */
+            dry_run?: boolean;
+        };
+        ManifestOutcome: {
+            /** @description 1 for the first document of the file. */
+            document: number;
+            /** @description The line the document starts on. */
+            line: number;
+            name: string;
+            action: components["schemas"]["ManifestOutcomeActionEnum"];
+            changes: components["schemas"]["FieldChange"][];
+            /** @description The same change as a unified diff of the YAML. */
+            diff: string;
+            /**
+             * Format: uuid
+             * @description null for an intent a dry run would create.
+             */
+            intent_id: string | null;
+        };
+        /**
+         * @description * `create` - create
+         *     * `update` - update
+         *     * `unchanged` - unchanged
+         * @enum {string}
+         */
+        ManifestOutcomeActionEnum: "create" | "update" | "unchanged";
+        ManifestResult: {
+            dry_run: boolean;
+            documents: components["schemas"]["ManifestOutcome"][];
+        };
+        Mapping: {
+            readonly id: number;
+            /** @default group */
+            kind?: components["schemas"]["SsoClaimKindEnum"];
+            value: string;
+            role: components["schemas"]["RoleGrantRoleEnum"];
+            /** @default * */
+            boundary?: string;
+            business_units: string[];
+            description?: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        MappingWriteRequest: {
+            /** @default group */
+            kind?: components["schemas"]["SsoClaimKindEnum"];
+            /** @description The group's object id, or the app role's value. */
+            value: string;
+            role: components["schemas"]["RoleGrantRoleEnum"];
+            /** @default * */
+            boundary?: string;
+            /**
+             * @default [
+             *       "*"
+             *     ]
+             */
+            business_units?: string[];
+            /** @default  */
+            description?: string;
+        };
+        Marked: {
+            /** @description how many were unread */
+            marked: number;
+        };
         Me: {
             id: string;
             username: string;
             kind: string;
             roles: components["schemas"]["RoleGrant"][];
+            /** @description The IANA zone this person has times shown in (UTC until chosen). */
+            time_zone: string;
+        };
+        Mentionable: {
+            username: string;
+            name: string;
+            /** @description role names, in words */
+            roles: string[];
+        };
+        NamedRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
         };
         Notification: {
             readonly id: number;
@@ -2912,7 +3719,10 @@ export interface components {
             correlation_id?: string;
             /** Format: date-time */
             created_at?: string;
+            /** @description whether you marked it read */
+            readonly read: boolean;
         };
+        NullEnum: null;
         Operation: {
             readonly id: number;
             operation: string;
@@ -3002,6 +3812,32 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["BreakGlass"][];
         };
+        PaginatedBundleExportList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["BundleExport"][];
+        };
+        PaginatedBundleImportList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["BundleImport"][];
+        };
         PaginatedCabRequestList: {
             /**
              * Format: uri
@@ -3027,6 +3863,19 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["CabSubmission"][];
+        };
+        PaginatedCommentList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Comment"][];
         };
         PaginatedComponentList: {
             /**
@@ -3237,6 +4086,23 @@ export interface components {
             results: components["schemas"]["Window"][];
         };
         /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        PasswordChangeRequest: {
+            current_password: string;
+            /** @description Checked by the installation's password rules. */
+            new_password: string;
+            /**
+             * @description Also revoke every API token of yours (they keep working otherwise).
+             * @default false
+             */
+            revoke_tokens?: boolean;
+        };
+        PasswordChanged: {
+            /** @description Always true: every other browser session of yours must sign in again; this one stays signed in. */
+            other_sessions_signed_out: boolean;
+            /** @description How many of your API tokens were revoked with it. */
+            tokens_revoked: number;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         PatchedApplicationWriteRequest: {
             name?: string;
             vendor?: string;
@@ -3276,6 +4142,24 @@ export interface components {
             rollback_plan?: components["schemas"]["RollbackPlanRequest"];
         };
         /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        PatchedMappingPatchRequest: {
+            /** @default group */
+            kind?: components["schemas"]["SsoClaimKindEnum"];
+            /** @description The group's object id, or the app role's value. */
+            value?: string;
+            role?: components["schemas"]["RoleGrantRoleEnum"];
+            /** @default * */
+            boundary?: string;
+            /**
+             * @default [
+             *       "*"
+             *     ]
+             */
+            business_units?: string[];
+            /** @default  */
+            description?: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
         PatchedProviderUpdateRequest: {
             base_url?: string;
             model?: string;
@@ -3291,6 +4175,40 @@ export interface components {
                 [key: string]: unknown;
             };
             active?: boolean;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        PatchedSiemDestinationUpdateRequest: {
+            host?: string;
+            port?: number;
+            path?: string;
+            format?: components["schemas"]["SiemFormatEnum"];
+            tls_verify?: boolean;
+            tls_ca_pem?: string;
+            tls_server_name?: string;
+            tls_client_cert_pem?: string;
+            /** @description Write-only: token, client_key_pem (the HEC token, a bearer token, the TLS client key). */
+            secrets?: {
+                [key: string]: string;
+            };
+            batch_size?: number;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        PatchedSiteUpdateRequest: {
+            title?: string;
+            site_class?: components["schemas"]["TargetSiteClassesEnum"];
+            boundary?: string;
+            plane?: components["schemas"]["PlaneEnum"];
+            connector_name?: string;
+            time_zone?: string;
+            public_key_pem?: string;
+            active?: boolean;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        PatchedTargetUpdateRequest: {
+            name?: string;
+            /** Format: uri */
+            url?: string;
+            events?: components["schemas"]["EventsEnum"][];
         };
         PendingRoleGrant: {
             readonly id: number;
@@ -3350,6 +4268,15 @@ export interface components {
             };
             blockers: string[];
         };
+        /**
+         * @description * `intune` - intune
+         *     * `jamf` - jamf
+         *     * `sccm` - sccm
+         *     * `landscape` - landscape
+         *     * `ansible` - ansible
+         * @enum {string}
+         */
+        PlaneEnum: "intune" | "jamf" | "sccm" | "landscape" | "ansible";
         PlaneTarget: {
             connector: string;
             kind: string;
@@ -3375,6 +4302,29 @@ export interface components {
          * @enum {string}
          */
         PlatformEnum: "windows" | "macos" | "linux" | "ios" | "android";
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        Preferences: {
+            /** @description An IANA time zone, e.g. Europe/Berlin; times are shown in it (UTC on hover). */
+            time_zone: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        PreferencesRequest: {
+            /** @description An IANA time zone, e.g. Europe/Berlin; times are shown in it (UTC on hover). */
+            time_zone: string;
+        };
+        Preview: {
+            rubric_version: string;
+            /** Format: uuid */
+            artifact: string;
+            privileged_tooling: boolean;
+            derived: {
+                [key: string]: components["schemas"]["DerivedFactor"];
+            };
+            /** @description the factors a person declares */
+            declared: {
+                [key: string]: components["schemas"]["DeclarableFactor"];
+            };
+        };
         PromotionDecision: {
             ok: boolean;
             reasons: string[];
@@ -3816,6 +4766,10 @@ export interface components {
             /** Format: uuid */
             artifact: string;
         };
+        SearchResult: {
+            query: string;
+            groups: components["schemas"]["Group"][];
+        };
         Session: {
             authenticated: boolean;
             user: components["schemas"]["Me"] | null;
@@ -3827,6 +4781,136 @@ export interface components {
          * @enum {string}
          */
         SeverityEnum: "low" | "medium" | "high";
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        SiemActivationRequest: {
+            enabled: boolean;
+        };
+        SiemDestination: {
+            readonly id: number;
+            readonly name: string;
+            readonly kind: components["schemas"]["SiemKindEnum"];
+            readonly host: string;
+            readonly port: number;
+            readonly path: string;
+            readonly format: components["schemas"]["SiemFormatEnum"];
+            readonly tls_verify: boolean;
+            readonly tls_ca_pem: string;
+            readonly tls_server_name: string;
+            readonly tls_client_cert_pem: string;
+            /** @description Secrets that are set */
+            readonly secret_names: string[];
+            readonly batch_size: number;
+            readonly enabled: boolean;
+            readonly acknowledged_sequence: number;
+            /** @description The ledger's last sequence now */
+            readonly ledger_head: number;
+            /** @description Events still to send: ledger head - acknowledged */
+            readonly lag: number;
+            /** Format: date-time */
+            readonly last_success_at: string | null;
+            /** Format: date-time */
+            readonly last_attempt_at: string | null;
+            readonly last_error: string;
+            readonly consecutive_failures: number;
+            readonly failures_total: number;
+            readonly events_sent_total: number;
+            /** Format: date-time */
+            readonly next_attempt_at: string | null;
+            readonly revision: number;
+            readonly etag: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        SiemDestinationWriteRequest: {
+            host: string;
+            port: number;
+            path?: string;
+            format?: components["schemas"]["SiemFormatEnum"];
+            tls_verify?: boolean;
+            tls_ca_pem?: string;
+            tls_server_name?: string;
+            tls_client_cert_pem?: string;
+            /** @description Write-only: token, client_key_pem (the HEC token, a bearer token, the TLS client key). */
+            secrets?: {
+                [key: string]: string;
+            };
+            batch_size?: number;
+            name: string;
+            kind: components["schemas"]["SiemKindEnum"];
+            /** @default true */
+            enabled?: boolean;
+        };
+        /**
+         * @description * `cef` - CEF
+         *     * `json` - JSON
+         * @enum {string}
+         */
+        SiemFormatEnum: "cef" | "json";
+        /**
+         * @description * `syslog-tcp` - Syslog over TCP (RFC 5424, RFC 6587 octet counting)
+         *     * `syslog-tls` - Syslog over TLS (RFC 5425)
+         *     * `https-hec` - Splunk HTTP Event Collector
+         *     * `https-json` - HTTPS POST of JSON
+         * @enum {string}
+         */
+        SiemKindEnum: "syslog-tcp" | "syslog-tls" | "https-hec" | "https-json";
+        SiemTestResult: {
+            ok: boolean;
+            detail: string;
+            destination: components["schemas"]["SiemDestination"];
+        };
+        SignInOptions: {
+            sso_enabled: boolean;
+            /** @description The sign-in button says "Sign in with <display_name>". */
+            display_name: string;
+            /** @description Send the browser here (add ?next=/path). */
+            login_url: string | null;
+            /** @description Password sign-in is open to everyone (else break-glass only). */
+            local_login: boolean;
+            /** @description The last single sign-on refusal in this browser. */
+            problem: unknown;
+        };
+        Site: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            title?: string;
+            site_class: components["schemas"]["TargetSiteClassesEnum"];
+            boundary: string;
+            plane: string;
+            connector_name?: string;
+            time_zone?: string;
+            public_key_pem?: string;
+            key_id?: string;
+            active?: boolean;
+            /** Format: int64 */
+            revision?: number;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        SiteWriteRequest: {
+            name: string;
+            title?: string;
+            site_class: components["schemas"]["TargetSiteClassesEnum"];
+            boundary: string;
+            plane: components["schemas"]["PlaneEnum"];
+            connector_name?: string;
+            /** @default UTC */
+            time_zone?: string;
+            public_key_pem?: string;
+        };
+        /**
+         * @description * `group` - Group
+         *     * `app_role` - App role
+         * @enum {string}
+         */
+        SsoClaimKindEnum: "group" | "app_role";
         /**
          * @description * `tier1` - Tier 1 (vendor + internal 24x7)
          *     * `tier2` - Tier 2 (business hours)
@@ -3941,6 +5025,9 @@ export interface components {
             not_before?: string | null;
             /** Format: date-time */
             expires_at?: string | null;
+        };
+        Unread: {
+            unread: number;
         };
         User: {
             readonly id: number;
@@ -4849,6 +5936,131 @@ export interface operations {
             };
         };
     };
+    sso_options_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInOptions"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sso_callback: {
+        parameters: {
+            query?: {
+                code?: string;
+                error?: string;
+                error_description?: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in (JSON clients): the session, as GET /auth/session/. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Signed in, to `next`; or refused, to /login?sso=failed. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sso_login: {
+        parameters: {
+            query?: {
+                /** @description A path of this site to return to after sign-in. */
+                next?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the identity provider's authorization endpoint. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sso_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Logout"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     break_glass_list: {
         parameters: {
             query?: {
@@ -5010,6 +6222,264 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BreakGlass"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bundle_exports_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedBundleExportList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bundle_exports_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this bundle export. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleExport"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bundle_imports_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedBundleImportList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bundle_imports_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this bundle import. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleImport"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_comments_list: {
+        parameters: {
+            query?: {
+                author?: number;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                request?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCommentList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_comments_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_comments_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this cab comment. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cab_comments_mentionable_list: {
+        parameters: {
+            query: {
+                author?: number;
+                /** @description CAB request id */
+                request: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Mentionable"][];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -5763,6 +7233,34 @@ export interface operations {
             };
         };
     };
+    distribution_strategies_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionStrategy"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     drift_list: {
         parameters: {
             query?: {
@@ -6360,6 +7858,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Evidence"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evidence_completeness_retrieve: {
+        parameters: {
+            query: {
+                artifact: string;
+                /** @description the intent the pack would be sealed for */
+                intent?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Completeness"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -7055,6 +8585,38 @@ export interface operations {
             };
         };
     };
+    intents_apply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManifestApplyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManifestResult"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     jobs_list: {
         parameters: {
             query?: {
@@ -7393,6 +8955,98 @@ export interface operations {
             };
         };
     };
+    me_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordChanged"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_preferences_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_preferences_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     notifications_list: {
         parameters: {
             query?: {
@@ -7403,6 +9057,8 @@ export interface operations {
                 page_size?: number;
                 subject_id?: string;
                 subject_type?: string;
+                /** @description only those you have not read (true) */
+                unread?: string;
             };
             header?: never;
             path?: never;
@@ -7416,6 +9072,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedNotificationList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notifications_read_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this notification. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notifications_read_all_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notifications_unread_count_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unread"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -7746,6 +9489,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Replay"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_assessments_preview_retrieve: {
+        parameters: {
+            query: {
+                /** @description artifact id (when the version has several) */
+                artifact?: string;
+                /** @description intent id */
+                intent: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -8348,9 +10124,552 @@ export interface operations {
             };
         };
     };
-    tokens_list: {
+    search: {
+        parameters: {
+            query: {
+                /** @description 2-128 characters: part of a name or title (applications, intents, CAB requests by their intent, components by name or package URL), or a correlation id (ledger). */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    siem_destinations_list: {
         parameters: {
             query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiemDestination"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    siem_destinations_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiemDestinationWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiemDestination"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    siem_destinations_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this destination. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiemDestination"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    siem_destinations_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this destination. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    siem_destinations_partial_update: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description ETag from a previous read (428 without) */
+                "If-Match": string;
+            };
+            path: {
+                /** @description A unique integer value identifying this destination. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedSiemDestinationUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiemDestination"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    siem_destinations_activation_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this destination. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiemActivationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiemDestination"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    siem_destinations_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this destination. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiemTestResult"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sites_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Site"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sites_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Site"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sites_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this site. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Site"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sites_partial_update: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description ETag from a previous read */
+                "If-Match": string;
+            };
+            path: {
+                /** @description A UUID string identifying this site. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedSiteUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Site"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sso_mappings_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Mapping"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sso_mappings_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MappingWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Mapping"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sso_mappings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this group mapping. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Mapping"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sso_mappings_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this group mapping. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sso_mappings_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this group mapping. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedMappingPatchRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Mapping"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tokens_list: {
+        parameters: {
+            query?: {
+                mine?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8889,6 +11208,41 @@ export interface operations {
             };
         };
     };
+    webhooks_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this webhook target. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedTargetUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     webhooks_activation_create: {
         parameters: {
             query?: never;
@@ -8942,6 +11296,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Delivery"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    webhooks_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this webhook target. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
                 };
             };
             /** @description Problem details (RFC 9457) */

@@ -7,6 +7,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { api, type Me, type Session } from "../api/client";
+import { sso } from "../api/sso";
 
 export const SESSION_KEY = ["session"] as const;
 
@@ -70,13 +71,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   );
 
   const signOut = useCallback(async () => {
+    let endSession: string | null | undefined = null;
     try {
-      await api.logout();
+      // Ends any session; a single sign-on session is then ended at the identity provider too.
+      endSession = (await sso.logout()).end_session_url;
     } finally {
       queryClient.clear();
       setExpired(false);
       queryClient.setQueryData<Session>(SESSION_KEY, { authenticated: false, user: null });
-      navigate("/login", { replace: true });
+      if (endSession) window.location.assign(endSession);
+      else navigate("/login", { replace: true });
     }
   }, [navigate, queryClient]);
 

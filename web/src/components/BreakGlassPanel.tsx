@@ -3,13 +3,14 @@ import { useState } from "react";
 import { api } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { useUser } from "../auth/session";
-import { formatDateTime } from "../lib/format";
-import { BREAK_GLASS_STATE } from "../lib/governance";
+import { BREAK_GLASS_STATE, lookOf } from "../lib/governance";
 import { hasRole } from "../lib/permissions";
 import { DataState } from "./DataState";
 import { Field } from "./Field";
 import { LookBadge } from "./LookBadge";
 import { ProblemAlert } from "./ProblemAlert";
+import { Time } from "./Time";
+import { Table } from "./Table";
 
 /** Break-glass uses: request (P0/P1), confirm as a second person, review within 24 hours. */
 export function BreakGlassPanel() {
@@ -107,60 +108,52 @@ export function BreakGlassPanel() {
         </form>
       ) : null}
       <DataState query={list} label="break-glass uses" isEmpty={rows.length === 0} empty="No break-glass use on record.">
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="Break-glass uses">
-          <table className="table">
-            <caption className="sr-only">Break-glass uses</caption>
-            <thead>
-              <tr>
-                <th scope="col">Intent</th>
-                <th scope="col">Priority</th>
-                <th scope="col">State</th>
-                <th scope="col">People</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Action</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((b) => (
-                <tr key={b.id}>
-                  <td>{b.intent_name}</td>
-                  <td>{b.priority}</td>
-                  <td>
-                    <LookBadge table={BREAK_GLASS_STATE} value={b.state} />
-                    {b.state === "active" ? <div className="small">Review due {formatDateTime(b.review_due_at)}</div> : null}
-                  </td>
-                  <td>
-                    Requested by {b.requested_by}
-                    {b.confirmed_by ? `, confirmed by ${b.confirmed_by}` : ""}
-                    {b.reviewed_by ? `, reviewed by ${b.reviewed_by}` : ""}
-                  </td>
-                  <td>{b.reason}</td>
-                  <td>
-                    {b.state === "pending" && mayConfirm ? (
-                      <button type="button" className="btn" onClick={() => act.mutate({ id: b.id, kind: "confirm" })}>
-                        Confirm as second person
-                      </button>
-                    ) : b.state === "active" && mayReview ? (
-                      <span>
-                        <label htmlFor={`bg-notes-${b.id}`}>Review notes</label>
-                        <input
-                          id={`bg-notes-${b.id}`}
-                          value={notes[b.id] ?? ""}
-                          onChange={(e) => setNotes({ ...notes, [b.id]: e.target.value })}
-                        />
-                        <button type="button" className="btn" onClick={() => act.mutate({ id: b.id, kind: "review" })}>
-                          Record review
-                        </button>
-                      </span>
-                    ) : (
-                      "—"
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Break-glass uses"
+          id="break-glass"
+          rows={rows}
+          rowKey={(b) => b.id}
+          columns={[
+            { label: "Intent", cell: (b) => b.intent_name },
+            { label: "Priority", cell: (b) => b.priority },
+            {
+              label: "State",
+              value: (b) => lookOf(BREAK_GLASS_STATE, b.state).label,
+              cell: (b) => (
+                <>
+                  <LookBadge table={BREAK_GLASS_STATE} value={b.state} />
+                  {b.state === "active" ? <div className="small">Review due <Time value={b.review_due_at} /></div> : null}
+                </>
+              ),
+            },
+            {
+              label: "People",
+              cell: (b) =>
+                `Requested by ${b.requested_by}${b.confirmed_by ? `, confirmed by ${b.confirmed_by}` : ""}${b.reviewed_by ? `, reviewed by ${b.reviewed_by}` : ""}`,
+            },
+            { label: "Reason", cell: (b) => b.reason },
+            {
+              label: "Action",
+              data: false,
+              cell: (b) =>
+                b.state === "pending" && mayConfirm ? (
+                  <button type="button" className="btn" onClick={() => act.mutate({ id: b.id, kind: "confirm" })}>
+                    Confirm as second person
+                  </button>
+                ) : b.state === "active" && mayReview ? (
+                  <span>
+                    <label htmlFor={`bg-notes-${b.id}`}>Review notes</label>
+                    <input id={`bg-notes-${b.id}`} value={notes[b.id] ?? ""} onChange={(e) => setNotes({ ...notes, [b.id]: e.target.value })} />
+                    <button type="button" className="btn" onClick={() => act.mutate({ id: b.id, kind: "review" })}>
+                      Record review
+                    </button>
+                  </span>
+                ) : (
+                  "—"
+                ),
+            },
+          ]}
+        />
       </DataState>
     </section>
   );

@@ -1,11 +1,12 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, type EvidencePack } from "../api/client";
-import { formatBytes, formatDateTime, humanize } from "../lib/format";
+import { formatBytes, humanize } from "../lib/format";
 import { AssistantPanel, evidenceAssistantActions } from "./AssistantPanel";
 import { DataState } from "./DataState";
 import { Badge, CheckList, OkBadge, SourceBadge } from "./Governance";
 import { ProblemAlert } from "./ProblemAlert";
+import { Time } from "./Time";
 
 /** The sections a complete pack carries; a missing one is listed as a gap. */
 export const EXPECTED_SECTIONS = [
@@ -232,7 +233,7 @@ function PackDetail({ pack }: { pack: EvidencePack }) {
         </dd>
         <dt>Sealed</dt>
         <dd>
-          {formatDateTime(pack.sealed_at)} by {pack.sealed_by} with key <code>{pack.key_id}</code>
+          <Time value={pack.sealed_at} /> by {pack.sealed_by} with key <code>{pack.key_id}</code>
         </dd>
       </dl>
       <div className="form-actions">
@@ -298,7 +299,7 @@ function PackDetail({ pack }: { pack: EvidencePack }) {
                   <div key={item.evidence_id ?? item.document_sha256}>
                     <p className="small">
                       <SourceBadge verified={isVerified(item)} /> {item.filename} · {item.format} · added{" "}
-                      {formatDateTime(item.added_at)}
+                      <Time value={item.added_at} />
                     </p>
                     <SectionSummary name={name} summary={obj(item.summary)} />
                   </div>

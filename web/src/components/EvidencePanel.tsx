@@ -16,7 +16,7 @@ export function EvidencePanel({ applicationId, versionLabel, artifact, canEdit }
     <section className="evidence-panel" aria-labelledby={`ev-${artifact.id}`}>
       <h4 id={`ev-${artifact.id}`}>Evidence for {artifact.filename}</h4>
       <DataState query={evidence} label="evidence">
-        <EvidenceChecklist items={items} caption={`Evidence checklist for ${artifact.filename}`} />
+        <EvidenceChecklist artifactId={artifact.id} items={items} caption={`Evidence checklist for ${artifact.filename}`} />
       </DataState>
       {canEdit ? (
         <>

@@ -3,31 +3,9 @@ import { useId, useState } from "react";
 import { Link } from "react-router";
 import { api } from "../api/client";
 import { ApiProblem } from "../api/problem";
-import { kindLabel } from "../lib/evidence";
+import { gapAnchor, gapKind, gapWords, kindLabel } from "../lib/evidence";
 import { EvidencePackViewer } from "./EvidencePackViewer";
 import { ProblemAlert } from "./ProblemAlert";
-
-/** Each completeness check in words, with what to do about it. */
-const CHECK_WORDS: Record<string, string> = {
-  "sections-present": "Evidence is missing",
-  "risk-assessed": "The intent has no current risk assessment; its Publisher assesses it",
-  "artifact-digest": "The stored artifact no longer matches its SHA-256; upload it again",
-  "signature-verified": "The signature does not verify with a trusted key",
-  "no-blocking-findings": "The vulnerability scan has blocking findings; fix them or ask for an exception",
-  "no-malware": "The malware scan is not clean",
-  "rollback-validated": "The rollback plan is not validated in the lab",
-  "lab-install-succeeded": "The lab install did not succeed",
-  "cab-submission": "The CAB submission for the intent is not written yet; its Publisher writes it",
-  "scan-binding": "The vulnerability scan is not bound to this artifact",
-  "pack-sealed": "No pack is sealed yet",
-  "intent-version": "This artifact is not of the intent's version",
-};
-
-function gapWords(rule: string, field: string): string {
-  const section = field.startsWith("sections.") ? field.slice("sections.".length) : "";
-  const base = CHECK_WORDS[rule] ?? `The check "${rule.replace(/-/g, " ")}" does not hold`;
-  return section && rule === "sections-present" ? `${kindLabel(section)}: ${base.toLowerCase()}` : base;
-}
 
 /** Seal the artifact's evidence for one of the intents that deploy its version, then show the pack. */
 export function EvidenceSeal({ applicationId, versionLabel, artifactId }: { applicationId: string; versionLabel: string; artifactId: string }) {
@@ -78,9 +56,20 @@ export function EvidenceSeal({ applicationId, versionLabel, artifactId }: { appl
             <strong>Not sealed yet:</strong> {refusal.errors.length} {refusal.errors.length === 1 ? "check does" : "checks do"} not hold.
           </p>
           <ul>
-            {refusal.errors.map((e) => (
-              <li key={`${e.field}-${e.rule}`}>{gapWords(e.rule, e.field)}.</li>
-            ))}
+            {refusal.errors.map((e) => {
+              const kind = gapKind(e.field);
+              return (
+                <li key={`${e.field}-${e.rule}`}>
+                  {gapWords(e.rule, e.field)}.
+                  {kind ? (
+                    <>
+                      {" "}
+                      <a href={`#${gapAnchor(artifactId, kind)}`}>Go to the {kindLabel(kind)} evidence</a>
+                    </>
+                  ) : null}
+                </li>
+              );
+            })}
           </ul>
           <p>
             <Link to={`/intents/${chosen}`}>Open the intent</Link> to see its risk assessment and CAB submission.

@@ -3,11 +3,12 @@ import { useEffect, useState } from "react";
 import { api, type PolicyException } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { fieldErrorsOf } from "../lib/fields";
-import { formatDateTime, humanize } from "../lib/format";
+import { humanize } from "../lib/format";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { ExceptionCoverage } from "./ExceptionCoverage";
 import { Field } from "./Field";
 import { ProblemAlert } from "./ProblemAlert";
+import { Time } from "./Time";
 
 export type ExceptionAction = { kind: "approve" | "reject" | "extend"; row: PolicyException };
 
@@ -75,7 +76,7 @@ export function ExceptionDecisionDialog({
         <>
           <p>
             {humanize(action.row.kind)} exception for <strong>{action.row.subject}</strong>, requested by {action.row.requested_by},
-            owned by {action.row.owner}, expiring {formatDateTime(action.row.expires_at)}.
+            owned by {action.row.owner}, expiring <Time value={action.row.expires_at} />.
           </p>
           <h3 className="small">What it covers</h3>
           <ExceptionCoverage row={action.row} />

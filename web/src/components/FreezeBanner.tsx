@@ -2,11 +2,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { api } from "../api/client";
 import { useUser } from "../auth/session";
-import { formatDateTime } from "../lib/format";
 import { canManageFreeze } from "../lib/rollouts";
 import { Icon } from "./Icon";
 import { ProblemAlert } from "./ProblemAlert";
 import { ReasonDialog } from "./ReasonDialog";
+import { Time } from "./Time";
 
 /**
  * The global change freeze, on every rollout screen: while it is on no ring is assigned anywhere.
@@ -44,7 +44,7 @@ export function FreezeBanner() {
         {f.active ? (
           <>
             <strong>Change freeze is on</strong>: no ring is assigned anywhere until it is lifted. Since{" "}
-            {formatDateTime(f.started_at)} by {f.started_by}: “{f.reason}”.
+            <Time value={f.started_at} /> by {f.started_by}: “{f.reason}”.
           </>
         ) : (
           <>

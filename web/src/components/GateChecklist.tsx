@@ -1,10 +1,11 @@
 import { Fragment } from "react";
 import type { GateResult } from "../api/client";
-import { formatDateTime, humanize } from "../lib/format";
+import { humanize } from "../lib/format";
 import { lookOf } from "../lib/governance";
 import { GATE_NAMES, GATE_OUTCOME, successInputs } from "../lib/rollouts";
 import { LookBadge } from "./LookBadge";
 import { SuccessRateChart } from "./SuccessRateChart";
+import { Time } from "./Time";
 
 function inputText(v: unknown): string {
   if (v === null || v === undefined) return "—";
@@ -47,7 +48,7 @@ export function GateChecklist({ gates, ring }: { gates: GateResult[]; ring: stri
                 </dl>
               </details>
             ) : null}
-            {g.evaluated_at ? <p className="small muted">Evaluated {formatDateTime(g.evaluated_at)}</p> : null}
+            {g.evaluated_at ? <p className="small muted">Evaluated <Time value={g.evaluated_at} /></p> : null}
           </li>
         );
       })}

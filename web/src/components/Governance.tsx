@@ -4,7 +4,9 @@
  */
 import type { IconName, Tone } from "../lib/intents";
 import { humanize } from "../lib/format";
+import { factorName, optionWords } from "../lib/risk";
 import { Icon } from "./Icon";
+import { Table } from "./Table";
 
 export function Badge({ tone, icon, label, data }: { tone: Tone; icon: IconName; label: string; data?: string }) {
   return (
@@ -88,49 +90,30 @@ export function RiskBreakdown({ risk, headingId, parallel }: { risk: RiskLike; h
           </>
         ) : null}
       </dl>
-      <div className="table-wrap">
-        <table className="table">
-          <caption className="sr-only">Risk factors</caption>
-          <thead>
-            <tr>
-              <th scope="col">Factor</th>
-              <th scope="col">Source</th>
-              <th scope="col">Option</th>
-              <th scope="col" className="num">
-                Value
-              </th>
-              <th scope="col" className="num">
-                Weight
-              </th>
-              <th scope="col" className="num">
-                Contribution
-              </th>
-              <th scope="col">Rationale</th>
-            </tr>
-          </thead>
-          <tbody>
-            {factors.map(([name, f]) => (
-              <tr key={name} data-factor={name}>
-                <th scope="row">{humanize(name)}</th>
-                <td>
-                  {f.source === "derived" ? (
-                    <Badge tone="success" icon="check" label="Derived" data="derived" />
-                  ) : (
-                    <Badge tone="neutral" icon="pencil" label="Declared" data="declared" />
-                  )}
-                </td>
-                <td>
-                  <code>{f.option ?? "—"}</code>
-                </td>
-                <td className="num">{f.value ?? "—"}</td>
-                <td className="num">{f.weight ?? "—"}</td>
-                <td className="num">{f.contribution ?? "—"}</td>
-                <td>{f.rationale || "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        caption="Risk factors"
+        toolbar={false}
+        rows={factors}
+        rowKey={([name]) => name}
+        rowData={([name]) => ({ "data-factor": name })}
+        columns={[
+          { label: "Factor", rowHeader: true, cell: ([name]) => factorName(name) },
+          {
+            label: "Source",
+            cell: ([, f]) =>
+              f.source === "derived" ? (
+                <Badge tone="success" icon="check" label="Derived" data="derived" />
+              ) : (
+                <Badge tone="neutral" icon="pencil" label="Declared" data="declared" />
+              ),
+          },
+          { label: "Option", cell: ([, f]) => <span title={f.option}>{optionWords(f.option)}</span> },
+          { label: "Value", className: "num", cell: ([, f]) => f.value ?? "—" },
+          { label: "Weight", className: "num", cell: ([, f]) => f.weight ?? "—" },
+          { label: "Contribution", className: "num", cell: ([, f]) => f.contribution ?? "—" },
+          { label: "Rationale", cell: ([, f]) => f.rationale || "—" },
+        ]}
+      />
       <p className="small muted" id={`${headingId}-note`}>
         Derived factors are computed by Fleetgate from verified evidence and the intent; declared factors were chosen by a
         person with the justification shown.

@@ -1,10 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, type RiskAssessment } from "../api/client";
-import { formatDateTime } from "../lib/format";
 import { DataState } from "./DataState";
 import { EvidencePackViewer } from "./EvidencePackViewer";
 import { RiskBreakdown } from "./Governance";
+import { RiskActions } from "./RiskAssess";
+import { Time } from "./Time";
 
 /** The latest primary assessment and, during a parallel-scoring period, its parallel twin. */
 export function latestAssessment(rows: RiskAssessment[]): { primary?: RiskAssessment; parallel?: RiskAssessment } {
@@ -34,13 +35,14 @@ export function IntentGovernance({ intentId }: { intentId: string }) {
           {primary ? (
             <>
               <p className="small muted">
-                Assessed {formatDateTime(primary.created_at)} by {primary.created_by}; inputs{" "}
+                Assessed <Time value={primary.created_at} /> by {primary.created_by}; inputs{" "}
                 <code className="digest">sha256:{primary.inputs_sha256}</code>
               </p>
               <RiskBreakdown headingId="risk-h" risk={primary} parallel={parallel} />
             </>
           ) : null}
         </DataState>
+        {risk.isSuccess ? <RiskActions intentId={intentId} latest={primary} /> : null}
         {requests.length > 0 ? (
           <p>
             CAB:{" "}

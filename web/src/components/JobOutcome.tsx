@@ -1,10 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { api, type Job } from "../api/client";
-import { formatDateTime, humanize } from "../lib/format";
+import { humanize } from "../lib/format";
 import { JOB_STATUS, jobFinished, jobLines } from "../lib/rollouts";
 import { LookBadge } from "./LookBadge";
 import { ProblemAlert } from "./ProblemAlert";
+import { Time } from "./Time";
 
 /**
  * The job an accepted action queued (202): polled until it succeeds or fails, with its log lines.
@@ -44,7 +45,7 @@ export function JobOutcome({ job, label, onFinished }: { job: Job; label: string
         <ol className="job-log small" aria-label={`Log of job ${j.id}`}>
           {lines.map((l, n) => (
             <li key={`${l.at}-${n}`} data-level={l.level}>
-              <span className="muted">{formatDateTime(l.at)}</span>{" "}
+              <span className="muted"><Time value={l.at} /></span>{" "}
               {l.level !== "info" ? <strong>{humanize(l.level)}: </strong> : null}
               {l.message}
             </li>

@@ -1,35 +1,39 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { Link, useLocation } from "react-router";
 import { api } from "../api/client";
-import { useUser } from "../auth/session";
-import { countNew } from "../lib/notifications";
-import { useNotificationsSeen } from "../lib/useNotificationsSeen";
+import { reads } from "../api/reads";
 import { NotificationItem } from "./NotificationItem";
 import { ProblemAlert } from "./ProblemAlert";
 
-const PEEK = 20;
 const SHOWN = 5;
 
-/** The header bell: how many notifications are new, and the latest few in a panel. */
+/** The header bell: how many notifications I have not read (the server keeps it per person), the latest few in a panel. */
 export function NotificationBell() {
-  const user = useUser();
-  const { seen } = useNotificationsSeen(user.username);
   const [open, setOpen] = useState(false);
   const panelId = useId();
   const button = useRef<HTMLButtonElement>(null);
   const wrap = useRef<HTMLDivElement>(null);
   const location = useLocation();
-  const latest = useQuery({
-    queryKey: ["notifications", "bell"],
-    queryFn: () => api.notifications.list({ page_size: PEEK }),
+  const queryClient = useQueryClient();
+  const unread = useQuery({
+    queryKey: ["notifications", "unread-count"],
+    queryFn: reads.notifications.unreadCount,
     refetchInterval: 60_000,
   });
+  const latest = useQuery({
+    queryKey: ["notifications", "bell"],
+    queryFn: () => api.notifications.list({ page_size: SHOWN }),
+    enabled: open,
+  });
+  const markAll = useMutation({
+    mutationFn: reads.notifications.markAllRead,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["notifications"] }),
+  });
   const rows = latest.data?.results ?? [];
-  const fresh = countNew(rows, seen);
-  const more = fresh === rows.length && !!latest.data?.next;
-  const countText = fresh === 0 ? "" : more ? `${fresh}+` : String(fresh);
-  const label = `Notifications${fresh ? `: ${countText} new` : ""}`;
+  const fresh = unread.data?.unread ?? 0;
+  const countText = fresh === 0 ? "" : fresh > 99 ? "99+" : String(fresh);
+  const label = `Notifications${fresh ? `: ${countText} unread` : ""}`;
 
   useEffect(() => setOpen(false), [location.pathname]);
   useEffect(() => {
@@ -85,11 +89,19 @@ export function NotificationBell() {
               <p className="empty">Nothing for you yet.</p>
             ) : (
               <ul className="notification-list">
-                {rows.slice(0, SHOWN).map((n) => (
-                  <NotificationItem key={n.id} n={n} isNew={countNew([n], seen) === 1} />
+                {rows.map((n) => (
+                  <NotificationItem key={n.id} n={n} isNew={!n.read} />
                 ))}
               </ul>
             )}
+            {fresh > 0 ? (
+              <p>
+                <button type="button" className="linklike" disabled={markAll.isPending} onClick={() => markAll.mutate()}>
+                  Mark all {fresh} as read
+                </button>
+              </p>
+            ) : null}
+            {markAll.error ? <ProblemAlert error={markAll.error} title="Could not mark them read" onRetry={() => markAll.mutate()} /> : null}
             <p>
               <Link to="/notifications">See all notifications</Link>
             </p>

@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import type { Notification } from "../api/client";
-import { formatDateTime } from "../lib/format";
 import { eventWords, notificationDetail, notificationSubject, relativeTime } from "../lib/notifications";
+import { Time } from "./Time";
 
 /** A notification's subject, by name, linked to its screen when it has one. */
 export function NotificationSubject({ n, onNavigate }: { n: Notification; onNavigate?: () => void }) {
@@ -18,9 +18,9 @@ export function NotificationSubject({ n, onNavigate }: { n: Notification; onNavi
 export function NotificationTime({ iso }: { iso: string | undefined }) {
   if (!iso) return <>—</>;
   return (
-    <time dateTime={iso} title={formatDateTime(iso)}>
+    <Time value={iso}>
       {relativeTime(iso)}
-    </time>
+    </Time>
   );
 }
 

@@ -7,7 +7,8 @@ import { Icon } from "./Icon";
 export function RingTrack({ rings, plan, state }: { rings: string[]; plan: RingStep[]; state: IntentState | string }) {
   const byRing = new Map(plan.map((s) => [s.ring, s]));
   return (
-    <ol className="ring-track" aria-label="Ring plan, from Lab to Global">
+    // focusable: on a phone the track scrolls sideways, and a keyboard user must reach it
+    <ol className="ring-track" aria-label="Ring plan, from Lab to Global" tabIndex={0}>
       {rings.map((ring, index) => {
         const step = byRing.get(ring);
         const status = ringStatus(state, !!step);

@@ -1,10 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api } from "../api/client";
-import { formatDateTime, formatNumber, humanize } from "../lib/format";
+import { formatNumber, humanize } from "../lib/format";
 import { DRIFT_KIND, DRIFT_STATUS, driftWhere, intentDrift } from "../lib/drift";
 import { DataState } from "./DataState";
 import { LookBadge } from "./LookBadge";
+import { Time } from "./Time";
 
 /** Drift and stuck state of one intent's rollout (GET /drift/?intent=ID), with a link to the whole list. */
 export function RolloutDrift({ intentId, live }: { intentId: string; live: boolean }) {
@@ -46,7 +47,7 @@ export function RolloutDrift({ intentId, live }: { intentId: string; live: boole
                     <li key={s.id} data-stuck={s.id}>
                       <Link to={`/drift/${s.id}`}>{s.summary}</Link> <LookBadge table={DRIFT_STATUS} value={s.status} />{" "}
                       <span className="small muted">
-                        ({driftWhere(s)}; since {formatDateTime(s.first_seen)})
+                        ({driftWhere(s)}; since <Time value={s.first_seen} />)
                       </span>
                     </li>
                   ))}

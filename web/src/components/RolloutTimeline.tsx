@@ -1,11 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api } from "../api/client";
-import { formatDateTime } from "../lib/format";
 import { GATE_OUTCOME, ROLLOUT_STATUS } from "../lib/rollouts";
 import { rolloutTimeline } from "../lib/rolloutTimeline";
 import { DataState } from "./DataState";
 import { LookBadge } from "./LookBadge";
+import { Time } from "./Time";
 
 /** Rollout and gate events of an intent, from its ledger history, as sentences (oldest first). */
 export function RolloutTimeline({ intentId, live }: { intentId: string; live: boolean }) {
@@ -23,7 +23,7 @@ export function RolloutTimeline({ intentId, live }: { intentId: string; live: bo
         <ol className="timeline" aria-label="Rollout events, oldest first">
           {entries.map((e) => (
             <li key={e.sequence} data-action={e.action}>
-              <span className="timeline-time">{formatDateTime(e.at)}</span>
+              <span className="timeline-time"><Time value={e.at} /></span>
               <span>
                 {e.outcome ? (
                   <>

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { api, type Intent, type Job, type RingRun, type Rollout } from "../api/client";
 import { useUser } from "../auth/session";
-import { formatDateTime, formatNumber, humanize } from "../lib/format";
+import { formatNumber, humanize } from "../lib/format";
 import {
   ACTION_LABELS,
   type ControlAction,
@@ -29,6 +29,7 @@ import { ProblemAlert } from "./ProblemAlert";
 import { ReasonDialog } from "./ReasonDialog";
 import { RolloutDrift } from "./RolloutDrift";
 import { RolloutTimeline } from "./RolloutTimeline";
+import { Time } from "./Time";
 
 export function DemoClock({ scale }: { scale: number | null | undefined }) {
   const text = demoClockText(scale);
@@ -122,8 +123,8 @@ function RingCard({ run, current }: { run: RingRun; current: boolean }) {
         <p className="small muted">Not assigned yet.</p>
       )}
       <p className="small muted">
-        {run.assigned_at ? <>Assigned {formatDateTime(run.assigned_at)}. </> : null}
-        {run.decided_at ? <>Decided {formatDateTime(run.decided_at)}.</> : null}
+        {run.assigned_at ? <>Assigned <Time value={run.assigned_at} />. </> : null}
+        {run.decided_at ? <>Decided <Time value={run.decided_at} />.</> : null}
       </p>
       {run.gates.length > 0 || run.state !== "pending" ? (
         <details open={current}>
@@ -210,8 +211,8 @@ function PlanTimeline({ intentId }: { intentId: string }) {
                           .join("; ")}
                       </div>
                     </td>
-                    <td>{r.earliest_start ? formatDateTime(r.earliest_start) : "Not before the blockers clear"}</td>
-                    <td>{r.earliest_promotion ? formatDateTime(r.earliest_promotion) : "—"}</td>
+                    <td>{r.earliest_start ? <Time value={r.earliest_start} /> : "Not before the blockers clear"}</td>
+                    <td>{r.earliest_promotion ? <Time value={r.earliest_promotion} /> : "—"}</td>
                     <td>
                       {r.min_soak_hours} h / {r.ttc_hours} h
                     </td>
@@ -321,8 +322,8 @@ export function RolloutView({ intent }: { intent: Intent }) {
                   {rollout.status_detail}
                 </p>
                 <p className="small muted">
-                  Started {formatDateTime(rollout.started_at)}
-                  {rollout.finished_at ? <>, finished {formatDateTime(rollout.finished_at)}</> : null}
+                  Started <Time value={rollout.started_at} />
+                  {rollout.finished_at ? <>, finished <Time value={rollout.finished_at} /></> : null}
                   {detail.isFetching ? " · updating…" : ""}
                 </p>
                 <ol className="ring-runs" aria-label="Rings, from Lab to Global">

@@ -1,6 +1,7 @@
 import { useMutation } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
-import { api, type WebhookEvent, type WebhookTargetCreated } from "../api/client";
+import { type FormEvent, useEffect, useRef, useState } from "react";
+import { api, type WebhookEvent, type WebhookTarget, type WebhookTargetCreated } from "../api/client";
+import { reads } from "../api/reads";
 import { ApiProblem } from "../api/problem";
 import { errorId } from "../lib/fields";
 import { ALL_WEBHOOK_EVENTS, WEBHOOK_EVENTS } from "../lib/notifications";
@@ -9,20 +10,33 @@ import { ProblemAlert } from "./ProblemAlert";
 
 const EMPTY = { name: "", url: "", secret: "", events: [] as WebhookEvent[] };
 
-/** Register a webhook: name, URL, the events it wants and an optional signing secret (never shown again). */
-export function WebhookForm({ onCreated }: { onCreated: (target: WebhookTargetCreated) => void }) {
-  const [form, setForm] = useState(EMPTY);
+type Props =
+  | { target?: undefined; onCreated: (target: WebhookTargetCreated) => void; onSaved?: undefined; onCancel?: undefined }
+  | { target: WebhookTarget; onSaved: (target: WebhookTarget) => void; onCancel: () => void; onCreated?: undefined };
+
+/**
+ * Register a webhook (name, URL, the events it wants and an optional signing secret, never shown again),
+ * or, given `target`, edit its name, URL and events (its secret stays; a new secret is a new webhook).
+ */
+export function WebhookForm({ target, onCreated, onSaved, onCancel }: Props) {
+  const editing = target !== undefined;
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  const [form, setForm] = useState(
+    editing ? { name: target.name, url: target.url, secret: "", events: (target.events ?? []) as WebhookEvent[] } : EMPTY,
+  );
   const create = useMutation({
-    mutationFn: () =>
-      api.webhooks.create({
-        name: form.name.trim(),
-        url: form.url.trim(),
-        events: form.events,
-        ...(form.secret ? { secret: form.secret } : {}),
-      }),
-    onSuccess: (target) => {
-      setForm(EMPTY);
-      onCreated(target);
+    mutationFn: async () => {
+      const fields = { name: form.name.trim(), url: form.url.trim(), events: form.events };
+      if (editing) return { saved: await reads.webhooks.update(target.id, fields) };
+      return { created: await api.webhooks.create({ ...fields, ...(form.secret ? { secret: form.secret } : {}) }) };
+    },
+    onSuccess: ({ saved, created }) => {
+      if (saved) onSaved?.(saved);
+      if (created) {
+        setForm(EMPTY);
+        onCreated?.(created);
+      }
     },
   });
   const problem = create.error instanceof ApiProblem ? create.error : null;
@@ -35,14 +49,20 @@ export function WebhookForm({ onCreated }: { onCreated: (target: WebhookTargetCr
   return (
     <form
       className="form card webhook-form"
-      aria-labelledby="new-webhook-h"
+      aria-labelledby={editing ? "edit-webhook-h" : "new-webhook-h"}
       noValidate
       onSubmit={(e: FormEvent) => {
         e.preventDefault();
         create.mutate();
       }}
     >
-      <h2 id="new-webhook-h">Add a webhook</h2>
+      {editing ? (
+        <h2 id="edit-webhook-h" ref={heading} tabIndex={-1}>
+          Edit “{target.name}”
+        </h2>
+      ) : (
+        <h2 id="new-webhook-h">Add a webhook</h2>
+      )}
       {create.error ? (
         <ProblemAlert error={create.error} title={invalid ? "The webhook is not valid; see the marked fields" : undefined} />
       ) : null}
@@ -84,26 +104,33 @@ export function WebhookForm({ onCreated }: { onCreated: (target: WebhookTargetCr
           </p>
         ) : null}
       </fieldset>
-      <Field
-        path="secret"
-        label="Signing secret (optional)"
-        errors={errs.get("secret")}
-        hint="At least 16 characters; leave it empty and Fleetgate makes one. It is shown once, after adding, and never again."
-      >
-        {(p) => (
-          <input
-            {...p}
-            type="password"
-            autoComplete="new-password"
-            value={form.secret}
-            onChange={(e) => setForm({ ...form, secret: e.target.value })}
-          />
-        )}
-      </Field>
+      {editing ? null : (
+        <Field
+          path="secret"
+          label="Signing secret (optional)"
+          errors={errs.get("secret")}
+          hint="At least 16 characters; leave it empty and Fleetgate makes one. It is shown once, after adding, and never again."
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={form.secret}
+              onChange={(e) => setForm({ ...form, secret: e.target.value })}
+            />
+          )}
+        </Field>
+      )}
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" disabled={create.isPending}>
-          {create.isPending ? "Adding…" : "Add webhook"}
+          {editing ? (create.isPending ? "Saving…" : "Save changes") : create.isPending ? "Adding…" : "Add webhook"}
         </button>
+        {editing ? (
+          <button type="button" className="btn" onClick={onCancel}>
+            Cancel
+          </button>
+        ) : null}
       </div>
     </form>
   );

@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { AppRoutes } from "../App";
 import { api, type Artifact, type EvidenceItem } from "../api/client";
 import { ApiProblem } from "../api/problem";
+import { reads } from "../api/reads";
 import { SessionProvider } from "../auth/session";
 import { detectKind, fieldInWords } from "../lib/evidence";
 import { ArtifactUpload } from "./ArtifactUpload";
@@ -120,21 +121,45 @@ describe("attaching evidence", () => {
 });
 
 describe("the evidence checklist", () => {
-  it("counts the required kinds attached and names what is missing", () => {
-    const { rerender } = wrap(<EvidenceChecklist items={[item("sbom", "sbom.cdx.json")]} caption="Checklist" />);
+  it("counts the required kinds attached, names what is missing, and follows the server's checks", async () => {
+    const gap = (kind: string) => ({ check: "sections-present", field: `sections.${kind}`, message: "raw", kind });
+    const completeness = vi.spyOn(reads.evidence, "completeness").mockResolvedValue({
+      artifact: "a1",
+      intent: null,
+      ready: false,
+      checks: [],
+      gaps: [
+        ...["vulnerability_scan", "malware_scan", "signature", "install_facts", "rollback_plan", "test_evidence"].map(gap),
+        { check: "no-malware", field: "sections.malware_scan", message: "raw", kind: "malware_scan" },
+      ],
+    } as never);
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    const at = (items: EvidenceItem[]) => (
+      <QueryClientProvider client={client}>
+        <MemoryRouter>
+          <EvidenceChecklist artifactId="a1" items={items} caption="Checklist" />
+        </MemoryRouter>
+      </QueryClientProvider>
+    );
+    const { rerender } = render(at([item("sbom", "sbom.cdx.json")]));
     expect(screen.getByTestId("checklist-count")).toHaveTextContent("1 of 7 required kinds of evidence attached.");
     expect(screen.getByText("SBOM").closest("li")).toHaveAttribute("data-done", "yes");
     expect(screen.getByText("Rollback plan").closest("li")).toHaveTextContent("missing");
+    expect(screen.getByText("Rollback plan").closest("li")).toHaveAttribute("id", "ev-a1-rollback_plan");
     expect(screen.getByText("Provenance").closest("li")).toHaveTextContent("optional, not attached");
+    const open = await screen.findByTestId("completeness-gaps");
+    expect(open).toHaveTextContent("The malware scan is not clean (Malware scan).");
+    expect(open).not.toHaveTextContent("raw");
+    expect(completeness).toHaveBeenCalledWith("a1");
+    completeness.mockResolvedValue({ artifact: "a1", intent: null, ready: false, checks: [], gaps: [] } as never);
     const all = (["sbom", "vulnerability_scan", "malware_scan", "signature", "install_facts", "rollback_plan", "test_evidence"] as const).map((k) => item(k, `${k}.json`));
-    rerender(
-      <QueryClientProvider client={new QueryClient()}>
-        <MemoryRouter>
-          <EvidenceChecklist items={all} caption="Checklist" />
-        </MemoryRouter>
-      </QueryClientProvider>,
+    rerender(at(all));
+    // An upload invalidates the artifact's evidence, and the completeness read under it asks again.
+    await client.invalidateQueries({ queryKey: ["evidence", "a1"] });
+    await waitFor(() =>
+      expect(screen.getByTestId("checklist-count")).toHaveTextContent("7 of 7 required kinds of evidence attached: the evidence is complete"),
     );
-    expect(screen.getByTestId("checklist-count")).toHaveTextContent("7 of 7 required kinds of evidence attached: ready to seal");
+    expect(screen.queryByTestId("completeness-gaps")).toBeNull();
   });
 });
 
@@ -142,7 +167,7 @@ describe("registering an application", () => {
   beforeEach(() => {
     vi.spyOn(api, "session").mockResolvedValue({
       authenticated: true,
-      user: { id: "2", username: "packager", kind: "user", roles: [{ role: "packaging_engineer", boundary: "*", business_units: ["*"] }] },
+      user: { id: "2", username: "packager", kind: "user", time_zone: "UTC", roles: [{ role: "packaging_engineer", boundary: "*", business_units: ["*"] }] },
     } as never);
     vi.spyOn(api.applications, "list").mockResolvedValue([
       { id: "app0", name: "SAP GUI", vendor: "SAP", category: "business", platforms: ["windows"], boundary: "acme", business_units: ["finance"], version_count: 1 },
@@ -213,6 +238,7 @@ describe("sealing", () => {
     expect(gaps).toHaveTextContent("no current risk assessment");
     expect(gaps).not.toHaveTextContent("raw");
     expect(within(gaps).getByRole("link", { name: "Open the intent" })).toHaveAttribute("href", "/intents/i1");
+    expect(within(gaps).getByRole("link", { name: "Go to the Signature evidence" })).toHaveAttribute("href", "#ev-a1-signature");
   });
 
   it("says sealing waits for an intent when none deploys the version", async () => {

@@ -8,7 +8,7 @@ import { api, type PolicyException, type RoleName, type TrustedKey } from "../ap
 import { ApiProblem } from "../api/problem";
 import { SessionProvider } from "../auth/session";
 import { keyStatus, looksLikePem, validityText } from "../lib/trust";
-import { ExceptionCoverage, findingOf, severityText } from "./ExceptionCoverage";
+import { ExceptionCoverage, severityText } from "./ExceptionCoverage";
 import { ExceptionDecisionDialog } from "./ExceptionDecisionDialog";
 import { TrustedKeyForm } from "./TrustedKeyForm";
 
@@ -26,7 +26,7 @@ function wrap(children: React.ReactNode, path = "/") {
 function signedInAs(username: string, role: RoleName) {
   vi.spyOn(api, "session").mockResolvedValue({
     authenticated: true,
-    user: { id: "5", username, kind: "user", roles: [{ role, boundary: "*", business_units: ["*"] }] },
+    user: { id: "5", username, kind: "user", time_zone: "UTC", roles: [{ role, boundary: "*", business_units: ["*"] }] },
   } as never);
 }
 
@@ -59,17 +59,25 @@ const exception = (over: Partial<PolicyException> = {}): PolicyException => ({
   expires_at: "2030-01-01T00:00:00Z",
   original_expires_at: "2030-01-01T00:00:00Z",
   approvals: [],
+  covers: {
+    application: { id: "app1", name: "Mozilla Firefox ESR" },
+    version: { id: "ver1", name: "128.6.0" },
+    artifact: { id: "art1", filename: "firefox-128.6.0.msi", platform: "windows", format: "msi" },
+    intent: over.intent ? { id: over.intent, name: "firefox-128-finance" } : null,
+    finding: { id: "CVE-2026-31337", severity: "High", score: "8.1", component: "pdfjs", installed_version: "4.1", fixed_version: "4.2" },
+  },
   ...over,
 });
 
-function mockCatalog() {
-  vi.spyOn(api.artifacts, "get").mockResolvedValue({ id: "art1", version: "ver1", platform: "windows", format: "msi", filename: "firefox-128.6.0.msi", size: 1, sha256: "a".repeat(64), uploaded_by: "packager" } as never);
-  vi.spyOn(api.versions, "get").mockResolvedValue({ id: "ver1", application: "app1", version: "128.6.0", artifacts: [], created_by: "packager" } as never);
-  vi.spyOn(api.applications, "get").mockResolvedValue({ id: "app1", name: "Mozilla Firefox ESR" } as never);
-  vi.spyOn(api.intents, "get").mockResolvedValue({ id: "int1", name: "firefox-128-finance" } as never);
-  vi.spyOn(api.evidence, "list").mockResolvedValue({
-    results: [{ id: "ev1", kind: "vulnerability_scan", summary: { findings: [{ id: "CVE-2026-31337", severity: "High", score: "8.1", component: "pdfjs", installed_version: "4.1", fixed_version: "4.2" }] } }],
-  } as never);
+/** The coverage comes with the exception: no lookup per row may be made. */
+function forbidLookups() {
+  return [
+    vi.spyOn(api.artifacts, "get"),
+    vi.spyOn(api.versions, "get"),
+    vi.spyOn(api.applications, "get"),
+    vi.spyOn(api.intents, "get"),
+    vi.spyOn(api.evidence, "list"),
+  ];
 }
 
 describe("trusted keys in words", () => {
@@ -157,16 +165,14 @@ describe("the trusted keys page", () => {
 });
 
 describe("what an exception covers", () => {
-  it("reads the finding and its severity from the scan summary", () => {
-    const summary = { findings: [{ id: "CVE-1", severity: "Critical", score: "9.8" }] };
-    expect(severityText(findingOf(summary, "CVE-1"))).toBe("Critical severity (CVSS 9.8)");
-    expect(findingOf(summary, "CVE-2")).toBeUndefined();
-    expect(findingOf(null, "CVE-1")).toBeUndefined();
-    expect(severityText(undefined)).toBe("severity not known");
+  it("says the finding's severity in words", () => {
+    expect(severityText({ severity: "Critical", score: "9.8" })).toBe("Critical severity (CVSS 9.8)");
+    expect(severityText({ severity: "None", score: null })).toBe("No severity");
+    expect(severityText(null)).toBe("severity not known");
   });
 
   it("names application, version, artifact, finding and intent, with links", async () => {
-    mockCatalog();
+    const lookups = forbidLookups();
     wrap(<ExceptionCoverage row={exception({ intent: "int1" })} />);
     const app = await screen.findByRole("link", { name: "Mozilla Firefox ESR" });
     expect(app).toHaveAttribute("href", "/applications/app1");
@@ -175,10 +181,18 @@ describe("what an exception covers", () => {
     expect(await screen.findByRole("link", { name: "firefox-128-finance" })).toHaveAttribute("href", "/intents/int1");
     await waitFor(() => expect(screen.getByTestId("exception-coverage")).toHaveTextContent("High severity (CVSS 8.1) in pdfjs 4.1; fixed in 4.2"));
     expect(screen.getByTestId("exception-coverage").textContent).not.toContain("art1");
+    for (const lookup of lookups) expect(lookup).not.toHaveBeenCalled();
+  });
+
+  it("says when the subject is no finding of the current scan, and when no intent is named", () => {
+    const row = exception();
+    wrap(<ExceptionCoverage row={{ ...row, covers: { ...row.covers, finding: null } }} />);
+    const facts = screen.getByTestId("exception-coverage");
+    expect(facts).toHaveTextContent("not in the artifact's current vulnerability scan");
+    expect(facts).toHaveTextContent("Not tied to one intent");
   });
 
   it("is shown in the decision dialog; a rejection needs a reason before anything is sent", async () => {
-    mockCatalog();
     const reject = vi.spyOn(api.exceptions, "reject").mockResolvedValue(exception({ state: "rejected" }));
     const onDone = vi.fn();
     wrap(<ExceptionDecisionDialog action={{ kind: "reject", row: exception() }} onClose={() => undefined} onDone={onDone} />);

@@ -3,7 +3,7 @@ import type { Drift, Me } from "../api/client";
 import { acceptExpiry, compareStates, driftActions, intentDrift, kindCounts } from "./drift";
 
 const me = (role: string, boundary = "acme", units = ["finance"]): Me =>
-  ({ id: "1", username: "u", kind: "user", roles: [{ role, boundary, business_units: units }] }) as unknown as Me;
+  ({ id: "1", username: "u", kind: "user", time_zone: "UTC", roles: [{ role, boundary, business_units: units }] }) as unknown as Me;
 const row = (over: Partial<Drift> = {}): Drift =>
   ({ id: "d1", kind: "missing", status: "open", route: "endpoint_ops", boundary: "acme", business_unit: "finance", ...over }) as Drift;
 

@@ -141,3 +141,36 @@ export function readText(file: Blob): Promise<string> {
     reader.readAsText(file);
   });
 }
+
+/** Each completeness check in words, with what to do about it. */
+const CHECK_WORDS: Record<string, string> = {
+  "sections-present": "Evidence is missing",
+  "risk-assessed": "The intent has no current risk assessment; its Publisher assesses it",
+  "artifact-digest": "The stored artifact no longer matches its SHA-256; upload it again",
+  "signature-verified": "The signature does not verify with a trusted key",
+  "no-blocking-findings": "The vulnerability scan has blocking findings; fix them or ask for an exception",
+  "no-malware": "The malware scan is not clean",
+  "rollback-validated": "The rollback plan is not validated in the lab",
+  "lab-install-succeeded": "The lab install did not succeed",
+  "cab-submission": "The CAB submission for the intent is not written yet; its Publisher writes it",
+  "scan-binding": "The vulnerability scan is not bound to this artifact",
+  "pack-sealed": "No pack is sealed yet",
+  "intent-version": "This artifact is not of the intent's version",
+};
+
+export function gapWords(rule: string, field: string): string {
+  const section = field.startsWith("sections.") ? field.slice("sections.".length) : "";
+  const base = CHECK_WORDS[rule] ?? `The check "${rule.replace(/-/g, " ")}" does not hold`;
+  return section && rule === "sections-present" ? `${kindLabel(section)}: ${base.toLowerCase()}` : base;
+}
+
+/** The evidence kind a completeness gap's field names (`sections.<kind>[.<finding>]`), or null. */
+export function gapKind(field: string): EvidenceKind | null {
+  const [head, kind] = field.split(".");
+  return head === "sections" && EVIDENCE_KINDS.some((k) => k.kind === kind) ? (kind as EvidenceKind) : null;
+}
+
+/** The element id of an artifact's checklist row for one kind, so a gap can link to it. */
+export function gapAnchor(artifactId: string, kind: string): string {
+  return `ev-${artifactId}-${kind}`;
+}

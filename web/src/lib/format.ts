@@ -1,11 +1,10 @@
 /** Display helpers: dates, sizes, labels. Pure, so they are unit tested. */
+import { formatInZone, UTC } from "./time";
 
-export function formatDateTime(iso: string | null | undefined): string {
-  if (!iso) return "—";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  // ISO-like and unambiguous for a global audience; UTC, as the ledger records it.
-  return `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+/** ISO-like and unambiguous for a global audience; UTC (as the ledger records it) unless a zone is given.
+ * On screen, times are shown with `<Time>`, in the person's own zone with UTC on hover and focus. */
+export function formatDateTime(iso: string | null | undefined, zone: string = UTC): string {
+  return formatInZone(iso, zone);
 }
 
 export function formatBytes(bytes: number | null | undefined): string {

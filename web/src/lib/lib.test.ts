@@ -6,7 +6,7 @@ import { formatBytes, formatDateTime, humanize, isoToLocalInput, localInputToIso
 import { ringNames, ringPlanOf, ringStatus, rollbackPlanOf, stateInfo, STATE_INFO } from "./intents";
 import { canPublish, canPublishTo, canVerifyLedger, describeScope, grantCovers, isPlatformAdmin, publisherScopes } from "./permissions";
 
-const me = (roles: Me["roles"]): Me => ({ id: "1", username: "u", kind: "user", roles });
+const me = (roles: Me["roles"]): Me => ({ id: "1", username: "u", kind: "user", time_zone: "UTC", roles });
 const publisher = me([{ role: "publisher", boundary: "acme", business_units: ["finance", "engineering"] }]);
 const admin = me([{ role: "platform_admin", boundary: "*", business_units: ["*"] }]);
 const auditor = me([{ role: "auditor", boundary: "*", business_units: ["*"] }]);

@@ -6,6 +6,7 @@ import type { Me, Notification, WebhookDelivery, WebhookEvent } from "../api/cli
 import { formatDateTime, humanize } from "./format";
 import type { Look } from "./governance";
 import { hasRole } from "./permissions";
+import { subjectHref } from "./subjects";
 
 /** Webhook targets and their deliveries: Platform Admins and Auditors read; Platform Admins change. */
 export function canViewWebhooks(user: Me | null | undefined): boolean {
@@ -30,9 +31,11 @@ export const ALL_WEBHOOK_EVENTS = Object.keys(WEBHOOK_EVENTS) as WebhookEvent[];
 const EVENT_WORDS: Record<string, string> = {
   "cab_request.opened": "CAB request opened",
   "cab.decision_made": "CAB decision made",
+  "cab.comment_mention": "You were mentioned in a CAB discussion",
   "exception.expiring": "Exception expiring soon",
   "exception.expired": "Exception expired",
   "breakglass.used": "Break-glass used",
+  "webhook.test": "Test delivery",
   "rollout.halted": "Rollout halted",
   "rollout.awaiting_judgment": "Rollout waiting for a decision",
   "rollout.rollback_started": "Rollback started",
@@ -67,23 +70,26 @@ export function notificationSubject(n: Pick<Notification, "subject_type" | "subj
 } {
   const p = n.payload;
   const intent = text(p, "intent");
+  const to = subjectHref(n.subject_type, n.subject_id);
   switch (n.subject_type) {
     case "cab_request":
-      return { label: intent ? `CAB request for ${intent}` : "CAB request", to: `/cab/${n.subject_id}` };
+      return { label: intent ? `CAB request for ${intent}` : "CAB request", to };
     case "break_glass":
-      return { label: intent ? `Break-glass for ${intent}` : "Break-glass", to: "/exceptions" };
+      return { label: intent ? `Break-glass for ${intent}` : "Break-glass", to };
     case "exception": {
       const subject = text(p, "subject");
       const kind = text(p, "kind");
       const what = kind ? `${humanize(kind)} exception` : "Exception";
-      return { label: subject ? `${what} for ${subject}` : what, to: "/exceptions" };
+      return { label: subject ? `${what} for ${subject}` : what, to };
     }
     case "intent":
-      return { label: intent || text(p, "title") || "Intent", to: `/intents/${n.subject_id}` };
+      return { label: intent || text(p, "title") || "Intent", to };
     case "drift":
-      return { label: text(p, "summary") || "Drift", to: `/drift/${n.subject_id}` };
+      return { label: text(p, "summary") || "Drift", to };
+    case "webhook_target":
+      return { label: text(p, "target") || "Webhook", to };
     default:
-      return { label: humanize(n.subject_type), to: null };
+      return { label: humanize(n.subject_type), to };
   }
 }
 
@@ -184,27 +190,3 @@ export const TARGET_LOOK: Record<string, Look> = {
   true: { label: "Active", icon: "check", tone: "success" },
   false: { label: "Paused", icon: "circle", tone: "neutral" },
 };
-
-/** Notifications newer than the last time this person opened the list (kept in this browser). */
-const SEEN_KEY = "fleetgate.notifications.seen.";
-
-export function lastSeen(username: string, storage: Pick<Storage, "getItem"> | undefined = globalThis.localStorage): string {
-  try {
-    return storage?.getItem(SEEN_KEY + username) ?? "";
-  } catch {
-    return "";
-  }
-}
-
-export function markSeen(username: string, iso: string, storage: Pick<Storage, "setItem"> | undefined = globalThis.localStorage): void {
-  try {
-    storage?.setItem(SEEN_KEY + username, iso);
-  } catch {
-    /* storage disabled: the count stays as it is */
-  }
-}
-
-export function countNew(rows: Pick<Notification, "created_at">[], seen: string): number {
-  const since = seen ? new Date(seen).getTime() : Number.NEGATIVE_INFINITY;
-  return rows.filter((r) => r.created_at && new Date(r.created_at).getTime() > since).length;
-}

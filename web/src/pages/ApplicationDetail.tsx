@@ -9,7 +9,9 @@ import { EvidencePanel } from "../components/EvidencePanel";
 import { Page } from "../components/Page";
 import { VersionForm } from "../components/VersionForm";
 import { canPackage, formatLabel, platformLabel } from "../lib/catalog";
-import { formatBytes, formatDateTime, formatNumber, humanize, stringList } from "../lib/format";
+import { formatBytes, formatNumber, humanize, stringList } from "../lib/format";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
 
 export function ApplicationDetail() {
   const { id = "" } = useParams();
@@ -43,7 +45,7 @@ export function ApplicationDetail() {
             <dt>Privileged tooling</dt>
             <dd>{app.data.privileged_tooling ? "Yes: always needs CAB" : "No"}</dd>
             <dt>Updated</dt>
-            <dd>{formatDateTime(app.data.updated_at)}</dd>
+            <dd><Time value={app.data.updated_at} /></dd>
           </dl>
         ) : null}
       </DataState>
@@ -64,41 +66,34 @@ export function ApplicationDetail() {
           <section key={v.id} className="card version" aria-labelledby={`v-${v.id}`}>
             <h3 id={`v-${v.id}`}>Version {v.version}</h3>
             <p className="small muted">
-              Registered by {v.created_by} on {formatDateTime(v.created_at)}
+              Registered by {v.created_by} on <Time value={v.created_at} />
               {v.release_notes ? ` · ${v.release_notes}` : ""}
             </p>
             {v.artifacts.length === 0 ? (
               <p className="empty">No artifact uploaded for this version.</p>
             ) : (
-              <div className="table-wrap" tabIndex={0} role="region" aria-label={`Artifacts of version ${v.version} (scrolls sideways on a narrow screen)`}>
-                <table className="table">
-                  <caption className="sr-only">Artifacts of version {v.version}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">File</th>
-                      <th scope="col">Platform</th>
-                      <th scope="col">Format</th>
-                      <th scope="col">Size</th>
-                      <th scope="col">SHA-256 digest</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {v.artifacts.map((a) => (
-                      <tr key={a.id}>
-                        <td>{a.filename}</td>
-                        <td>{platformLabel(a.platform)}</td>
-                        <td>{formatLabel(a.format)}</td>
-                        <td>
-                          {formatBytes(a.size)} <span className="small muted">({formatNumber(a.size)} bytes)</span>
-                        </td>
-                        <td>
-                          <code className="digest">{a.sha256}</code>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table
+                caption={`Artifacts of version ${v.version}`}
+                id="version-artifacts"
+                rows={v.artifacts}
+                rowKey={(a) => a.id}
+                columns={[
+                  { label: "File", cell: (a) => a.filename },
+                  { label: "Platform", cell: (a) => platformLabel(a.platform) },
+                  { label: "Format", cell: (a) => formatLabel(a.format) },
+                  {
+                    label: "Size",
+                    className: "num",
+                    value: (a) => a.size,
+                    cell: (a) => (
+                      <>
+                        {formatBytes(a.size)} <span className="small muted">({formatNumber(a.size)} bytes)</span>
+                      </>
+                    ),
+                  },
+                  { label: "SHA-256 digest", value: (a) => a.sha256, cell: (a) => <code className="digest">{a.sha256}</code> },
+                ]}
+              />
             )}
             {packager && platforms.length ? (
               <ArtifactUpload applicationId={id} versionId={v.id} versionLabel={v.version} platforms={platforms} />

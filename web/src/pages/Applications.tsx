@@ -9,6 +9,7 @@ import { Page } from "../components/Page";
 import { canRegisterApplication, platformLabel } from "../lib/catalog";
 import { humanize, stringList } from "../lib/format";
 import { useUrlState } from "../lib/useUrlState";
+import { Table } from "../components/Table";
 
 const CATEGORIES = ["business", "developer", "infrastructure", "productivity", "security", "utility"] as const;
 const PLATFORMS = ["windows", "macos", "linux", "ios", "android"] as const;
@@ -128,39 +129,22 @@ export function Applications() {
         <p className="muted" role="status">
           {rows.length} {rows.length === 1 ? "application" : "applications"}
         </p>
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="sr-only">Applications</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Vendor</th>
-                <th scope="col">Category</th>
-                <th scope="col">Platforms</th>
-                <th scope="col">Boundary</th>
-                <th scope="col">Business units</th>
-                <th scope="col">Privileged</th>
-                <th scope="col">Versions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    <Link to={`/applications/${a.id}`}>{a.name}</Link>
-                  </td>
-                  <td>{a.vendor}</td>
-                  <td>{humanize(a.category)}</td>
-                  <td>{stringList(a.platforms).map(platformLabel).join(", ")}</td>
-                  <td>{a.boundary}</td>
-                  <td>{stringList(a.business_units).join(", ")}</td>
-                  <td>{a.privileged_tooling ? "Yes (privileged)" : "No"}</td>
-                  <td>{a.version_count}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Applications"
+          id="applications"
+          rows={shown}
+          rowKey={(a) => a.id}
+          columns={[
+            { label: "Name", value: (a) => a.name, cell: (a) => <Link to={`/applications/${a.id}`}>{a.name}</Link> },
+            { label: "Vendor", cell: (a) => a.vendor },
+            { label: "Category", cell: (a) => humanize(a.category) },
+            { label: "Platforms", cell: (a) => stringList(a.platforms).map(platformLabel).join(", ") },
+            { label: "Boundary", cell: (a) => a.boundary },
+            { label: "Business units", cell: (a) => stringList(a.business_units).join(", ") },
+            { label: "Privileged", cell: (a) => (a.privileged_tooling ? "Yes (privileged)" : "No") },
+            { label: "Versions", className: "num", value: (a) => a.version_count, cell: (a) => a.version_count },
+          ]}
+        />
         {pages > 1 ? (
           <nav className="pager" aria-label="Applications pages">
             <button type="button" className="btn" disabled={page === 0} onClick={() => setFilters({ ...values, page: String(page - 1) })}>

@@ -6,9 +6,11 @@ import { DataState } from "../components/DataState";
 import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
-import { formatDateTime, humanize } from "../lib/format";
-import { CAB_STATE, quorumText } from "../lib/governance";
+import { humanize } from "../lib/format";
+import { CAB_STATE, lookOf, quorumText } from "../lib/governance";
 import { useUrlState } from "../lib/useUrlState";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
 
 const KEYS = ["queue", "state", "business_unit", "page_size"] as const;
 const PAGE_SIZE = 50;
@@ -85,46 +87,38 @@ export function CabQueue() {
         isEmpty={rows.length === 0 && !cursor}
         empty={queue === "pending" ? "Nothing is waiting for your decision." : "No CAB request matches these filters."}
       >
-        <div className="table-wrap">
-          <table className="table" aria-busy={requests.isFetching}>
-            <caption className="sr-only">{current.label}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Change</th>
-                <th scope="col">State</th>
-                <th scope="col" className="num">
-                  Risk score
-                </th>
-                <th scope="col">Quorum</th>
-                <th scope="col">Blast radius class</th>
-                <th scope="col">Opened</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <Link to={`/cab/${r.id}`}>
-                      {r.application_name} {r.version}
-                    </Link>
-                    <div className="small muted">
-                      {r.intent_name} · pack v{r.pack_version}
-                    </div>
-                  </td>
-                  <td>
-                    <LookBadge table={CAB_STATE} value={r.state} />
-                  </td>
-                  <td className="num">{r.score}</td>
-                  <td>{quorumText(r)}</td>
-                  <td>{humanize(r.blast_radius_class)}</td>
-                  <td>
-                    {formatDateTime(r.created_at)} by {r.opened_by}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption={current.label}
+          id="cab-queue"
+          rows={rows}
+          rowKey={(r) => r.id}
+          busy={requests.isFetching}
+          columns={[
+            {
+              label: "Change",
+              value: (r) => `${r.application_name} ${r.version} ${r.intent_name}`,
+              cell: (r) => (
+                <>
+                  <Link to={`/cab/${r.id}`}>
+                    {r.application_name} {r.version}
+                  </Link>
+                  <div className="small muted">
+                    {r.intent_name} · pack v{r.pack_version}
+                  </div>
+                </>
+              ),
+            },
+            { label: "State", value: (r) => lookOf(CAB_STATE, r.state).label, cell: (r) => <LookBadge table={CAB_STATE} value={r.state} /> },
+            { label: "Risk score", className: "num", value: (r) => r.score, cell: (r) => r.score },
+            { label: "Quorum", cell: (r) => quorumText(r) },
+            { label: "Blast radius class", cell: (r) => humanize(r.blast_radius_class) },
+            { label: "Opened", value: (r) => r.created_at, cell: (r) => (
+                <>
+                  <Time value={r.created_at} /> by {r.opened_by}
+                </>
+              ) },
+          ]}
+        />
         <Pager
           label="CAB requests"
           count={rows.length}

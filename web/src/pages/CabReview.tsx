@@ -4,6 +4,7 @@ import { Link, useParams } from "react-router";
 import { api, type CabDecision, type CabRequest } from "../api/client";
 import { useUser } from "../auth/session";
 import { AssistantPanel, cabAssistantActions } from "../components/AssistantPanel";
+import { CabComments } from "../components/CabComments";
 import { CabDecisionDialog, type DecisionKind } from "../components/CabDecisionDialog";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { DataState } from "../components/DataState";
@@ -11,9 +12,11 @@ import { Badge, RiskBreakdown, SourceBadge } from "../components/Governance";
 import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
-import { formatDateTime, formatNumber, humanize } from "../lib/format";
-import { CAB_STATE, DECISION_KIND, approvalsCounted } from "../lib/governance";
+import { formatNumber, humanize } from "../lib/format";
+import { CAB_STATE, DECISION_KIND, approvalsCounted, lookOf } from "../lib/governance";
 import { hasRole, isPlatformAdmin } from "../lib/permissions";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
@@ -116,7 +119,7 @@ export function CabReview() {
                   </dd>
                   <dt>Opened</dt>
                   <dd>
-                    {formatDateTime(request.created_at)} by {request.opened_by}
+                    <Time value={request.created_at} /> by {request.opened_by}
                   </dd>
                   <dt>Quorum</dt>
                   <dd data-testid="quorum">
@@ -127,7 +130,7 @@ export function CabReview() {
                     <>
                       <dt>Closed</dt>
                       <dd>
-                        {formatDateTime(request.closed_at)} {request.close_reason ? `— ${request.close_reason}` : ""}
+                        <Time value={request.closed_at} /> {request.close_reason ? `— ${request.close_reason}` : ""}
                       </dd>
                     </>
                   ) : null}
@@ -188,7 +191,7 @@ export function CabReview() {
                 ) : (
                   <Badge tone="danger" icon="cross" label="Superseded" />
                 )}{" "}
-                sealed {formatDateTime(String(evidence.sealed_at ?? ""))}, <code className="digest">sha256:{String(evidence.sha256 ?? "")}</code>
+                sealed <Time value={String(evidence.sealed_at ?? "")} />, <code className="digest">sha256:{String(evidence.sha256 ?? "")}</code>
               </p>
               <ul className="steps">
                 {Object.entries(obj(evidence.sections)).map(([name, statuses]) => (
@@ -223,29 +226,17 @@ export function CabReview() {
                     Compared with <Link to={`/intents/${String(obj(diff.previous).id)}`}>{String(obj(diff.previous).name)}</Link>{" "}
                     ({String(obj(diff.previous).version)}).
                   </p>
-                  <table className="table">
-                    <caption className="sr-only">Changes from the previous approved change</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Field</th>
-                        <th scope="col">Before</th>
-                        <th scope="col">After</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {Object.entries(obj(diff.changes)).map(([k, v]) => (
-                        <tr key={k}>
-                          <th scope="row">{humanize(k)}</th>
-                          <td>
-                            <code>{JSON.stringify(obj(v).from)}</code>
-                          </td>
-                          <td>
-                            <code>{JSON.stringify(obj(v).to)}</code>
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                  <Table
+                    caption="Changes from the previous approved change"
+                    toolbar={false}
+                    rows={Object.entries(obj(diff.changes))}
+                    rowKey={([k]) => k}
+                    columns={[
+                      { label: "Field", rowHeader: true, cell: ([k]) => humanize(k) },
+                      { label: "Before", cell: ([, v]) => <code>{JSON.stringify(obj(v).from)}</code> },
+                      { label: "After", cell: ([, v]) => <code>{JSON.stringify(obj(v).to)}</code> },
+                    ]}
+                  />
                 </>
               ) : (
                 <p className="empty">No previously approved change of this application: this is the first.</p>
@@ -257,50 +248,47 @@ export function CabReview() {
               {request.decisions.length === 0 ? (
                 <p className="empty">No decision yet.</p>
               ) : (
-                <table className="table">
-                  <caption className="sr-only">Decisions</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Approver</th>
-                      <th scope="col">Decision</th>
-                      <th scope="col">Reason and conditions</th>
-                      <th scope="col">When</th>
-                      <th scope="col">Expires</th>
-                      <th scope="col">Status</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {request.decisions.map((d) => (
-                      <tr key={d.id}>
-                        <td>{d.approver}</td>
-                        <td>
-                          <LookBadge table={DECISION_KIND} value={d.kind} />
-                        </td>
-                        <td>
+                <Table
+                  caption="Decisions"
+                  id="cab-decisions"
+                  rows={request.decisions}
+                  rowKey={(d) => d.id}
+                  columns={[
+                    { label: "Approver", cell: (d) => d.approver },
+                    { label: "Decision", value: (d) => lookOf(DECISION_KIND, d.kind).label, cell: (d) => <LookBadge table={DECISION_KIND} value={d.kind} /> },
+                    {
+                      label: "Reason and conditions",
+                      value: (d) => [d.reason, conditionsText(d.conditions)].filter(Boolean).join("; "),
+                      cell: (d) => (
+                        <>
                           {d.reason || "—"}
                           {conditionsText(d.conditions) ? <div className="small">Conditions: {conditionsText(d.conditions)}</div> : null}
-                        </td>
-                        <td>{formatDateTime(d.created_at)}</td>
-                        <td>{formatDateTime(d.expires_at)}</td>
-                        <td>
-                          {d.revoked ? (
-                            <>
-                              <Badge tone="danger" icon="undo" label="Revoked" /> by {d.revoked_by}: {d.revoke_reason}
-                            </>
-                          ) : isPlatformAdmin(user) && d.kind !== "reject" ? (
-                            <button type="button" className="btn" onClick={() => setRevoking(d)}>
-                              Revoke decision by {d.approver}…
-                            </button>
-                          ) : (
-                            <Badge tone="success" icon="check" label="In force" />
-                          )}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                        </>
+                      ),
+                    },
+                    { label: "When", value: (d) => d.created_at, cell: (d) => <Time value={d.created_at} /> },
+                    { label: "Expires", value: (d) => d.expires_at ?? null, cell: (d) => <Time value={d.expires_at} /> },
+                    {
+                      label: "Status",
+                      value: (d) => (d.revoked ? `Revoked by ${d.revoked_by}: ${d.revoke_reason}` : "In force"),
+                      cell: (d) =>
+                        d.revoked ? (
+                          <>
+                            <Badge tone="danger" icon="undo" label="Revoked" /> by {d.revoked_by}: {d.revoke_reason}
+                          </>
+                        ) : isPlatformAdmin(user) && d.kind !== "reject" ? (
+                          <button type="button" className="btn" onClick={() => setRevoking(d)}>
+                            Revoke decision by {d.approver}…
+                          </button>
+                        ) : (
+                          <Badge tone="success" icon="check" label="In force" />
+                        ),
+                    },
+                  ]}
+                />
               )}
             </section>
+            <CabComments requestId={request.id} requestState={request.state} />
             <CabDecisionDialog request={request} kind={kind} rings={rings} onClose={() => setKind(null)} onDecided={decided} />
             <ConfirmDialog
               open={revoking !== null}

@@ -5,6 +5,7 @@ import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
 import { useUrlState } from "../lib/useUrlState";
+import { Table } from "../components/Table";
 
 const KEYS = ["name", "version", "purl"] as const;
 
@@ -52,40 +53,32 @@ export function Components() {
         </p>
       ) : (
         <DataState query={components} label="components" isEmpty={rows.length === 0 && !cursor} empty="No artifact contains this component.">
-          <div className="table-wrap">
-            <table className="table" aria-busy={components.isFetching}>
-              <caption className="sr-only">Artifacts containing the component</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Component</th>
-                  <th scope="col">Licences</th>
-                  <th scope="col">Application</th>
-                  <th scope="col">Artifact digest</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((c) => (
-                  <tr key={`${c.evidence}-${c.name}-${c.version}`}>
-                    <td>
-                      {c.name} {c.version}
-                      {c.purl ? (
-                        <div className="small muted">
-                          <code>{c.purl}</code>
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>{Array.isArray(c.licenses) && c.licenses.length ? (c.licenses as string[]).join(", ") : "none stated"}</td>
-                    <td>
-                      {c.application} {c.application_version}
-                    </td>
-                    <td>
-                      <code className="digest">{c.artifact_sha256}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption="Artifacts containing the component"
+            id="components"
+            rows={rows}
+            rowKey={(c) => `${c.evidence}-${c.name}-${c.version}`}
+            busy={components.isFetching}
+            columns={[
+              {
+                label: "Component",
+                value: (c) => `${c.name} ${c.version} ${c.purl ?? ""}`,
+                cell: (c) => (
+                  <>
+                    {c.name} {c.version}
+                    {c.purl ? (
+                      <div className="small muted">
+                        <code>{c.purl}</code>
+                      </div>
+                    ) : null}
+                  </>
+                ),
+              },
+              { label: "Licences", cell: (c) => (Array.isArray(c.licenses) && c.licenses.length ? (c.licenses as string[]).join(", ") : "none stated") },
+              { label: "Application", cell: (c) => `${c.application} ${c.application_version}` },
+              { label: "Artifact digest", value: (c) => c.artifact_sha256, cell: (c) => <code className="digest">{c.artifact_sha256}</code> },
+            ]}
+          />
           <Pager
             label="Components"
             count={rows.length}

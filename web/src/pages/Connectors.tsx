@@ -9,9 +9,11 @@ import { Badge, OkBadge } from "../components/Governance";
 import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
-import { formatDateTime, humanize } from "../lib/format";
-import { CIRCUIT, HEALTH, OPERATION } from "../lib/governance";
+import { humanize } from "../lib/format";
+import { CIRCUIT, HEALTH, OPERATION, lookOf } from "../lib/governance";
 import { hasRole, isPlatformAdmin } from "../lib/permissions";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
 
 function Flag({ on, yes, no }: { on: boolean | undefined; yes: string; no: string }) {
   return on ? <Badge tone="info" icon="check" label={yes} /> : <Badge tone="neutral" icon="dash" label={no} />;
@@ -31,51 +33,29 @@ export function Connectors() {
         isEmpty={rows.length === 0}
         empty="No connector is configured. A Platform Admin registers one per execution plane (`fleetgate up --demo` registers the simulators)."
       >
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="sr-only">Connectors</caption>
-            <thead>
-              <tr>
-                <th scope="col">Connector</th>
-                <th scope="col">Plane</th>
-                <th scope="col">Base URL</th>
-                <th scope="col">Enabled</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Health</th>
-                <th scope="col">Circuit breaker</th>
-                <th scope="col">Last checked</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((c) => (
-                <tr key={c.id}>
-                  <td>
-                    <Link to={`/connectors/${c.id}`}>{c.name}</Link>
-                  </td>
-                  <td>
-                    {humanize(c.kind)} <span className="small muted">{c.api_version}</span>
-                  </td>
-                  <td>
-                    <code>{c.base_url}</code>
-                  </td>
-                  <td>
-                    <Flag on={c.enabled} yes="Enabled" no="Disabled" />
-                  </td>
-                  <td>
-                    <Flag on={c.dry_run} yes="Dry run" no="Live" />
-                  </td>
-                  <td>
-                    <LookBadge table={HEALTH} value={c.health} />
-                  </td>
-                  <td>
-                    <LookBadge table={CIRCUIT} value={c.circuit.state} />
-                  </td>
-                  <td>{formatDateTime(c.last_checked_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Connectors"
+          rows={rows}
+          rowKey={(c) => String(c.id)}
+          columns={[
+            { label: "Connector", value: (c) => c.name, cell: (c) => <Link to={`/connectors/${c.id}`}>{c.name}</Link> },
+            {
+              label: "Plane",
+              value: (c) => `${humanize(c.kind)} ${c.api_version ?? ""}`,
+              cell: (c) => (
+                <>
+                  {humanize(c.kind)} <span className="small muted">{c.api_version}</span>
+                </>
+              ),
+            },
+            { label: "Base URL", value: (c) => c.base_url, cell: (c) => <code>{c.base_url}</code> },
+            { label: "Enabled", value: (c) => (c.enabled ? "Enabled" : "Disabled"), cell: (c) => <Flag on={c.enabled} yes="Enabled" no="Disabled" /> },
+            { label: "Mode", value: (c) => (c.dry_run ? "Dry run" : "Live"), cell: (c) => <Flag on={c.dry_run} yes="Dry run" no="Live" /> },
+            { label: "Health", value: (c) => lookOf(HEALTH, c.health).label, cell: (c) => <LookBadge table={HEALTH} value={c.health} /> },
+            { label: "Circuit breaker", value: (c) => lookOf(CIRCUIT, c.circuit.state).label, cell: (c) => <LookBadge table={CIRCUIT} value={c.circuit.state} /> },
+            { label: "Last checked", value: (c) => c.last_checked_at ?? null, cell: (c) => <Time value={c.last_checked_at} /> },
+          ]}
+        />
       </DataState>
       {isPlatformAdmin(user) ? (
         <ConnectorForm
@@ -209,7 +189,7 @@ export function ConnectorDetail() {
                   : "none"}
               </dd>
               <dt>Last checked</dt>
-              <dd>{formatDateTime(c.last_checked_at)}</dd>
+              <dd><Time value={c.last_checked_at} /></dd>
               <dt>Revision</dt>
               <dd>{c.revision}</dd>
             </dl>
@@ -218,40 +198,28 @@ export function ConnectorDetail() {
         <section aria-labelledby="ops-h">
           <h2 id="ops-h">Operations (idempotency records)</h2>
           <DataState query={operations} label="operations" isEmpty={ops.length === 0} empty="No mutating call recorded yet.">
-            <div className="table-wrap">
-              <table className="table">
-                <caption className="sr-only">Operations</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Operation</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">External id</th>
-                    <th scope="col" className="num">
-                      Attempts
-                    </th>
-                    <th scope="col">Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {ops.map((o) => (
-                    <tr key={o.id}>
-                      <td>{o.operation}</td>
-                      <td>
-                        <code>{o.key}</code>
-                      </td>
-                      <td>
-                        <LookBadge table={OPERATION} value={o.status} />
-                        {o.error ? <div className="small">{String(o.error)}</div> : null}
-                      </td>
-                      <td>{o.external_id || "—"}</td>
-                      <td className="num">{o.attempts}</td>
-                      <td>{formatDateTime(o.updated_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              caption="Operations"
+              rows={ops}
+              rowKey={(o) => String(o.id)}
+              columns={[
+                { label: "Operation", cell: (o) => o.operation },
+                { label: "Key", value: (o) => o.key, cell: (o) => <code>{o.key}</code> },
+                {
+                  label: "Status",
+                  value: (o) => lookOf(OPERATION, o.status).label,
+                  cell: (o) => (
+                    <>
+                      <LookBadge table={OPERATION} value={o.status} />
+                      {o.error ? <div className="small">{String(o.error)}</div> : null}
+                    </>
+                  ),
+                },
+                { label: "External id", cell: (o) => o.external_id || "—" },
+                { label: "Attempts", className: "num", value: (o) => o.attempts, cell: (o) => o.attempts },
+                { label: "Updated", value: (o) => o.updated_at, cell: (o) => <Time value={o.updated_at} /> },
+              ]}
+            />
           </DataState>
         </section>
         {c && isPlatformAdmin(user) ? (

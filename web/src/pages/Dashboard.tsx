@@ -5,46 +5,40 @@ import { useUser } from "../auth/session";
 import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
 import { StateBadge } from "../components/StateBadge";
-import { formatDateTime, humanize } from "../lib/format";
+import { SubjectLink } from "../components/SubjectLink";
+import { humanize } from "../lib/format";
 import { INTENT_STATES } from "../lib/intents";
 import { hasRole } from "../lib/permissions";
 import { ACTIVE_STATUSES } from "../lib/rollouts";
 import { RolloutTable } from "./Rollouts";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
+
+const RECENT_EVENTS = 10;
 
 function BriefList({ items, caption, showAction }: { items: IntentBrief[]; caption: string; showAction?: boolean }) {
   return (
-    <div className="table-wrap">
-    <table className="table">
-      <caption className="sr-only">{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Intent</th>
-          <th scope="col">Application</th>
-          <th scope="col">State</th>
-          <th scope="col">Rings</th>
-          {showAction ? <th scope="col">Your action</th> : null}
-        </tr>
-      </thead>
-      <tbody>
-        {items.map((i) => (
-          <tr key={`${i.id}-${i.action ?? ""}`}>
-            <td>
+    <Table
+      caption={caption}
+      toolbar={false}
+      rows={items}
+      rowKey={(i) => `${i.id}-${i.action ?? ""}`}
+      columns={[
+        {
+          label: "Intent",
+          cell: (i) => (
+            <>
               <Link to={`/intents/${i.id}`}>{i.title}</Link>
               <div className="small muted">{i.name}</div>
-            </td>
-            <td>
-              {i.application_name} {i.version}
-            </td>
-            <td>
-              <StateBadge state={i.state} />
-            </td>
-            <td>{i.rings.map(humanize).join(" → ") || "—"}</td>
-            {showAction ? <td>{humanize(i.action)}</td> : null}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-    </div>
+            </>
+          ),
+        },
+        { label: "Application", cell: (i) => `${i.application_name} ${i.version}` },
+        { label: "State", cell: (i) => <StateBadge state={i.state} /> },
+        { label: "Rings", cell: (i) => i.rings.map(humanize).join(" → ") || "—" },
+        ...(showAction ? [{ label: "Your action", cell: (i: IntentBrief) => humanize(i.action) }] : []),
+      ]}
+    />
   );
 }
 
@@ -57,6 +51,9 @@ export function Dashboard() {
     queryFn: () => api.rollouts.list({ status: ACTIVE_STATUSES, page_size: 10 }),
     refetchInterval: 5000,
   });
+  // The ledger's own page of the latest events: it names each subject (the dashboard summary has ids only).
+  const recent = useQuery({ queryKey: ["ledger", { page_size: RECENT_EVENTS }], queryFn: () => api.ledger.list({ page_size: RECENT_EVENTS }) });
+  const events = recent.data?.results ?? [];
   const judge = hasRole(user, "publisher", "cab_approver");
   const ops = hasRole(user, "publisher", "endpoint_ops");
   const mine = (active.data?.results ?? []).filter(
@@ -110,45 +107,28 @@ export function Dashboard() {
             </section>
             <section className="card wide" aria-labelledby="recent">
               <h2 id="recent">Recent ledger events</h2>
-              {d.recent_events.length === 0 ? (
-                <p className="empty">The ledger is empty.</p>
-              ) : (
-                <table className="table">
-                  <caption className="sr-only">The latest ledger events</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">#</th>
-                      <th scope="col">Time</th>
-                      <th scope="col">Actor</th>
-                      <th scope="col">Action</th>
-                      <th scope="col">Subject</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.recent_events.map((e) => (
-                      <tr key={e.sequence}>
-                        <td>
-                          <Link to={`/ledger/${e.sequence}`} aria-label={`Event ${e.sequence}`}>
-                            {e.sequence}
-                          </Link>
-                        </td>
-                        <td>{formatDateTime(e.occurred_at)}</td>
-                        <td>{e.actor_name}</td>
-                        <td>
-                          <code>{e.action}</code>
-                        </td>
-                        <td>
-                          {e.subject_type === "intent" ? (
-                            <Link to={`/intents/${e.subject_id}`}>intent {e.subject_id.slice(0, 8)}</Link>
-                          ) : (
-                            `${e.subject_type} ${e.subject_id}`
-                          )}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
+              <DataState query={recent} label="recent ledger events" isEmpty={events.length === 0} empty="The ledger is empty.">
+                <Table
+                  caption="The latest ledger events"
+                  toolbar={false}
+                  rows={events}
+                  rowKey={(e) => String(e.sequence)}
+                  columns={[
+                    {
+                      label: "#",
+                      cell: (e) => (
+                        <Link to={`/ledger/${e.sequence}`} aria-label={`Event ${e.sequence}`}>
+                          {e.sequence}
+                        </Link>
+                      ),
+                    },
+                    { label: "Time", value: (e) => e.occurred_at ?? null, cell: (e) => <Time value={e.occurred_at} /> },
+                    { label: "Actor", cell: (e) => e.actor_name },
+                    { label: "Action", cell: (e) => <code>{e.action}</code> },
+                    { label: "Subject", cell: (e) => <SubjectLink type={e.subject_type} id={e.subject_id} name={e.subject_name} showType /> },
+                  ]}
+                />
+              </DataState>
               <p>
                 <Link to="/ledger">Open the ledger</Link>
               </p>

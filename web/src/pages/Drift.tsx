@@ -7,7 +7,7 @@ import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
 import { Table } from "../components/Table";
-import { formatDateTime, formatNumber, humanize } from "../lib/format";
+import { formatNumber, humanize } from "../lib/format";
 import {
   DRIFT_KIND,
   DRIFT_KIND_HINT,
@@ -22,6 +22,7 @@ import {
 import { DEFAULT_RINGS } from "../lib/intents";
 import { useUrlState } from "../lib/useUrlState";
 import { DONE_TEXT, DecisionButtons, Decisions } from "../components/DriftDecisions";
+import { Time } from "../components/Time";
 
 const KEYS = ["kind", "status", "plane", "ring", "boundary", "business_unit", "intent"] as const;
 
@@ -180,7 +181,7 @@ export function Drift() {
                   </>
                 ),
               },
-              { label: "Last seen", cell: (r) => formatDateTime(r.last_seen) },
+              { label: "Last seen", value: (r) => r.last_seen ?? null, cell: (r) => <Time value={r.last_seen} /> },
               { label: "Actions", cell: (r) => <DecisionButtons row={r} onPick={(action) => setPicked({ row: r, action })} /> },
             ]}
           />

@@ -6,7 +6,7 @@ import { DataState } from "../components/DataState";
 import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { Table } from "../components/Table";
-import { formatDateTime, formatNumber, humanize } from "../lib/format";
+import { formatNumber, humanize } from "../lib/format";
 import {
   DRIFT_KIND,
   DRIFT_KIND_HINT,
@@ -17,6 +17,7 @@ import {
   compareStates,
 } from "../lib/drift";
 import { DONE_TEXT, DecisionButtons, Decisions } from "../components/DriftDecisions";
+import { Time } from "../components/Time";
 
 export function DriftDetail() {
   const { id = "" } = useParams();
@@ -108,14 +109,14 @@ export function DriftDetail() {
                     <LookBadge table={DRIFT_ROUTE} value={d.route} />
                   </dd>
                   <dt>First seen</dt>
-                  <dd>{formatDateTime(d.first_seen)}</dd>
+                  <dd><Time value={d.first_seen} /></dd>
                   <dt>Last seen</dt>
-                  <dd>{formatDateTime(d.last_seen)}</dd>
+                  <dd><Time value={d.last_seen} /></dd>
                   <dt>Remediation attempts</dt>
                   <dd>
                     {formatNumber(d.attempts)}
-                    {d.last_attempt_at ? <> (last {formatDateTime(d.last_attempt_at)})</> : null}
-                    {d.next_attempt_at ? <div className="small">Next attempt {formatDateTime(d.next_attempt_at)}</div> : null}
+                    {d.last_attempt_at ? <> (last <Time value={d.last_attempt_at} />)</> : null}
+                    {d.next_attempt_at ? <div className="small">Next attempt <Time value={d.next_attempt_at} /></div> : null}
                   </dd>
                   {d.hold_reason ? (
                     <>
@@ -127,7 +128,7 @@ export function DriftDetail() {
                     <>
                       <dt>Acknowledged</dt>
                       <dd>
-                        {formatDateTime(d.acknowledged_at)}
+                        <Time value={d.acknowledged_at} />
                         {acknowledged ? ` by ${acknowledged}` : ""}
                       </dd>
                     </>
@@ -144,13 +145,13 @@ export function DriftDetail() {
                   {d.accepted_until ? (
                     <>
                       <dt>Accepted until</dt>
-                      <dd>{formatDateTime(d.accepted_until)}</dd>
+                      <dd><Time value={d.accepted_until} /></dd>
                     </>
                   ) : null}
                   {d.resolved_at ? (
                     <>
                       <dt>Resolved</dt>
-                      <dd>{formatDateTime(d.resolved_at)}</dd>
+                      <dd><Time value={d.resolved_at} /></dd>
                     </>
                   ) : null}
                 </dl>

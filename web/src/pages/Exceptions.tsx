@@ -12,10 +12,11 @@ import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
 import { type Column, Table } from "../components/Table";
-import { formatDateTime, humanize } from "../lib/format";
+import { humanize } from "../lib/format";
 import { EXCEPTION_STATE, daysUntil, expiringSoon } from "../lib/governance";
 import { hasRole } from "../lib/permissions";
 import { useUrlState } from "../lib/useUrlState";
+import { Time } from "../components/Time";
 
 const KEYS = ["state", "kind"] as const;
 /** Scope and gate-override exceptions also need CAB quorum; the server counts each capacity. */
@@ -26,14 +27,14 @@ function Expiry({ row }: { row: PolicyException }) {
   if (expiringSoon(row.state, row.expires_at)) {
     return (
       <>
-        {formatDateTime(row.expires_at)}{" "}
+        <Time value={row.expires_at} />{" "}
         <Badge tone="warning" icon="alert" label={`Expires soon: in ${days} day${days === 1 ? "" : "s"}`} data="expiring-soon" />
       </>
     );
   }
   return (
     <>
-      {formatDateTime(row.expires_at)}
+      <Time value={row.expires_at} />
       {days !== null && days >= 0 ? <span className="small muted"> (in {days} days)</span> : null}
     </>
   );
@@ -73,7 +74,7 @@ export function Exceptions() {
         <>
           <strong>{humanize(x.kind)}</strong>: {x.subject || "—"}
           <div className="small muted">
-            requested by {x.requested_by} {formatDateTime(x.created_at)}
+            requested by {x.requested_by} <Time value={x.created_at} />
           </div>
         </>
       ),

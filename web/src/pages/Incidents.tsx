@@ -13,9 +13,9 @@ import { Pager } from "../components/Pager";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { ReasonDialog } from "../components/ReasonDialog";
 import { Table } from "../components/Table";
-import { formatDateTime } from "../lib/format";
 import { INCIDENT_PRIORITIES, INCIDENT_STATE, canOpenIncident, canResolveIncident } from "../lib/rollouts";
 import { useUrlState } from "../lib/useUrlState";
+import { Time } from "../components/Time";
 
 const KEYS = ["state", "priority"] as const;
 type Priority = (typeof INCIDENT_PRIORITIES)[number];
@@ -203,8 +203,8 @@ export function Incidents() {
               label: "Opened",
               cell: (r) => (
                 <>
-                  {formatDateTime(r.opened_at)}
-                  {r.resolved_at ? <div className="small muted">Resolved {formatDateTime(r.resolved_at)}: {r.resolution}</div> : null}
+                  <Time value={r.opened_at} />
+                  {r.resolved_at ? <div className="small muted">Resolved <Time value={r.resolved_at} />: {r.resolution}</div> : null}
                 </>
               ),
             },

@@ -13,9 +13,10 @@ import { IntentGovernance } from "../components/IntentGovernance";
 import { RingTrack } from "../components/RingTrack";
 import { RolloutView } from "../components/RolloutView";
 import { StateBadge } from "../components/StateBadge";
-import { formatDateTime, formatNumber, humanize, stringList } from "../lib/format";
+import { formatNumber, humanize, stringList } from "../lib/format";
 import { ringNames, ringPlanOf, rollbackPlanOf, stateInfo } from "../lib/intents";
 import { canPublishTo } from "../lib/permissions";
+import { Time } from "../components/Time";
 
 type Dialog = "submit" | "cancel" | null;
 
@@ -165,9 +166,9 @@ export function IntentDetail() {
                     {i.revision} <span className="small muted">(ETag {i.etag})</span>
                   </dd>
                   <dt>Created</dt>
-                  <dd>{formatDateTime(i.created_at)}</dd>
+                  <dd><Time value={i.created_at} /></dd>
                   <dt>Submitted</dt>
-                  <dd>{formatDateTime(i.submitted_at)}</dd>
+                  <dd><Time value={i.submitted_at} /></dd>
                 </dl>
               </section>
             </div>
@@ -188,7 +189,7 @@ export function IntentDetail() {
                     const after = (e.after as { state?: string } | null)?.state;
                     return (
                       <li key={e.sequence}>
-                        <span className="timeline-time">{formatDateTime(e.occurred_at)}</span>
+                        <span className="timeline-time"><Time value={e.occurred_at} /></span>
                         <span>
                           <Link to={`/ledger/${e.sequence}`}>
                             <code>{e.action}</code>

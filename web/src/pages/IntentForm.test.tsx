@@ -30,7 +30,7 @@ beforeEach(() => {
     user: {
       id: "3",
       username: "publisher",
-      kind: "user",
+      kind: "user", time_zone: "UTC",
       roles: [{ role: "publisher", boundary: "acme", business_units: ["finance"] }],
     },
   });
@@ -165,7 +165,7 @@ describe("the intent form", () => {
   it("refuses the form to someone who is not a publisher", async () => {
     vi.spyOn(api, "session").mockResolvedValue({
       authenticated: true,
-      user: { id: "9", username: "cab", kind: "user", roles: [{ role: "cab_approver", boundary: "*", business_units: ["*"] }] },
+      user: { id: "9", username: "cab", kind: "user", time_zone: "UTC", roles: [{ role: "cab_approver", boundary: "*", business_units: ["*"] }] },
     });
     renderAt("/intents/new");
     expect(await screen.findByRole("heading", { level: 1 })).toHaveTextContent("Not available to you");

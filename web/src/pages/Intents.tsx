@@ -7,10 +7,12 @@ import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
 import { StateBadge } from "../components/StateBadge";
-import { formatDateTime, formatNumber, humanize } from "../lib/format";
+import { formatNumber, humanize } from "../lib/format";
 import { DEFAULT_RINGS, INTENT_STATES, ringPlanOf, stateInfo } from "../lib/intents";
 import { canPublish } from "../lib/permissions";
 import { useUrlState } from "../lib/useUrlState";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
 
 const KEYS = ["state", "application", "ring", "business_unit", "q", "page_size"] as const;
 const PAGE_SIZE = 50;
@@ -114,44 +116,31 @@ export function Intents() {
         </div>
       </form>
       <DataState query={intents} label="intents" isEmpty={rows.length === 0 && !cursor} empty="No intent matches these filters.">
-        <div className="table-wrap">
-          <table className="table" aria-busy={intents.isFetching}>
-            <caption className="sr-only">Deployment intents</caption>
-            <thead>
-              <tr>
-                <th scope="col">Intent</th>
-                <th scope="col">Application</th>
-                <th scope="col">State</th>
-                <th scope="col">Target</th>
-                <th scope="col">Rings</th>
-                <th scope="col">Devices</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((i) => (
-                <tr key={i.id}>
-                  <td>
-                    <Link to={`/intents/${i.id}`}>{i.title}</Link>
-                    <div className="small muted">{i.name}</div>
-                  </td>
-                  <td>
-                    {i.application_name} {i.version}
-                  </td>
-                  <td>
-                    <StateBadge state={i.state ?? "draft"} />
-                  </td>
-                  <td>
-                    {i.target_boundary} / {i.target_business_unit}
-                  </td>
-                  <td>{ringPlanOf(i).map((s) => humanize(s.ring)).join(" → ")}</td>
-                  <td className="num">{formatNumber(i.target_devices)}</td>
-                  <td>{formatDateTime(i.updated_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Deployment intents"
+          id="intents"
+          rows={rows}
+          rowKey={(i) => i.id}
+          busy={intents.isFetching}
+          columns={[
+            {
+              label: "Intent",
+              value: (i) => `${i.title} ${i.name}`,
+              cell: (i) => (
+                <>
+                  <Link to={`/intents/${i.id}`}>{i.title}</Link>
+                  <div className="small muted">{i.name}</div>
+                </>
+              ),
+            },
+            { label: "Application", value: (i) => `${i.application_name} ${i.version}`, cell: (i) => `${i.application_name} ${i.version}` },
+            { label: "State", value: (i) => stateInfo(i.state ?? "draft").label, cell: (i) => <StateBadge state={i.state ?? "draft"} /> },
+            { label: "Target", cell: (i) => `${i.target_boundary} / ${i.target_business_unit}` },
+            { label: "Rings", cell: (i) => ringPlanOf(i).map((s) => humanize(s.ring)).join(" → ") },
+            { label: "Devices", className: "num", value: (i) => i.target_devices ?? null, cell: (i) => formatNumber(i.target_devices) },
+            { label: "Updated", value: (i) => i.updated_at, cell: (i) => <Time value={i.updated_at} /> },
+          ]}
+        />
         <Pager
           label="Intents"
           count={rows.length}

@@ -7,10 +7,13 @@ import { DataState } from "../components/DataState";
 import { Icon } from "../components/Icon";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
+import { SubjectLink } from "../components/SubjectLink";
 import { ProblemAlert } from "../components/ProblemAlert";
-import { formatDateTime, isoToLocalInput, localInputToIso } from "../lib/format";
+import { isoToLocalInput, localInputToIso } from "../lib/format";
 import { canExportLedger, canVerifyLedger } from "../lib/permissions";
 import { useUrlState } from "../lib/useUrlState";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
 
 const KEYS = ["action", "actor", "subject_type", "subject_id", "correlation_id", "since", "until", "page_size"] as const;
 const PAGE_SIZE = 50;
@@ -151,62 +154,58 @@ export function Ledger() {
         </div>
       </form>
       <DataState query={events} label="ledger events" isEmpty={rows.length === 0 && !cursor} empty="No event matches these filters.">
-        <div className="table-wrap">
-          <table className="table" aria-busy={events.isFetching}>
-            <caption className="sr-only">Ledger events, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Time</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Correlation id</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((e) => (
-                <tr key={e.sequence}>
-                  <td>
-                    <Link to={`/ledger/${e.sequence}`} aria-label={`Event ${e.sequence}: ${e.action}`}>
-                      {e.sequence}
-                    </Link>
-                  </td>
-                  <td>{formatDateTime(e.occurred_at)}</td>
-                  <td>
-                    {e.actor_name} <span className="small muted">({e.actor_kind})</span>
-                  </td>
-                  <td>
-                    <code>{e.action}</code>
-                  </td>
-                  <td>
-                    {e.subject_type === "intent" ? (
-                      <Link to={`/intents/${e.subject_id}`}>intent {e.subject_id.slice(0, 8)}</Link>
-                    ) : (
-                      <>
-                        {e.subject_type} <code>{e.subject_id.length > 12 ? `${e.subject_id.slice(0, 12)}…` : e.subject_id}</code>
-                      </>
-                    )}
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      className="linklike"
-                      onClick={() => {
-                        setDraft({ ...draft, correlation_id: e.correlation_id });
-                        setFilters({ ...values, correlation_id: e.correlation_id });
-                      }}
-                      title="Show every event of this request"
-                    >
-                      <code>{e.correlation_id.slice(0, 8)}</code>
-                      <span className="sr-only"> (filter by correlation id {e.correlation_id})</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption="Ledger events, newest first"
+          id="ledger"
+          rows={rows}
+          rowKey={(e) => String(e.sequence)}
+          busy={events.isFetching}
+          columns={[
+            {
+              label: "#",
+              value: (e) => e.sequence,
+              cell: (e) => (
+                <Link to={`/ledger/${e.sequence}`} aria-label={`Event ${e.sequence}: ${e.action}`}>
+                  {e.sequence}
+                </Link>
+              ),
+            },
+            { label: "Time", value: (e) => e.occurred_at, cell: (e) => <Time value={e.occurred_at} /> },
+            {
+              label: "Actor",
+              value: (e) => `${e.actor_name} (${e.actor_kind})`,
+              cell: (e) => (
+                <>
+                  {e.actor_name} <span className="small muted">({e.actor_kind})</span>
+                </>
+              ),
+            },
+            { label: "Action", value: (e) => e.action, cell: (e) => <code>{e.action}</code> },
+            {
+              label: "Subject",
+              value: (e) => `${e.subject_type} ${e.subject_name || e.subject_id}`,
+              cell: (e) => <SubjectLink type={e.subject_type} id={e.subject_id} name={e.subject_name} showType />,
+            },
+            {
+              label: "Correlation id",
+              value: (e) => e.correlation_id,
+              cell: (e) => (
+                <button
+                  type="button"
+                  className="linklike"
+                  onClick={() => {
+                    setDraft({ ...draft, correlation_id: e.correlation_id });
+                    setFilters({ ...values, correlation_id: e.correlation_id });
+                  }}
+                  title="Show every event of this request"
+                >
+                  <code>{e.correlation_id.slice(0, 8)}</code>
+                  <span className="sr-only"> (filter by correlation id {e.correlation_id})</span>
+                </button>
+              ),
+            },
+          ]}
+        />
         <Pager
           label="Ledger"
           count={rows.length}

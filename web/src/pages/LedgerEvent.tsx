@@ -3,8 +3,11 @@ import { Link, useParams } from "react-router";
 import { api } from "../api/client";
 import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
+import { SubjectLink } from "../components/SubjectLink";
 import { type ChangeKind, diff, showValue } from "../lib/diff";
-import { formatDateTime, stringList } from "../lib/format";
+import { stringList } from "../lib/format";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
 
 const KIND_LABEL: Record<ChangeKind, string> = {
   added: "+ added",
@@ -30,7 +33,7 @@ export function LedgerEvent() {
           <>
             <dl className="facts">
               <dt>Time</dt>
-              <dd>{formatDateTime(e.occurred_at)}</dd>
+              <dd><Time value={e.occurred_at} /></dd>
               <dt>Actor</dt>
               <dd>
                 {e.actor_name} ({e.actor_kind} {e.actor_id}){stringList(e.actor_roles).length ? ` · ${stringList(e.actor_roles).join(", ")}` : ""}
@@ -42,7 +45,10 @@ export function LedgerEvent() {
               </dd>
               <dt>Subject</dt>
               <dd>
-                {e.subject_type === "intent" ? <Link to={`/intents/${e.subject_id}`}>intent {e.subject_id}</Link> : `${e.subject_type} ${e.subject_id}`}
+                <SubjectLink type={e.subject_type} id={e.subject_id} name={e.subject_name} showType />{" "}
+                <span className="small muted">
+                  ({e.subject_type} <code>{e.subject_id}</code>)
+                </span>
               </dd>
               <dt>Reason</dt>
               <dd>{e.reason || "—"}</dd>
@@ -69,55 +75,42 @@ export function LedgerEvent() {
                 <p className="muted">
                   {changed.length} changed {changed.length === 1 ? "field" : "fields"}, {unchanged.length} unchanged.
                 </p>
-                <div className="table-wrap">
-                  <table className="table diff">
-                    <caption className="sr-only">Fields that changed in this event</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Field</th>
-                        <th scope="col">Change</th>
-                        <th scope="col">Before</th>
-                        <th scope="col">After</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {changed.map((r) => (
-                        <tr key={r.path} className={`diff-${r.kind}`}>
-                          <th scope="row">
-                            <code>{r.path}</code>
-                          </th>
-                          <td>{KIND_LABEL[r.kind]}</td>
-                          <td className="diff-before">{r.kind === "added" ? <span className="muted">(none)</span> : <code>{showValue(r.before)}</code>}</td>
-                          <td className="diff-after">{r.kind === "removed" ? <span className="muted">(none)</span> : <code>{showValue(r.after)}</code>}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <Table
+                  caption="Fields that changed in this event"
+                  id="ledger-event-changes"
+                  rows={changed}
+                  rowKey={(r) => r.path}
+                  rowProps={(r) => ({ className: `diff-${r.kind}` })}
+                  columns={[
+                    { label: "Field", rowHeader: true, value: (r) => r.path, cell: (r) => <code>{r.path}</code> },
+                    { label: "Change", cell: (r) => KIND_LABEL[r.kind] },
+                    {
+                      label: "Before",
+                      className: "diff-before",
+                      value: (r) => (r.kind === "added" ? "" : showValue(r.before)),
+                      cell: (r) => (r.kind === "added" ? <span className="muted">(none)</span> : <code>{showValue(r.before)}</code>),
+                    },
+                    {
+                      label: "After",
+                      className: "diff-after",
+                      value: (r) => (r.kind === "removed" ? "" : showValue(r.after)),
+                      cell: (r) => (r.kind === "removed" ? <span className="muted">(none)</span> : <code>{showValue(r.after)}</code>),
+                    },
+                  ]}
+                />
                 {unchanged.length ? (
                   <details>
                     <summary>Show {unchanged.length} unchanged fields</summary>
-                    <table className="table">
-                      <caption className="sr-only">Fields that did not change</caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">Field</th>
-                          <th scope="col">Value</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {unchanged.map((r) => (
-                          <tr key={r.path}>
-                            <th scope="row">
-                              <code>{r.path}</code>
-                            </th>
-                            <td>
-                              <code>{showValue(r.after)}</code>
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
+                    <Table
+                      caption="Fields that did not change"
+                      id="ledger-event-unchanged"
+                      rows={unchanged}
+                      rowKey={(r) => r.path}
+                      columns={[
+                        { label: "Field", rowHeader: true, value: (r) => r.path, cell: (r) => <code>{r.path}</code> },
+                        { label: "Value", value: (r) => showValue(r.after), cell: (r) => <code>{showValue(r.after)}</code> },
+                      ]}
+                    />
                   </details>
                 ) : null}
               </>

@@ -1,19 +1,19 @@
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, cursorOf, type Notification, type NotificationQuery } from "../api/client";
+import { reads } from "../api/reads";
 import { useUser } from "../auth/session";
 import { DataState } from "../components/DataState";
 import { NotificationSubject, NotificationTime } from "../components/NotificationItem";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
+import { ProblemAlert } from "../components/ProblemAlert";
 import { Table } from "../components/Table";
 import { stringList } from "../lib/format";
-import { countNew, eventWords, notificationDetail } from "../lib/notifications";
+import { eventWords, notificationDetail, relativeTime } from "../lib/notifications";
 import { hasRole } from "../lib/permissions";
-import { useNotificationsSeen } from "../lib/useNotificationsSeen";
 import { useUrlState } from "../lib/useUrlState";
 
-const KEYS = ["event"] as const;
+const KEYS = ["event", "unread"] as const;
 
 const EVENTS = [
   "cab_request.opened",
@@ -35,34 +35,52 @@ const EVENTS = [
 export function Notifications() {
   const user = useUser();
   const everyone = hasRole(user, "platform_admin", "auditor");
-  const { seen, see } = useNotificationsSeen(user.username);
+  const queryClient = useQueryClient();
   const { values, cursor, setFilters, setCursor } = useUrlState(KEYS);
-  const query: NotificationQuery = { event: values.event || undefined, cursor: cursor || undefined };
+  const query: NotificationQuery = {
+    event: values.event || undefined,
+    unread: values.unread === "true" ? "true" : undefined,
+    cursor: cursor || undefined,
+  };
   const list = useQuery({
     queryKey: ["notifications", query],
     queryFn: () => api.notifications.list(query),
     placeholderData: keepPreviousData,
   });
+  const unread = useQuery({ queryKey: ["notifications", "unread-count"], queryFn: reads.notifications.unreadCount });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ["notifications"] });
+  const markOne = useMutation({ mutationFn: (n: Notification) => reads.notifications.markRead(n.id), onSuccess: refresh });
+  const markAll = useMutation({ mutationFn: reads.notifications.markAllRead, onSuccess: refresh });
   const rows = list.data?.results ?? [];
-  const newest = !cursor && !values.event ? rows[0]?.created_at : undefined;
-  useEffect(() => {
-    if (newest && list.isSuccess && !list.isPlaceholderData) {
-      const t = setTimeout(() => see(newest), 0);
-      return () => clearTimeout(t);
-    }
-    return undefined;
-  }, [newest, list.isSuccess, list.isPlaceholderData, see]);
-  // The mark as it was when the page opened, so what was new stays marked while the page is open.
-  const [seenAtOpen] = useState(seen);
+  const unreadCount = unread.data?.unread ?? 0;
   return (
     <Page
       title="Notifications"
       subtitle={everyone ? "Every notification Fleetgate sent, newest first." : "What Fleetgate told you about, newest first."}
     >
+      {markOne.error || markAll.error ? (
+        <ProblemAlert
+          error={markOne.error ?? markAll.error}
+          title="Not marked read"
+          retryLabel="Dismiss"
+          onRetry={() => {
+            markOne.reset();
+            markAll.reset();
+          }}
+        />
+      ) : null}
+      <p role="status" data-testid="unread-count">
+        {unreadCount === 0 ? "You have read every notification." : `${unreadCount} unread.`}{" "}
+        {unreadCount > 0 ? (
+          <button type="button" className="btn" disabled={markAll.isPending} onClick={() => markAll.mutate()}>
+            Mark all as read
+          </button>
+        ) : null}
+      </p>
       <div className="filters row">
         <div className="field">
           <label htmlFor="notification-event">Event</label>
-          <select id="notification-event" value={values.event} onChange={(e) => setFilters({ event: e.target.value })}>
+          <select id="notification-event" value={values.event} onChange={(e) => setFilters({ ...values, event: e.target.value })}>
             <option value="">Every event</option>
             {EVENTS.map((e) => (
               <option key={e} value={e}>
@@ -71,12 +89,26 @@ export function Notifications() {
             ))}
           </select>
         </div>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={values.unread === "true"}
+            onChange={(e) => setFilters({ ...values, unread: e.target.checked ? "true" : "" })}
+          />{" "}
+          Only unread
+        </label>
       </div>
       <DataState
         query={list}
         label="notifications"
         isEmpty={rows.length === 0}
-        empty={values.event ? "No notifications of this event." : "No notifications for you yet."}
+        empty={
+          values.unread === "true"
+            ? "Nothing unread here."
+            : values.event
+              ? "No notifications of this event."
+              : "No notifications for you yet."
+        }
       >
         <Table
           caption="Notifications"
@@ -87,14 +119,14 @@ export function Notifications() {
               cell: (n: Notification) => (
                 <>
                   {eventWords(n.event)}
-                  {countNew([n], seenAtOpen) ? (
+                  {n.read ? null : (
                     <>
                       {" "}
-                      <span className="badge tone-info" data-badge="new">
-                        New
+                      <span className="badge tone-info" data-badge="unread">
+                        Unread
                       </span>
                     </>
-                  ) : null}
+                  )}
                 </>
               ),
             },
@@ -104,6 +136,23 @@ export function Notifications() {
               ? [{ label: "Addressed to", cell: (n: Notification) => stringList(n.recipients).join(", ") || "Nobody" }]
               : []),
             { label: "When", cell: (n) => <NotificationTime iso={n.created_at} /> },
+            {
+              label: "Read",
+              cell: (n) =>
+                n.read ? (
+                  "Read"
+                ) : (
+                  <button
+                    type="button"
+                    className="btn"
+                    disabled={markOne.isPending}
+                    onClick={() => markOne.mutate(n)}
+                    aria-label={`Mark read: ${eventWords(n.event)}, ${relativeTime(n.created_at)}`}
+                  >
+                    Mark read
+                  </button>
+                ),
+            },
           ]}
           rows={rows}
           rowKey={(n) => String(n.id)}

@@ -8,8 +8,9 @@ import { DataState } from "../components/DataState";
 import { Icon } from "../components/Icon";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { ReasonDialog } from "../components/ReasonDialog";
-import { formatDateTime } from "../lib/format";
 import { ROLE_LABELS } from "../lib/permissions";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
 
 /** Roles a Platform Admin never grants alone: a second Platform Admin approves a request for them. */
 export const DUAL_CONTROL_ROLES: RoleName[] = ["platform_admin", "cab_approver", "security_reviewer"];
@@ -202,55 +203,59 @@ function PendingRequests({ rows }: { rows: GrantRequest[] }) {
   return (
     <>
       {decide.isError ? <ProblemAlert error={decide.error} title="Could not record the decision" /> : null}
-      <div className="table-wrap">
-        <table className="table">
-          <caption className="sr-only">Pending role-grant requests</caption>
-          <thead>
-            <tr>
-              <th scope="col">Request</th>
-              <th scope="col">For</th>
-              <th scope="col">Role and scope</th>
-              <th scope="col">Why</th>
-              <th scope="col">Asked by</th>
-              <th scope="col">Decision</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => {
+      <Table
+        caption="Pending role-grant requests"
+        id="role-grant-requests"
+        rows={rows}
+        rowKey={(r) => String(r.id)}
+        rowProps={(r) => {
+          const target = hash === `#grant-request-${r.id}`;
+          return { id: `grant-request-${r.id}`, tabIndex: -1, className: target ? "row-target" : undefined, "aria-current": target || undefined };
+        }}
+        columns={[
+          { label: "Request", rowHeader: true, value: (r) => r.id, cell: (r) => `Request ${r.id}` },
+          { label: "For", cell: (r) => r.username },
+          {
+            label: "Role and scope",
+            value: (r) => `${label(r.role)} @ ${scopeText(r)}`,
+            cell: (r) => (
+              <>
+                {label(r.role)} <span className="muted">@ {scopeText(r)}</span>
+              </>
+            ),
+          },
+          { label: "Why", cell: (r) => r.reason },
+          {
+            label: "Asked by",
+            value: (r) => `${r.requested_by} ${r.requested_at}`,
+            cell: (r) => (
+              <>
+                {r.requested_by}
+                <div className="small muted"><Time value={r.requested_at} /></div>
+              </>
+            ),
+          },
+          {
+            label: "Decision",
+            data: false,
+            cell: (r) => {
               const barred = whyNot(r);
-              const target = hash === `#grant-request-${r.id}`;
-              return (
-                <tr key={r.id} id={`grant-request-${r.id}`} tabIndex={-1} className={target ? "row-target" : undefined} aria-current={target || undefined}>
-                  <th scope="row">Request {r.id}</th>
-                  <td>{r.username}</td>
-                  <td>
-                    {label(r.role)} <span className="muted">@ {scopeText(r)}</span>
-                  </td>
-                  <td>{r.reason}</td>
-                  <td>
-                    {r.requested_by}
-                    <div className="small muted">{formatDateTime(r.requested_at)}</div>
-                  </td>
-                  <td className={barred ? "decision-barred" : "actions"}>
-                    {barred ? (
-                      <p className="small">{barred}</p>
-                    ) : (
-                      <>
-                        <button type="button" className="btn btn-primary" onClick={() => setDeciding({ row: r, action: "approve" })} aria-label={`Approve request ${r.id}`}>
-                          Approve…
-                        </button>
-                        <button type="button" className="btn btn-danger" onClick={() => setDeciding({ row: r, action: "reject" })} aria-label={`Reject request ${r.id}`}>
-                          Reject…
-                        </button>
-                      </>
-                    )}
-                  </td>
-                </tr>
+              return barred ? (
+                <p className="small decision-barred">{barred}</p>
+              ) : (
+                <span className="actions">
+                  <button type="button" className="btn btn-primary" onClick={() => setDeciding({ row: r, action: "approve" })} aria-label={`Approve request ${r.id}`}>
+                    Approve…
+                  </button>{" "}
+                  <button type="button" className="btn btn-danger" onClick={() => setDeciding({ row: r, action: "reject" })} aria-label={`Reject request ${r.id}`}>
+                    Reject…
+                  </button>
+                </span>
               );
-            })}
-          </tbody>
-        </table>
-      </div>
+            },
+          },
+        ]}
+      />
       <ReasonDialog
         open={!!deciding}
         title={deciding ? `${deciding.action === "approve" ? "Approve" : "Reject"} request ${deciding.row.id}?` : ""}
@@ -294,7 +299,7 @@ export function RoleRequests() {
               <li key={r.id}>
                 Request {r.id}: {label(r.role)} for {r.username},{" "}
                 <span className={`badge ${r.state === "approved" ? "tone-success" : "tone-neutral"}`}>{r.state}</span> by {r.decided_by ?? "?"}{" "}
-                {formatDateTime(r.decided_at ?? null)}
+                <Time value={r.decided_at ?? null} />
                 {r.decision_reason ? `: ${r.decision_reason}` : ""}
               </li>
             ))}

@@ -7,9 +7,12 @@ import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
 import { DemoClock } from "../components/RolloutView";
-import { formatDateTime, humanize } from "../lib/format";
+import { humanize } from "../lib/format";
+import { lookOf } from "../lib/governance";
 import { ACTIVE_STATUSES, ROLLOUT_STATUS } from "../lib/rollouts";
 import { useUrlState } from "../lib/useUrlState";
+import { Table } from "../components/Table";
+import { Time } from "../components/Time";
 
 const KEYS = ["view", "page_size"] as const;
 const PAGE_SIZE = 50;
@@ -23,39 +26,37 @@ const VIEWS: { value: string; label: string; statuses: RolloutStatus[] }[] = [
 
 export function RolloutTable({ rows, caption }: { rows: RolloutBrief[]; caption: string }) {
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <caption className="sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Intent</th>
-            <th scope="col">Application</th>
-            <th scope="col">Status</th>
-            <th scope="col">Current ring</th>
-            <th scope="col">Updated</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.id}>
-              <td>
-                <Link to={`/intents/${r.intent}`}>{r.intent_title}</Link>
-                <div className="small muted">{r.intent_name}</div>
-              </td>
-              <td>
-                {r.application} {r.version}
-              </td>
-              <td>
-                <LookBadge table={ROLLOUT_STATUS} value={r.status} />
-                {r.status_detail ? <div className="small muted">{r.status_detail}</div> : null}
-              </td>
-              <td>{humanize(r.current_ring) || "—"}</td>
-              <td>{formatDateTime(r.updated_at)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption={caption}
+      id="rollouts"
+      rows={rows}
+      rowKey={(r) => r.id}
+      columns={[
+        {
+          label: "Intent",
+          value: (r) => `${r.intent_title} ${r.intent_name}`,
+          cell: (r) => (
+            <>
+              <Link to={`/intents/${r.intent}`}>{r.intent_title}</Link>
+              <div className="small muted">{r.intent_name}</div>
+            </>
+          ),
+        },
+        { label: "Application", cell: (r) => `${r.application} ${r.version}` },
+        {
+          label: "Status",
+          value: (r) => lookOf(ROLLOUT_STATUS, r.status).label,
+          cell: (r) => (
+            <>
+              <LookBadge table={ROLLOUT_STATUS} value={r.status} />
+              {r.status_detail ? <div className="small muted">{r.status_detail}</div> : null}
+            </>
+          ),
+        },
+        { label: "Current ring", cell: (r) => humanize(r.current_ring) || "—" },
+        { label: "Updated", value: (r) => r.updated_at, cell: (r) => <Time value={r.updated_at} /> },
+      ]}
+    />
   );
 }
 

@@ -9,10 +9,11 @@ import { DataState } from "../components/DataState";
 import { Icon } from "../components/Icon";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
-import { formatDateTime } from "../lib/format";
+import { TokenShownOnce, TokenTable } from "../components/Tokens";
 import { ALL_ROLES, isPlatformAdmin, ROLE_LABELS } from "../lib/permissions";
 import { NotAllowed } from "./NotFound";
 import { DualControlAlert, RoleRequests } from "./RoleRequests";
+import { Table } from "../components/Table";
 
 type Grant = Schemas["RoleGrantRequest"];
 
@@ -227,58 +228,67 @@ function Users() {
       <h2>Users and roles</h2>
       {deactivate.isError ? <ProblemAlert error={deactivate.error} title="Could not deactivate" /> : null}
       <DataState query={users} label="users" isEmpty={rows.length === 0}>
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="sr-only">Users, their roles and scopes</caption>
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Status</th>
-                <th scope="col">Roles and scopes</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((u) => (
-                <tr key={u.id}>
-                  <td>
-                    {u.username}
-                    <div className="small muted">{u.email}</div>
-                  </td>
-                  <td>
-                    {u.is_active ? (
-                      <span className="badge tone-success">
-                        <Icon name="check" /> Active
-                      </span>
-                    ) : (
-                      <span className="badge tone-neutral">
-                        <Icon name="cross" /> Deactivated
-                      </span>
-                    )}
-                  </td>
-                  <td>
-                    <ul className="plain">
-                      {grantsOf(u).map((g, i) => (
-                        <li key={i}>{grantText(g)}</li>
-                      ))}
-                      {u.roles.length === 0 ? <li className="muted">No roles</li> : null}
-                    </ul>
-                  </td>
-                  <td className="actions">
-                    <button type="button" className="btn" onClick={() => setEditing(u)} aria-label={`Edit roles of ${u.username}`}>
-                      Edit roles
+        <Table
+          caption="Users, their roles and scopes"
+          id="users"
+          rows={rows}
+          rowKey={(u) => String(u.id)}
+          columns={[
+            {
+              label: "User",
+              value: (u) => `${u.username} ${u.email ?? ""}`,
+              cell: (u) => (
+                <>
+                  {u.username}
+                  <div className="small muted">{u.email}</div>
+                </>
+              ),
+            },
+            {
+              label: "Status",
+              value: (u) => (u.is_active ? "Active" : "Deactivated"),
+              cell: (u) =>
+                u.is_active ? (
+                  <span className="badge tone-success">
+                    <Icon name="check" /> Active
+                  </span>
+                ) : (
+                  <span className="badge tone-neutral">
+                    <Icon name="cross" /> Deactivated
+                  </span>
+                ),
+            },
+            {
+              label: "Roles and scopes",
+              value: (u) => (u.roles.length ? grantsOf(u).map(grantText).join("; ") : "No roles"),
+              cell: (u) => (
+                <ul className="plain">
+                  {grantsOf(u).map((g, i) => (
+                    <li key={i}>{grantText(g)}</li>
+                  ))}
+                  {u.roles.length === 0 ? <li className="muted">No roles</li> : null}
+                </ul>
+              ),
+            },
+            {
+              label: "Actions",
+              data: false,
+              className: "actions",
+              cell: (u) => (
+                <>
+                  <button type="button" className="btn" onClick={() => setEditing(u)} aria-label={`Edit roles of ${u.username}`}>
+                    Edit roles
+                  </button>
+                  {u.is_active ? (
+                    <button type="button" className="btn btn-danger" onClick={() => setDeactivating(u)} aria-label={`Deactivate ${u.username}`}>
+                      Deactivate
                     </button>
-                    {u.is_active ? (
-                      <button type="button" className="btn btn-danger" onClick={() => setDeactivating(u)} aria-label={`Deactivate ${u.username}`}>
-                        Deactivate
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                  ) : null}
+                </>
+              ),
+            },
+          ]}
+        />
       </DataState>
       {editing ? <RolesEditor key={editing.id} user={editing} onDone={() => setEditing(null)} /> : null}
       <CreateUser />
@@ -298,45 +308,6 @@ function Users() {
         </div>
       </ConfirmDialog>
     </Page>
-  );
-}
-
-function TokenShownOnce({ token, onDismiss }: { token: TokenCreated; onDismiss: () => void }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const [copied, setCopied] = useState(false);
-  useEffect(() => ref.current?.focus(), []);
-  return (
-    <div ref={ref} className="alert alert-warning token-once" role="alert" tabIndex={-1}>
-      <p className="alert-title">
-        <Icon name="alert" /> <strong>Copy the token now: it is shown only once.</strong>
-      </p>
-      <p>
-        Token <strong>{token.name}</strong> for {token.username}, expires {formatDateTime(token.expires_at)}:
-      </p>
-      <p>
-        <code className="secret" data-testid="token-secret">
-          {token.token}
-        </code>
-      </p>
-      <div className="form-actions">
-        <button
-          type="button"
-          className="btn"
-          onClick={() => {
-            void navigator.clipboard?.writeText(token.token).then(
-              () => setCopied(true),
-              () => setCopied(false),
-            );
-          }}
-        >
-          Copy to clipboard
-        </button>
-        <button type="button" className="btn btn-primary" onClick={onDismiss}>
-          I have stored it
-        </button>
-        <span role="status">{copied ? "Copied." : ""}</span>
-      </div>
-    </div>
   );
 }
 
@@ -415,60 +386,8 @@ function Tokens() {
         </form>
       </section>
       {revoke.isError ? <ProblemAlert error={revoke.error} title="Could not revoke" /> : null}
-      <DataState query={tokens} label="tokens" isEmpty={rows.length === 0} empty="No API token exists yet.">
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="sr-only">API tokens</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">User</th>
-                <th scope="col">Key id</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Status</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((t) => (
-                <tr key={t.id}>
-                  <td>{t.name}</td>
-                  <td>{t.username}</td>
-                  <td>
-                    <code>{t.key_id}</code>
-                  </td>
-                  <td>{formatDateTime(t.created_at)}</td>
-                  <td>{formatDateTime(t.expires_at)}</td>
-                  <td>{formatDateTime(t.last_used_at)}</td>
-                  <td>
-                    {t.is_active ? (
-                      <span className="badge tone-success">
-                        <Icon name="check" /> Active
-                      </span>
-                    ) : t.revoked_at ? (
-                      <span className="badge tone-danger">
-                        <Icon name="cross" /> Revoked
-                      </span>
-                    ) : (
-                      <span className="badge tone-neutral">
-                        <Icon name="clock" /> Expired
-                      </span>
-                    )}
-                  </td>
-                  <td>
-                    {t.is_active ? (
-                      <button type="button" className="btn btn-danger" onClick={() => setRevoking(t)} aria-label={`Revoke token ${t.name}`}>
-                        Revoke
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      <DataState query={tokens} label="tokens">
+        <TokenTable caption="API tokens" tokens={rows} showUser onRevoke={setRevoking} empty="No API token exists yet." />
       </DataState>
       <ConfirmDialog
         open={!!revoking}

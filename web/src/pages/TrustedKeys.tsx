@@ -9,9 +9,9 @@ import { ProblemAlert } from "../components/ProblemAlert";
 import { ReasonDialog } from "../components/ReasonDialog";
 import { type Column, Table } from "../components/Table";
 import { TrustedKeyForm } from "../components/TrustedKeyForm";
-import { formatDateTime } from "../lib/format";
 import { hasRole } from "../lib/permissions";
 import { KEY_STATUS, algorithmName, keyKind, keyStatus, validityText } from "../lib/trust";
+import { Time } from "../components/Time";
 
 /** Trusted signing keys and X.509 roots: everyone may see them; a Security Reviewer adds and revokes. */
 export function TrustedKeys() {
@@ -56,12 +56,34 @@ export function TrustedKeys() {
         return (
           <>
             <Badge tone={s.tone} icon={s.icon} label={s.label} data={keyStatus(k)} />
-            {k.revoked_at ? <div className="small">on {formatDateTime(k.revoked_at)}</div> : null}
+            {k.revoked_at ? <div className="small">on <Time value={k.revoked_at} /></div> : null}
           </>
         );
       },
     },
-    { label: "Valid", cell: (k) => validityText(k) },
+    {
+      label: "Valid",
+      value: validityText,
+      cell: (k) => (
+        <>
+          {k.not_before ? (
+            <>
+              From <Time value={k.not_before} />
+            </>
+          ) : (
+            "From when it was added"
+          )}
+          {k.expires_at ? (
+            <>
+              {" "}
+              until <Time value={k.expires_at} />
+            </>
+          ) : (
+            ", with no expiry"
+          )}
+        </>
+      ),
+    },
     {
       label: "Fingerprint",
       cell: (k) => (
@@ -70,7 +92,15 @@ export function TrustedKeys() {
         </code>
       ),
     },
-    { label: "Added", cell: (k) => `by ${k.created_by}, ${formatDateTime(k.created_at)}` },
+    {
+      label: "Added",
+      value: (k) => k.created_at,
+      cell: (k) => (
+        <>
+          by {k.created_by}, <Time value={k.created_at} />
+        </>
+      ),
+    },
   ];
   if (mayManage) {
     columns.push({

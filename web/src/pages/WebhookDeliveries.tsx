@@ -1,15 +1,17 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, type WebhookDelivery } from "../api/client";
+import { reads } from "../api/reads";
+import { ProblemAlert } from "../components/ProblemAlert";
 import { useUser } from "../auth/session";
 import { DataState } from "../components/DataState";
 import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
 import { Table } from "../components/Table";
-import { formatDateTime } from "../lib/format";
 import {
   DELIVERY_LOOK,
   TARGET_LOOK,
+  canManageWebhooks,
   canViewWebhooks,
   deliveryStatusWords,
   eventWords,
@@ -18,13 +20,14 @@ import {
   targetEventsWords,
 } from "../lib/notifications";
 import { NotAllowed, NotFound } from "./NotFound";
+import { Time } from "../components/Time";
 
 function When({ iso }: { iso: string | null | undefined }) {
   if (!iso) return <>—</>;
   return (
-    <time dateTime={iso} title={formatDateTime(iso)}>
+    <Time value={iso}>
       {relativeTime(iso)}
-    </time>
+    </Time>
   );
 }
 
@@ -41,6 +44,11 @@ export function WebhookDeliveries() {
     enabled: allowed && Number.isInteger(targetId),
     // Deliveries are attempted in the background: keep the log current while it is open.
     refetchInterval: 5_000,
+  });
+  const queryClient = useQueryClient();
+  const sendTest = useMutation({
+    mutationFn: () => reads.webhooks.sendTest(targetId),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["webhooks", targetId, "deliveries"] }),
   });
   if (!allowed) return <NotAllowed need="Platform Admin or Auditor" />;
   if (!Number.isInteger(targetId)) return <NotFound />;
@@ -76,6 +84,19 @@ export function WebhookDeliveries() {
           </dl>
         ) : null}
       </DataState>
+      {target && canManageWebhooks(user) ? (
+        <div className="form-actions">
+          <button type="button" className="btn" disabled={sendTest.isPending} onClick={() => sendTest.mutate()}>
+            {sendTest.isPending ? "Sending…" : "Send a test delivery"}
+          </button>
+        </div>
+      ) : null}
+      {sendTest.isSuccess ? (
+        <p className="alert alert-success" role="status">
+          A signed test delivery is queued; it appears in the log below and its outcome follows as it is attempted.
+        </p>
+      ) : null}
+      {sendTest.error ? <ProblemAlert error={sendTest.error} retryLabel="Dismiss" onRetry={() => sendTest.reset()} /> : null}
       <h2>Delivery log</h2>
       <DataState
         query={deliveries}

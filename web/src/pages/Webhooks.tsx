@@ -11,9 +11,10 @@ import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { Table } from "../components/Table";
 import { WebhookForm } from "../components/WebhookForm";
-import { formatDateTime } from "../lib/format";
+import { reads } from "../api/reads";
 import { TARGET_LOOK, canManageWebhooks, canViewWebhooks, relativeTime, targetEventsWords } from "../lib/notifications";
 import { NotAllowed } from "./NotFound";
+import { Time } from "../components/Time";
 
 function SecretShownOnce({ target, onDismiss }: { target: WebhookTargetCreated; onDismiss: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -45,6 +46,17 @@ export function Webhooks() {
   const [created, setCreated] = useState<WebhookTargetCreated | null>(null);
   const [pausing, setPausing] = useState<WebhookTarget | null>(null);
   const [changed, setChanged] = useState("");
+  const [editing, setEditing] = useState<WebhookTarget | null>(null);
+  const [tested, setTested] = useState<WebhookTarget | null>(null);
+  const sendTest = useMutation({
+    mutationFn: (target: WebhookTarget) => reads.webhooks.sendTest(target.id),
+    onMutate: () => setTested(null),
+    onSuccess: (_delivery, target) => {
+      setChanged("");
+      setTested(target);
+      void queryClient.invalidateQueries({ queryKey: ["webhooks", target.id, "deliveries"] });
+    },
+  });
   const activation = useMutation({
     mutationFn: ({ target, active }: { target: WebhookTarget; active: boolean }) =>
       api.webhooks.setActive(target.id, active),
@@ -66,6 +78,13 @@ export function Webhooks() {
           {changed}
         </p>
       ) : null}
+      {tested ? (
+        <p className="alert alert-success" role="status">
+          A signed test delivery to “{tested.name}” is on its way.{" "}
+          <Link to={`/webhooks/${tested.id}`}>See how it went in its delivery log</Link>.
+        </p>
+      ) : null}
+      {sendTest.error ? <ProblemAlert error={sendTest.error} retryLabel="Dismiss" onRetry={() => sendTest.reset()} /> : null}
       {activation.error ? (
         <ProblemAlert error={activation.error} retryLabel="Dismiss" onRetry={() => activation.reset()} />
       ) : null}
@@ -84,9 +103,9 @@ export function Webhooks() {
             {
               label: "Added",
               cell: (t) => (
-                <time dateTime={t.created_at} title={formatDateTime(t.created_at)}>
+                <Time value={t.created_at}>
                   {relativeTime(t.created_at)} by {t.created_by}
-                </time>
+                </Time>
               ),
             },
             {
@@ -94,6 +113,22 @@ export function Webhooks() {
               cell: (t) => (
                 <div className="row-actions">
                   <Link to={`/webhooks/${t.id}`}>Delivery log</Link>
+                  {manage ? (
+                    <>
+                      <button type="button" className="btn" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        className="btn"
+                        disabled={sendTest.isPending}
+                        onClick={() => sendTest.mutate(t)}
+                        aria-label={`Send test to ${t.name}`}
+                      >
+                        Send test
+                      </button>
+                    </>
+                  ) : null}
                   {manage ? (
                     t.active ? (
                       <button type="button" className="btn" onClick={() => setPausing(t)} aria-label={`Pause ${t.name}…`}>
@@ -120,7 +155,19 @@ export function Webhooks() {
           rowData={(t) => ({ "data-webhook": t.name })}
         />
       </DataState>
-      {manage ? (
+      {manage && editing ? (
+        <WebhookForm
+          key={editing.id}
+          target={editing}
+          onCancel={() => setEditing(null)}
+          onSaved={(t) => {
+            setEditing(null);
+            setCreated(null);
+            setChanged(`“${t.name}” saved: it now listens to ${targetEventsWords(t.events).toLowerCase()} at ${t.url}.`);
+            void queryClient.invalidateQueries({ queryKey: ["webhooks"] });
+          }}
+        />
+      ) : manage ? (
         <WebhookForm
           onCreated={(t) => {
             setChanged("");

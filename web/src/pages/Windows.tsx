@@ -12,9 +12,9 @@ import { Pager } from "../components/Pager";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { ReasonDialog } from "../components/ReasonDialog";
 import { Table } from "../components/Table";
-import { formatDateTime } from "../lib/format";
 import { ACTIVE_LOOK, WINDOW_KIND, canManageWindows } from "../lib/rollouts";
 import { useUrlState } from "../lib/useUrlState";
+import { Time } from "../components/Time";
 
 const KEYS = ["kind", "active"] as const;
 
@@ -230,7 +230,7 @@ export function Windows() {
               ),
             },
             { label: "State", cell: (r) => <LookBadge table={ACTIVE_LOOK} value={String(r.active)} /> },
-            { label: "Added", cell: (r) => formatDateTime(r.created_at) },
+            { label: "Added", value: (r) => r.created_at ?? null, cell: (r) => <Time value={r.created_at} /> },
             {
               label: "Actions",
               cell: (r) =>

@@ -7,8 +7,8 @@ import { AppRoutes } from "../App";
 import { api, type Notification, type WebhookDelivery, type WebhookTarget } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { SessionProvider } from "../auth/session";
+import { reads } from "../api/reads";
 import {
-  countNew,
   deliveryStatusWords,
   eventWords,
   notificationSubject,
@@ -23,7 +23,7 @@ const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOSt
 function as(role: string, username = role) {
   vi.spyOn(api, "session").mockResolvedValue({
     authenticated: true,
-    user: { id: "1", username, kind: "user", roles: [{ role, boundary: "*", business_units: ["*"] }] },
+    user: { id: "1", username, kind: "user", time_zone: "UTC", roles: [{ role, boundary: "*", business_units: ["*"] }] },
   } as never);
 }
 
@@ -48,6 +48,7 @@ const cabOpened: Notification = {
   payload: { intent: "falcon-7-18-sales", application: "CrowdStrike Falcon Sensor", version: "7.18.0", score: 30 },
   recipients: ["cab"],
   created_at: ago(90),
+  read: false,
 };
 const breakGlass: Notification = {
   id: 2,
@@ -57,6 +58,7 @@ const breakGlass: Notification = {
   payload: { intent: "chrome-131-engineering", priority: "P1", confirmed_by: "cab" },
   recipients: ["cab"],
   created_at: ago(5),
+  read: false,
 };
 
 describe("notifications and deliveries in words", () => {
@@ -82,8 +84,6 @@ describe("notifications and deliveries in words", () => {
     const d = { id: 1, notification: 1, event: "x", status: "pending", attempts: 2, next_attempt_at: "2026-12-02T10:05:00Z" } as WebhookDelivery;
     expect(deliveryStatusWords(d, NOW)).toBe("Not delivered yet; next try in 5 minutes (2 attempts so far)");
     expect(deliveryStatusWords({ ...d, status: "failed", attempts: 6 }, NOW)).toBe("Gave up after 6 attempts");
-    expect(countNew([cabOpened, breakGlass], ago(30))).toBe(1);
-    expect(countNew([cabOpened, breakGlass], "")).toBe(2);
   });
 });
 
@@ -175,18 +175,33 @@ describe("webhooks", () => {
 });
 
 describe("the notifications bell", () => {
-  beforeEach(() => localStorage.clear());
-
-  it("counts what is new, lists it by name, and the list page marks it seen", async () => {
+  it("counts what I have not read, lists it by name, and the list page marks it read", async () => {
     as("cab_approver", "cab");
-    vi.spyOn(api.notifications, "list").mockResolvedValue({ results: [breakGlass, cabOpened], next: null, previous: null } as never);
+    let unread = 2;
+    vi.spyOn(reads.notifications, "unreadCount").mockImplementation(async () => ({ unread }));
+    vi.spyOn(api.notifications, "list").mockImplementation(async () => ({
+      results: [
+        { ...breakGlass, read: unread < 2 },
+        { ...cabOpened, read: unread < 1 },
+      ],
+      next: null,
+      previous: null,
+    }));
+    const markRead = vi.spyOn(reads.notifications, "markRead").mockImplementation(async () => {
+      unread = 1;
+      return { ...breakGlass, read: true };
+    });
+    const markAll = vi.spyOn(reads.notifications, "markAllRead").mockImplementation(async () => {
+      unread = 0;
+      return { marked: 1 };
+    });
     renderAt("/me");
-    const bell = await screen.findByRole("button", { name: "Notifications: 2 new" });
+    const bell = await screen.findByRole("button", { name: "Notifications: 2 unread" });
     expect(screen.getByTestId("bell-count")).toHaveTextContent("2");
     await userEvent.click(bell);
     expect(bell).toHaveAttribute("aria-expanded", "true");
     const panel = screen.getByRole("region", { name: "Latest notifications" });
-    expect(within(panel).getByRole("link", { name: "CAB request for falcon-7-18-sales" })).toHaveAttribute("href", "/cab/2383d050-e446");
+    expect(await within(panel).findByRole("link", { name: "CAB request for falcon-7-18-sales" })).toHaveAttribute("href", "/cab/2383d050-e446");
     expect(within(panel).getByText(/Priority P1, confirmed by cab/)).toBeInTheDocument();
     await userEvent.keyboard("{Escape}");
     expect(bell).toHaveAttribute("aria-expanded", "false");
@@ -195,17 +210,26 @@ describe("the notifications bell", () => {
     await userEvent.click(within(panel).getByRole("link", { name: "See all notifications" }));
     const table = await screen.findByRole("table", { name: "Notifications" });
     expect(within(table).getByRole("link", { name: "Break-glass for chrome-131-engineering" })).toHaveAttribute("href", "/exceptions");
-    expect(within(table).getAllByText("New")).toHaveLength(2);
+    expect(within(table).getAllByText("Unread")).toHaveLength(2);
+    expect(screen.getByTestId("unread-count")).toHaveTextContent("2 unread.");
+    await userEvent.click(within(table).getAllByRole("button", { name: /^Mark read: Break-glass used, / })[0]!);
+    await waitFor(() => expect(markRead).toHaveBeenCalledWith(2));
+    expect(await screen.findByRole("button", { name: "Notifications: 1 unread" })).toBeInTheDocument();
+    await waitFor(() => expect(within(table).getAllByText("Unread")).toHaveLength(1));
+    await userEvent.click(screen.getByRole("button", { name: "Mark all as read" }));
+    await waitFor(() => expect(markAll).toHaveBeenCalled());
+    expect(await screen.findByText("You have read every notification.")).toBeInTheDocument();
     expect(await screen.findByRole("button", { name: "Notifications" })).toBeInTheDocument();
     expect(screen.queryByTestId("bell-count")).toBeNull();
   });
 
   it("says so when there is nothing", async () => {
     as("publisher");
+    vi.spyOn(reads.notifications, "unreadCount").mockResolvedValue({ unread: 0 });
     vi.spyOn(api.notifications, "list").mockResolvedValue({ results: [], next: null, previous: null } as never);
     renderAt("/notifications");
     expect(await screen.findByText("No notifications for you yet.")).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Notifications" }));
-    expect(screen.getByText("Nothing for you yet.")).toBeInTheDocument();
+    expect(await screen.findByText("Nothing for you yet.")).toBeInTheDocument();
   });
 });

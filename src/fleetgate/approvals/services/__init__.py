@@ -4,6 +4,7 @@ from fleetgate.approvals.services.breakglass import confirm as confirm_breakglas
 from fleetgate.approvals.services.breakglass import request as request_breakglass
 from fleetgate.approvals.services.breakglass import review as review_breakglass
 from fleetgate.approvals.services.cab import decide, on_pack_sealed, revoke
+from fleetgate.approvals.services.comments import add_comment
 from fleetgate.approvals.services.exceptions import (
     approve_exception,
     extend_exception,
@@ -14,6 +15,7 @@ from fleetgate.approvals.services.exceptions import (
 from fleetgate.approvals.services.submission import create_submission, submit
 
 __all__ = [
+    "add_comment",
     "approve_exception",
     "confirm_breakglass",
     "create_submission",

@@ -5,7 +5,8 @@ scope `https://graph.microsoft.com/.default`); `deviceAppManagement/mobileApps` 
 win32LobApp, list, PATCH committedContentVersion), the content upload (`content.py`),
 `/assign` and `/assignments` (`assignments.py`), `groups`, `groups/{id}/members/
 microsoft.graph.device/$count`, `deviceManagement/managedDevices` and
-`deviceManagement/reports/retrieveDeviceAppInstallationStatusReport` (`reports.py`).
+`deviceManagement/reports/retrieveDeviceAppInstallationStatusReport`, and for a large app its
+export job `deviceManagement/reports/exportJobs` (DeviceInstallStatusByApp, `reports.py`).
 Beta is used for one read only: `GET /beta/groups/{id}/members/microsoft.graph.device` with
 `extensionAttributes` (a device's onPremisesExtensionAttributes are not in v1.0), which carry the
 site class. The beta `mobileApps/{id}/deviceStatuses` list is gone from the service (400 "Resource
@@ -17,7 +18,8 @@ References (Microsoft Learn, Graph REST API v1.0, checked 2026-12-02): "Create w
 "win32LobAppRule" and its file-system / product-code / registry / PowerShell-script rule types,
 "Create mobileAppContentFile", "mobileAppContentFile: commit", "mobileAppContentFile:
 renewUpload", "fileEncryptionInfo", "mobileApp: assign", "List mobileAppAssignments",
-"deviceManagementReports: retrieveDeviceAppInstallationStatusReport", "managedDevice"
+"deviceManagementReports: retrieveDeviceAppInstallationStatusReport", "Export Intune reports
+using Graph APIs" and "Intune reports and properties available using Graph API", "managedDevice"
 (azureADDeviceId), "List group members", "Paging Microsoft Graph data" and "Microsoft Graph
 throttling guidance"; Azure Storage REST "Put Block" / "Put Block List"; the Win32 Content Prep
 Tool's .intunewin format (`intunewin.py`). Field names are checked by

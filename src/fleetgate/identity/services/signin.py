@@ -11,9 +11,10 @@ from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpRequest
 
+from fleetgate import config
 from fleetgate.audit import services as audit
 from fleetgate.core.actors import service
-from fleetgate.core.errors import AccountLocked
+from fleetgate.core.errors import AccountLocked, LocalLoginDisabled
 
 LOCK_AFTER = 10  # failed sign-ins ...
 WINDOW = timedelta(minutes=15)  # ... within this window lock the account ...
@@ -33,7 +34,10 @@ def _keys(username: str) -> tuple[str, str]:
 
 def sign_in(request: HttpRequest, *, username: str, password: str) -> Any:
     """The user on success; raises AccountLocked while locked (even with the right password) and
-    WrongCredentials otherwise. The attempt that reaches the limit locks and writes a ledger event."""
+    WrongCredentials otherwise. The attempt that reaches the limit locks and writes a ledger event.
+    With FLEETGATE_LOCAL_LOGIN=off only the break-glass account may use a password; its every sign-in is
+    a critical ledger event."""
+    break_glass = _require_local_login(username)
     cache = caches[SHARED_CACHE]
     failures_key, locked_key = _keys(username)
     if cache.get(locked_key):
@@ -41,6 +45,17 @@ def sign_in(request: HttpRequest, *, username: str, password: str) -> Any:
     user = authenticate(request, username=username, password=password)
     if user is not None:
         cache.delete(failures_key)
+        if break_glass:
+            with transaction.atomic():
+                audit.record(
+                    actor=SIGN_IN,
+                    action="user.break_glass_signed_in",
+                    subject_type="user",
+                    subject_id=user.pk,
+                    after={"username": user.get_username()},
+                    reason="password sign-in while local sign-in is switched off",
+                    severity="critical",
+                )
         return user
     cache.add(failures_key, 0, timeout=int(WINDOW.total_seconds()))
     try:
@@ -63,6 +78,19 @@ def sign_in(request: HttpRequest, *, username: str, password: str) -> Any:
             severity="warning",
         )
     raise _locked(username)
+
+
+def _require_local_login(username: str) -> bool:
+    """True when this is the break-glass account signing in while local sign-in is off."""
+    if config.settings.local_login:
+        return False
+    named = config.settings.break_glass_username
+    if named and username.strip().lower() == named.lower():
+        return True
+    raise LocalLoginDisabled(
+        "Password sign-in is switched off on this server: use the single sign-on button. Only the break-glass "
+        "administrator account may still sign in with a password."
+    )
 
 
 def _minutes() -> int:

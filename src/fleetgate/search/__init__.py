@@ -1,0 +1,1 @@
+"""Global search: one read across the catalog, intents, CAB requests, SBOM components and the ledger."""

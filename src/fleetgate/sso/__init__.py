@@ -1,0 +1,1 @@
+"""Single sign-on through OpenID Connect (Microsoft Entra ID first): flows, identity links, group mapping."""

@@ -1,0 +1,133 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { cursorOf } from "../api/client";
+import {
+  type BundleExport,
+  type BundleImport,
+  DISTRIBUTION_LABELS,
+  type DistributionStrategy,
+  SITE_CLASS_LABELS,
+  type Site,
+  sites,
+} from "../api/sites";
+import { DataState } from "../components/DataState";
+import { Page } from "../components/Page";
+import { Pager } from "../components/Pager";
+import { type Column, Table } from "../components/Table";
+import { Time } from "../components/Time";
+
+const siteColumns: Column<Site>[] = [
+  { label: "Site", rowHeader: true, cell: (s) => (s.title ? `${s.title} (${s.name})` : s.name) },
+  { label: "Class", value: (s) => s.site_class, cell: (s) => SITE_CLASS_LABELS[s.site_class] ?? s.site_class },
+  { label: "Boundary", cell: (s) => s.boundary },
+  { label: "Plane", cell: (s) => (s.connector_name ? `${s.plane} (${s.connector_name})` : s.plane) },
+  { label: "Time zone", cell: (s) => s.time_zone },
+  { label: "Bundle key", cell: (s) => (s.key_id ? <code>{s.key_id}</code> : "none (served live)") },
+  { label: "Active", value: (s) => (s.active ? "yes" : "no"), cell: (s) => (s.active ? "Yes" : "No") },
+];
+
+const strategyColumns: Column<DistributionStrategy>[] = [
+  { label: "Site class", rowHeader: true, cell: (s) => SITE_CLASS_LABELS[s.site_class] ?? s.site_class },
+  { label: "Distribution", cell: (s) => DISTRIBUTION_LABELS[s.distribution] ?? s.distribution },
+  { label: "Results", cell: (s) => s.results.replace(/_/g, " ") },
+  {
+    label: "Snapshot may be",
+    value: (s) => s.vuln_snapshot_max_age_days,
+    cell: (s) => `at most ${s.vuln_snapshot_max_age_days} days old`,
+  },
+  { label: "Policy", cell: (s) => s.policy_version },
+];
+
+const exportColumns: Column<BundleExport>[] = [
+  { label: "Bundle", rowHeader: true, value: (b) => b.id, cell: (b) => <code>{b.id.slice(0, 8)}</code> },
+  { label: "Kind", cell: (b) => (b.kind === "intent" ? "Intent" : "Results") },
+  { label: "Intent", cell: (b) => b.intent_name },
+  { label: "Site", cell: (b) => b.site_name },
+  { label: "Manifest SHA-256", value: (b) => b.manifest_sha256, cell: (b) => <code className="digest">{b.manifest_sha256}</code> },
+  {
+    label: "Snapshot",
+    value: (b) => b.vuln_snapshot_date ?? "",
+    cell: (b) => (b.vuln_snapshot_date ? <Time value={b.vuln_snapshot_date} /> : "—"),
+  },
+  { label: "By", cell: (b) => b.created_by },
+  { label: "At", value: (b) => b.created_at, cell: (b) => <Time value={b.created_at} /> },
+];
+
+const importColumns: Column<BundleImport>[] = [
+  { label: "Bundle", rowHeader: true, value: (b) => b.bundle_id, cell: (b) => <code>{b.bundle_id.slice(0, 8)}</code> },
+  { label: "Kind", cell: (b) => (b.kind === "intent" ? "Intent" : "Results") },
+  { label: "Intent", cell: (b) => b.intent_name },
+  { label: "Site", cell: (b) => b.site_name },
+  { label: "Signed by key", value: (b) => b.signer_key_id, cell: (b) => <code>{b.signer_key_id}</code> },
+  { label: "By", cell: (b) => b.imported_by },
+  { label: "At", value: (b) => b.imported_at, cell: (b) => <Time value={b.imported_at} /> },
+];
+
+interface Paginated<T> {
+  results: T[];
+  next?: string | null;
+  previous?: string | null;
+}
+
+/** One paged table of bundles (exports or imports). */
+function Paged<T>({
+  label,
+  id,
+  fetch,
+  columns,
+  rowKey,
+}: {
+  label: string;
+  id: string;
+  fetch: (cursor?: string) => Promise<Paginated<T>>;
+  columns: Column<T>[];
+  rowKey: (row: T) => string;
+}) {
+  const [cursor, setCursor] = useState<string | undefined>();
+  const list = useQuery({
+    queryKey: ["bundles", id, cursor],
+    queryFn: () => fetch(cursor),
+    placeholderData: keepPreviousData,
+  });
+  const rows = list.data?.results ?? [];
+  return (
+    <DataState query={list} label={label.toLowerCase()} isEmpty={rows.length === 0 && !cursor} empty={`No ${label.toLowerCase()} yet.`}>
+      <Table caption={label} captionVisible id={id} rows={rows} rowKey={rowKey} busy={list.isFetching} columns={columns} />
+      <Pager
+        label={label}
+        count={rows.length}
+        busy={list.isFetching}
+        hasPrevious={!!list.data?.previous}
+        hasNext={!!list.data?.next}
+        onPrevious={() => setCursor(cursorOf(list.data?.previous) ?? undefined)}
+        onNext={() => setCursor(cursorOf(list.data?.next) ?? undefined)}
+      />
+    </DataState>
+  );
+}
+
+/** Sites and their distribution strategy, and the signed bundles that served the air-gapped ones. */
+export function Sites() {
+  const list = useQuery({ queryKey: ["sites"], queryFn: sites.list });
+  const strategies = useQuery({ queryKey: ["distribution-strategies"], queryFn: sites.strategies });
+  const rows = list.data ?? [];
+  return (
+    <Page title="Sites" subtitle="Where endpoints live, how each site class is served, and the bundles that crossed the air gap.">
+      <DataState query={list} label="sites" isEmpty={rows.length === 0} empty="No site is registered yet. A Platform Admin registers sites.">
+        <Table caption="Sites" captionVisible id="sites" rows={rows} rowKey={(s) => s.id} columns={siteColumns} />
+      </DataState>
+      <DataState query={strategies} label="distribution strategies" isEmpty={(strategies.data ?? []).length === 0}>
+        <Table
+          caption="Distribution strategy per site class"
+          captionVisible
+          id="strategies"
+          rows={strategies.data ?? []}
+          rowKey={(s) => s.site_class}
+          columns={strategyColumns}
+        />
+      </DataState>
+      <Paged<BundleExport> label="Bundles exported" id="bundle-exports" fetch={sites.exports} columns={exportColumns} rowKey={(b) => b.id} />
+      <Paged<BundleImport> label="Bundles imported" id="bundle-imports" fetch={sites.imports} columns={importColumns} rowKey={(b) => b.id} />
+    </Page>
+  );
+}
