@@ -91,7 +91,7 @@ describe("a publisher creates, edits and submits an intent", () => {
     await page.waitForURL(/\/intents\/[0-9a-f-]{36}$/);
     detailUrl = new URL(page.url()).pathname;
     await expect.poll(h1).toBe("SAP GUI 8.0.11 for finance (e2e)");
-    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Draft created");
+    await expect.poll(() => page.getByRole("status").filter({ hasText: "Draft created" }).count()).toBe(1);
     await settled(page);
 
     const track = page.getByRole("list", { name: /Ring plan/ });

@@ -268,7 +268,7 @@ describe("break-glass", () => {
       await form.getByLabel("Priority").selectOption("P0");
       await form.getByLabel("Emergency (incident and fix)").fill("INC-4242: sensor crash loop on sales laptops; 7.18 fixes it.");
       await form.getByRole("button", { name: "Request break-glass" }).click();
-      const row = page.getByRole("table", { name: "Break-glass uses" }).locator("tbody tr").first();
+      const row = page.getByRole("table", { name: "Break-glass requests and their state" }).locator("tbody tr").first();
       await expect.poll(() => row.textContent()).toContain("Awaiting second person");
       await row.getByRole("button", { name: "Confirm as second person" }).click();
       const refusal = page.locator('[role="alert"][data-code="separation-of-duties"]');
@@ -278,7 +278,7 @@ describe("break-glass", () => {
     await as("cab", async (page) => {
       await page.goto("/exceptions");
       await settled(page);
-      const row = page.getByRole("table", { name: "Break-glass uses" }).locator("tbody tr").first();
+      const row = page.getByRole("table", { name: "Break-glass requests and their state" }).locator("tbody tr").first();
       await row.getByRole("button", { name: "Confirm as second person" }).click();
       await expect.poll(() => row.textContent()).toContain("Active");
       expect(await row.textContent()).toContain("confirmed by cab");

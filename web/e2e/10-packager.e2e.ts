@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, h1, jsProblems, keepFailures, launch, newPage, RESULTS, RUN, settled, signIn } from "./support";
+import { checkClean, h1, jsProblems, keepFailures, launch, newPage, RUN, settled, signIn } from "./support";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 const fixture = (name: string) => join(FIXTURES, name);
@@ -26,14 +26,6 @@ afterAll(async () => {
 });
 keepFailures();
 
-/** check() fails on serious/critical; the packager's screens must have none of any impact. */
-async function axeClean(page: Page, name: string) {
-  await check(page, name);
-  const report = JSON.parse(readFileSync(join(RESULTS, "axe", `${name}.json`), "utf8")) as { other: unknown[] };
-  expect(report.other, `axe violations on ${name}:\n${JSON.stringify(report.other, null, 2)}`).toEqual([]);
-}
-
-
 async function attach(page: Page, file: string, expectKind: string) {
   await page.getByLabel(`Evidence file for ${ARTIFACT}`).setInputFiles(fixture(file));
   await expect.poll(() => page.getByLabel("Kind of evidence").inputValue()).toBe(expectKind);
@@ -47,16 +39,16 @@ describe("the Packaging Engineer", () => {
       await signIn(page, "packager");
       await page.goto("/applications");
       await settled(page);
-      await axeClean(page, "10-packager-applications");
+      await checkClean(page, "10-packager-applications");
 
       await page.getByRole("button", { name: "Register an application" }).click();
       const form = page.getByRole("form", { name: "Register an application" });
       await form.waitFor();
-      await axeClean(page, "10-packager-register-form");
+      await checkClean(page, "10-packager-register-form");
       await form.getByRole("button", { name: "Register application" }).click();
       await expect.poll(() => form.getByText("Choose at least one platform.").count()).toBe(1);
       await expect.poll(() => form.getByLabel("Name").getAttribute("aria-invalid")).toBe("true");
-      await axeClean(page, "10-packager-register-errors");
+      await checkClean(page, "10-packager-register-errors");
 
       const name = `Contoso Notes ${RUN}`;
       await form.getByLabel("Name").fill(name);
@@ -70,14 +62,14 @@ describe("the Packaging Engineer", () => {
       await expect.poll(() => h1(page)).toBe(name);
       await settled(page);
       expect(await page.getByText("No version is registered yet.").count()).toBe(1);
-      await axeClean(page, "10-packager-application-registered");
+      await checkClean(page, "10-packager-application-registered");
 
       await page.getByRole("button", { name: "Add a version" }).click();
       await page.getByLabel("Version", { exact: true }).fill("2.1.0");
       await page.getByRole("button", { name: "Add version" }).click();
       await page.getByRole("heading", { name: "Version 2.1.0", exact: true }).waitFor();
       await settled(page);
-      await axeClean(page, "10-packager-version-added");
+      await checkClean(page, "10-packager-version-added");
 
       await page.getByLabel("Installer file for version 2.1.0").setInputFiles(fixture(ARTIFACT));
       expect(await page.getByLabel("Package format").inputValue()).toBe("msi");
@@ -87,7 +79,7 @@ describe("the Packaging Engineer", () => {
       expect(await digest.textContent()).toBe(SHA);
       await settled(page);
       await expect.poll(() => page.getByRole("table", { name: "Artifacts of version 2.1.0" }).getByText(SHA).count()).toBe(1);
-      await axeClean(page, "10-packager-artifact-uploaded");
+      await checkClean(page, "10-packager-artifact-uploaded");
 
       const count = page.getByTestId("checklist-count");
       expect(await count.textContent()).toContain("0 of 7 required kinds");
@@ -100,7 +92,7 @@ describe("the Packaging Engineer", () => {
       expect(words).toContain("is not a valid Malware scan");
       expect(words).toMatch(/The field result /);
       expect(words).not.toMatch(/\$\.|Field required/);
-      await axeClean(page, "10-packager-evidence-problem");
+      await checkClean(page, "10-packager-evidence-problem");
 
       const good: [string, string][] = [
         ["sbom.cdx.json", "sbom"],
@@ -118,13 +110,13 @@ describe("the Packaging Engineer", () => {
       expect(await page.locator('.checklist li[data-kind="signature"]').textContent()).toContain("missing");
       // Sealing belongs to a deployment intent; none deploys this new version yet, and the screen says so.
       expect(await page.getByText(/no intent deploys version 2\.1\.0 yet/).count()).toBe(1);
-      await axeClean(page, "10-packager-checklist-filled");
+      await checkClean(page, "10-packager-checklist-filled");
 
       await page.setViewportSize({ width: 390, height: 844 });
       await settled(page);
       const sideways = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
       expect(sideways).toBe(false);
-      await axeClean(page, "10-packager-phone");
+      await checkClean(page, "10-packager-phone");
       expect(jsProblems(page)).toEqual([]);
     } finally {
       await context.close();
@@ -146,7 +138,7 @@ describe("the Packaging Engineer", () => {
       await expect.poll(() => panel.getByLabel("Kind of evidence").inputValue()).toBe("rollback_plan");
       await panel.getByRole("button", { name: "Attach rollback-plan.json" }).click();
       await expect.poll(() => panel.locator('.checklist li[data-kind="rollback_plan"]').textContent()).toContain("rollback-plan.json");
-      await axeClean(page, "10-packager-ready-to-seal");
+      await checkClean(page, "10-packager-ready-to-seal");
 
       expect(await panel.getByLabel("Seal for intent").locator("option:checked").textContent()).toBe("7-Zip 24.9.0 to engineering");
       await panel.getByRole("button", { name: "Seal evidence pack" }).click();
@@ -154,7 +146,7 @@ describe("the Packaging Engineer", () => {
       // The sealed pack, as the shared viewer shows it.
       await expect.poll(() => panel.getByText("rollback-plan.json").count()).toBeGreaterThan(1);
       await settled(page);
-      await axeClean(page, "10-packager-sealed-pack");
+      await checkClean(page, "10-packager-sealed-pack");
       expect(jsProblems(page)).toEqual([]);
     } finally {
       await context.close();
@@ -191,7 +183,7 @@ describe("the Packaging Engineer", () => {
       await page.getByRole("form", { name: "Register an application" }).waitFor();
       await settled(page);
       expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
-      await axeClean(page, "10-packager-register-phone");
+      await checkClean(page, "10-packager-register-phone");
       expect(jsProblems(page)).toEqual([]);
     } finally {
       await context.close();

@@ -4,45 +4,22 @@
  * its delivery to a real receiver appears in the log in words. A CAB approver opens the bell and
  * the notification list, whose subjects are named links. Every new page state is checked with axe.
  */
-import { readFileSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, type DemoUser, jsProblems, keepFailures, launch, newPage, RESULTS, RUN, settled, signIn } from "./support";
+import { checkClean, type DemoUser, jsProblems, keepFailures, launch, newPage, RUN, settled, signIn, webhookReceiver } from "./support";
 
-/** A webhook receiver: records every POST and answers 204. */
-const received: { headers: IncomingHttpHeaders; body: string }[] = [];
-let receiver: Server;
-let receiverUrl = "";
+let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
 
 let browser: Browser;
 beforeAll(async () => {
   browser = await launch();
-  receiver = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/fleetgate`;
+  receiver = await webhookReceiver("/fleetgate");
 });
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
 });
 keepFailures();
-
-/** axe: 0 violations of any impact (check() fails on serious ones; this also refuses the rest). */
-async function checkAll(page: Page, name: string): Promise<void> {
-  await check(page, name);
-  const result = JSON.parse(readFileSync(join(RESULTS, "axe", `${name}.json`), "utf8")) as { other: unknown[] };
-  expect(result.other, `axe minor/moderate violations on ${name}`).toEqual([]);
-}
 
 async function as(user: DemoUser, fn: (page: Page) => Promise<void>): Promise<void> {
   const { context, page } = await newPage(browser);
@@ -82,25 +59,25 @@ describe("webhooks (Platform Admin)", () => {
     await as("admin", async (page) => {
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Webhooks" }).click();
       await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
-      await checkAll(page, "b0-webhooks");
+      await checkClean(page, "b0-webhooks");
 
       const form = page.getByRole("form", { name: "Add a webhook" });
       await form.getByLabel("Name").fill(NAME);
-      await form.getByLabel("URL").fill(receiverUrl);
+      await form.getByLabel("URL").fill(receiver.url);
       await form.getByLabel("Break-glass is used").check();
       await form.getByLabel("Signing secret (optional)").fill("too-short");
       await form.getByRole("button", { name: "Add webhook" }).click();
       const secretField = form.getByLabel("Signing secret (optional)");
       await expect.poll(() => secretField.getAttribute("aria-invalid")).toBe("true");
       expect(await form.locator(".field-error").textContent()).toContain("at least 16 characters");
-      await checkAll(page, "b1-webhook-secret-refused");
+      await checkClean(page, "b1-webhook-secret-refused");
 
       await secretField.fill("");
       await form.getByRole("button", { name: "Add webhook" }).click();
       const once = page.getByTestId("webhook-secret");
       await once.waitFor();
       expect(((await once.textContent()) ?? "").length).toBeGreaterThanOrEqual(32);
-      await checkAll(page, "b2-webhook-secret-once");
+      await checkClean(page, "b2-webhook-secret-once");
       await page.getByRole("button", { name: "I have stored it" }).click();
       await once.waitFor({ state: "detached" });
 
@@ -109,7 +86,7 @@ describe("webhooks (Platform Admin)", () => {
       await row.getByRole("link", { name: "Delivery log" }).click();
       await page.getByRole("heading", { level: 1, name: `Webhook “${NAME}”` }).waitFor();
       await page.getByText("No deliveries yet").waitFor();
-      await checkAll(page, "b3-webhook-no-deliveries");
+      await checkClean(page, "b3-webhook-no-deliveries");
       const logUrl = page.url();
 
       // Break-glass, two people: a Security Reviewer asks, a CAB approver confirms; the event fires.
@@ -141,22 +118,22 @@ describe("webhooks (Platform Admin)", () => {
       expect(text).toContain("Break-glass used");
       expect(text).toContain("Delivered");
       expect(text).toContain("204, accepted");
-      const hit = received.find((r) => r.headers["x-fleetgate-event"] === "breakglass.used");
+      const hit = receiver.received.find((r) => r.headers["x-fleetgate-event"] === "breakglass.used");
       expect(hit, "the receiver got the signed POST").toBeTruthy();
       expect(hit!.headers["x-fleetgate-signature"]).toBeTruthy();
       expect(JSON.parse(hit!.body).data.intent).toBe(breakGlassIntent);
-      await checkAll(page, "b4-webhook-delivered");
+      await checkClean(page, "b4-webhook-delivered");
 
       // Pause (confirmed in a dialog), then resume.
       await page.getByRole("link", { name: "All webhooks" }).click();
       await page.getByRole("button", { name: `Pause ${NAME}…` }).click();
       const dialog = page.getByRole("dialog", { name: `Pause “${NAME}”?` });
       await dialog.waitFor();
-      await checkAll(page, "b5-webhook-pause-dialog");
+      await checkClean(page, "b5-webhook-pause-dialog");
       await dialog.getByRole("button", { name: "Pause webhook" }).click();
       await page.getByRole("status").filter({ hasText: `“${NAME}” is paused` }).waitFor();
       await expect.poll(() => page.locator(`tr[data-webhook="${NAME}"] [data-badge]`).textContent()).toBe("Paused");
-      await checkAll(page, "b6-webhook-paused");
+      await checkClean(page, "b6-webhook-paused");
       await page.getByRole("button", { name: `Resume ${NAME}` }).click();
       await expect.poll(() => page.locator(`tr[data-webhook="${NAME}"] [data-badge]`).textContent()).toBe("Active");
     });
@@ -181,7 +158,7 @@ describe("notifications (everyone)", () => {
       await bell.click();
       const panel = page.getByRole("region", { name: "Latest notifications" });
       await panel.getByRole("link", { name: `Break-glass for ${breakGlassIntent}` }).first().waitFor();
-      await checkAll(page, "b7-bell-open");
+      await checkClean(page, "b7-bell-open");
       await page.keyboard.press("Escape");
       await panel.waitFor({ state: "hidden" });
 
@@ -191,7 +168,7 @@ describe("notifications (everyone)", () => {
       const table = page.getByRole("table", { name: "Notifications" });
       await table.getByRole("link", { name: "CAB request for falcon-7-18-sales" }).first().waitFor();
       expect(await table.textContent()).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
-      await checkAll(page, "b8-notifications-list");
+      await checkClean(page, "b8-notifications-list");
 
       await table.getByRole("link", { name: "CAB request for falcon-7-18-sales" }).first().click();
       await page.waitForURL(/\/cab\/[0-9a-f-]+$/);
@@ -210,7 +187,7 @@ describe("notifications (everyone)", () => {
       await page.getByRole("button", { name: /^Notifications/ }).click();
       await page.getByRole("region", { name: "Latest notifications" }).getByRole("link", { name: "See all notifications" }).waitFor();
       expect(await overflow()).toBeLessThanOrEqual(0);
-      await checkAll(page, "b9-bell-phone");
+      await checkClean(page, "b9-bell-phone");
     });
   });
 });

@@ -5,11 +5,9 @@
  * Publisher @mentions the CAB Approver on the Falcon request, who is notified. Each job checks the
  * ledger event it writes and axe finds nothing, of any impact.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asUser, check, type DemoUser, h1, keepFailures, launch, RESULTS, RUN, settled } from "./support";
+import { asUser, checkClean, type DemoUser, h1, keepFailures, launch, ledgerEvents, RUN, settled } from "./support";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -21,28 +19,6 @@ afterAll(async () => {
 keepFailures();
 
 const as = (user: DemoUser, body: (page: Page, context: BrowserContext) => Promise<void>) => asUser(browser, user, body);
-
-/** Screenshot and axe: no violation of any impact. */
-async function clean(page: Page, name: string): Promise<void> {
-  await check(page, name);
-  const report = JSON.parse(readFileSync(join(RESULTS, "axe", `${name}.json`), "utf8")) as { other: unknown[] };
-  expect(report.other, `axe findings on ${name}:\n${JSON.stringify(report.other, null, 2)}`).toEqual([]);
-}
-
-interface Event {
-  action: string;
-  actor_name: string;
-  subject_type: string;
-  subject_id: string;
-  after: Record<string, unknown> | null;
-}
-
-/** The newest ledger events of `action` by `actor`, read with the page's own session. */
-async function ledger(page: Page, action: string, actor: string): Promise<Event[]> {
-  const response = await page.request.get(`/api/v1/ledger/?${new URLSearchParams({ action, actor })}`);
-  expect(response.status()).toBe(200);
-  return ((await response.json()) as { results: Event[] }).results.filter((e) => e.action === action);
-}
 
 async function openIntent(page: Page, name: string, title: RegExp): Promise<void> {
   await page.goto(`/intents?q=${name}`);
@@ -78,7 +54,7 @@ describe("risk", () => {
       expect(await derived.textContent()).not.toContain("_"); // codes never shown
       const factors = page.locator("fieldset.risk-factor");
       expect(await factors.count()).toBe(4);
-      await clean(page, "16a-risk-assess-form");
+      await checkClean(page, "16a-risk-assess-form");
       // refused without justifications: every field named next to its factor
       for (let i = 0; i < 4; i++) await factors.nth(i).getByRole("radio").first().check();
       await page.getByRole("button", { name: "Record the assessment" }).click();
@@ -88,8 +64,8 @@ describe("risk", () => {
       await expect.poll(() => page.getByRole("status").filter({ hasText: /Assessed: risk \d+ of 100/ }).count()).toBe(1);
       const breakdown = page.getByTestId("risk-breakdown");
       expect(await breakdown.textContent()).toContain("Runs only as the signed-in user");
-      await clean(page, "16b-risk-assessed");
-      const [event] = await ledger(page, "risk.assessed", "packager");
+      await checkClean(page, "16b-risk-assessed");
+      const [event] = await ledgerEvents(page, "risk.assessed", "packager");
       expect(event?.subject_type).toBe("intent");
       expect(JSON.stringify(event?.after)).toContain(`run ${RUN}`);
     });
@@ -101,7 +77,7 @@ describe("risk", () => {
       expect(await page.getByRole("button", { name: /Assess/ }).count()).toBe(0);
       await page.getByRole("button", { name: "Replay this assessment" }).click();
       await expect.poll(() => page.getByRole("status").filter({ hasText: "the same as recorded" }).count()).toBe(1);
-      await clean(page, "16c-risk-replayed");
+      await checkClean(page, "16c-risk-replayed");
     });
   });
 
@@ -118,12 +94,12 @@ describe("risk", () => {
       proposal.thresholds.automated_max = 45;
       await doc.fill(JSON.stringify(proposal, null, 2));
       await page.getByLabel(/Why change the rubric/).fill(`Tighter CAB threshold after the Q3 review (${RUN}).`);
-      await clean(page, "16d-rubric-propose");
+      await checkClean(page, "16d-rubric-propose");
       await page.getByRole("button", { name: "Propose this version" }).click();
       await expect.poll(() => page.getByRole("status").filter({ hasText: "Proposed rubric v1.1" }).count()).toBe(1);
       await expect.poll(() => page.getByText("Only a CAB Approver approves or activates a rubric version.").count()).toBeGreaterThan(0);
       expect(await page.getByRole("button", { name: "Approve v1.1…" }).count()).toBe(0);
-      const [event] = await ledger(page, "risk_model.proposed", "security");
+      const [event] = await ledgerEvents(page, "risk_model.proposed", "security");
       expect(event?.subject_id).toBe("1.1");
     });
     await as("cab", async (page) => {
@@ -131,11 +107,11 @@ describe("risk", () => {
       await settled(page);
       await page.getByRole("button", { name: "Approve v1.1…" }).click();
       await page.getByLabel(/Note \(recorded in the ledger\)/).fill("Reviewed with the board.");
-      await clean(page, "16e-rubric-approve-dialog");
+      await checkClean(page, "16e-rubric-approve-dialog");
       await page.getByRole("button", { name: "Approve for parallel scoring" }).click();
       await expect.poll(() => page.getByRole("status").filter({ hasText: "Rubric v1.1 is now: Scored in parallel." }).count()).toBe(1);
-      await clean(page, "16f-rubric-parallel");
-      const [event] = await ledger(page, "risk_model.approved", "cab");
+      await checkClean(page, "16f-rubric-parallel");
+      const [event] = await ledgerEvents(page, "risk_model.approved", "cab");
       expect(event?.subject_id).toBe("1.1");
     });
   });
@@ -154,7 +130,7 @@ describe("CAB discussion", () => {
       await box.pressSequentially("@ca");
       const list = page.getByRole("listbox", { name: "People to mention" });
       await list.waitFor();
-      await clean(page, "16g-cab-mention-picker");
+      await checkClean(page, "16g-cab-mention-picker");
       const names = await list.getByRole("option").allTextContents();
       const index = names.findIndex((n) => n.startsWith("@cab "));
       expect(index).toBeGreaterThanOrEqual(0);
@@ -165,8 +141,8 @@ describe("CAB discussion", () => {
       await page.getByRole("button", { name: "Post comment" }).click();
       await expect.poll(() => page.getByRole("status").filter({ hasText: "@cab will be notified" }).count()).toBe(1);
       await expect.poll(() => page.locator(".comment").filter({ hasText: RUN }).count()).toBe(1);
-      await clean(page, "16h-cab-comment-posted");
-      const [event] = await ledger(page, "cab_comment.added", "publisher");
+      await checkClean(page, "16h-cab-comment-posted");
+      const [event] = await ledgerEvents(page, "cab_comment.added", "publisher");
       expect(event?.subject_type).toBe("cab_request");
       expect(event?.after?.mentions).toEqual(["cab"]);
     });
@@ -179,7 +155,7 @@ describe("CAB discussion", () => {
       await openFalconReview(page);
       expect(await page.getByText("Auditors read the discussion; they do not take part in it.").count()).toBe(1);
       expect(await page.getByLabel("Add a comment").count()).toBe(0);
-      await clean(page, "16j-cab-discussion-auditor");
+      await checkClean(page, "16j-cab-discussion-auditor");
     });
   });
 });

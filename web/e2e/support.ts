@@ -1,6 +1,8 @@
 /** Shared plumbing for the browser tests: the browser, sign-in, axe checks and screenshots. */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -197,4 +199,48 @@ export function keepFailures(pages: () => (Page | undefined)[] = () => [...OPEN]
       }
     });
   });
+}
+
+/** check(), and no axe violation of any impact either (the pages built for issue 12 and later have none). */
+export async function checkClean(page: Page, name: string): Promise<void> {
+  await check(page, name);
+  const report = JSON.parse(readFileSync(join(RESULTS, "axe", `${name}.json`), "utf8")) as { other: unknown[] };
+  expect(report.other, `axe findings on ${name}:\n${JSON.stringify(report.other, null, 2)}`).toEqual([]);
+}
+
+/** A ledger event as the browser specs read it. */
+export interface LedgerRow {
+  action: string;
+  actor_name: string;
+  subject_type: string;
+  subject_id: string;
+  correlation_id: string;
+  after: Record<string, unknown> | null;
+}
+
+/** The newest ledger events of `action` by `actor`, read with the page's own session. */
+export async function ledgerEvents(page: Page, action: string, actor: string): Promise<LedgerRow[]> {
+  const response = await page.request.get(`/api/v1/ledger/?${new URLSearchParams({ action, actor })}`);
+  expect(response.status()).toBe(200);
+  return ((await response.json()) as { results: LedgerRow[] }).results.filter((e) => e.action === action);
+}
+
+/** A webhook receiver on 127.0.0.1: records every request and answers 204. */
+export async function webhookReceiver(path: string): Promise<{
+  url: string;
+  received: { headers: IncomingHttpHeaders; body: string }[];
+  close: () => Promise<void>;
+}> {
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

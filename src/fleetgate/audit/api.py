@@ -39,7 +39,7 @@ class LedgerEventSerializer(serializers.ModelSerializer):  # type: ignore[type-a
     )
     subject_names: dict[tuple[str, str], str] | None = None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_subject_name(self, event: LedgerEvent) -> str | None:
         known = self.subject_names if self.subject_names is not None else subjects.names([event])
         return known.get((event.subject_type, event.subject_id))

@@ -3599,7 +3599,7 @@ export interface components {
             subject_type: string;
             subject_id: string;
             /** @description What people call the subject (an intent's name, an artifact's file name); null when it has none */
-            readonly subject_name: string;
+            readonly subject_name: string | null;
             before?: unknown;
             after?: unknown;
             reason?: string;

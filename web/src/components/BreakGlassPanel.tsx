@@ -109,7 +109,7 @@ export function BreakGlassPanel() {
       ) : null}
       <DataState query={list} label="break-glass uses" isEmpty={rows.length === 0} empty="No break-glass use on record.">
         <Table
-          caption="Break-glass uses"
+          caption="Break-glass requests and their state"
           id="break-glass"
           rows={rows}
           rowKey={(b) => b.id}

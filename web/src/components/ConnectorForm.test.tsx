@@ -1,19 +1,14 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render, screen } from "@testing-library/react";
+import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { api, type Connector } from "../api/client";
+import { renderPart } from "../test/app";
 import { ConnectorForm } from "./ConnectorForm";
-
-function wrap(children: React.ReactNode) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(<QueryClientProvider client={client}>{children}</QueryClientProvider>);
-}
 
 describe("ConnectorForm", () => {
   it("asks a Jamf user-account connector for the user and password, in words, and sends only those", async () => {
     const create = vi.spyOn(api.connectors, "create").mockResolvedValue({ id: "c1" } as Connector);
-    wrap(<ConnectorForm onSaved={() => undefined} />);
+    renderPart(<ConnectorForm onSaved={() => undefined} />);
     const user = userEvent.setup();
     await user.selectOptions(screen.getByLabelText("Plane"), "jamf");
     expect(screen.getByLabelText("API client ID")).toBeTruthy();
@@ -31,7 +26,7 @@ describe("ConnectorForm", () => {
 
   it("takes Landscape's package signing key as a multi-line secret and leaves empty optional settings out", async () => {
     const create = vi.spyOn(api.connectors, "create").mockResolvedValue({ id: "c2" } as Connector);
-    wrap(<ConnectorForm onSaved={() => undefined} />);
+    renderPart(<ConnectorForm onSaved={() => undefined} />);
     const user = userEvent.setup();
     await user.selectOptions(screen.getByLabelText("Plane"), "landscape");
     const key = screen.getByLabelText(/^Package upload signing key/);

@@ -102,10 +102,15 @@ export function GlobalSearch() {
         }}
       >
         <label htmlFor="global-search" className="sr-only">
-          Find applications, intents, CAB requests, components, or ledger events by correlation id
+          Find anything
         </label>
+        {/* what it searches is its description, not its name: a short name never shadows a page's own fields */}
+        <span id="global-search-what" className="sr-only">
+          Applications, intents, CAB requests, components, or ledger events by correlation id.
+        </span>
         <input
           id="global-search"
+          aria-describedby="global-search-what"
           ref={input}
           type="search"
           value={text}

@@ -152,6 +152,7 @@ export function Table<T>({
   const uid = useId();
   const [hidden, setHidden] = useHiddenColumns(tableId);
   const [filter, setFilter] = useState("");
+  const [choosing, setChoosing] = useState(false);
   const [sort, setSort] = useState<{ label: string; direction: Direction } | null>(null);
 
   const visible = columns.filter((c) => c.rowHeader || c.data === false || !hidden.has(c.label));
@@ -200,8 +201,10 @@ export function Table<T>({
             <input id={`${uid}-filter`} type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
           </div>
           {choosable.length > 0 ? (
-            <details className="table-columns">
+            <details className="table-columns" onToggle={(e) => setChoosing(e.currentTarget.open)}>
               <summary className="btn">Columns</summary>
+              {/* rendered only while open: a page's own field named like a column keeps its label unique */}
+              {choosing ? (
               <fieldset>
                 <legend>Columns to show</legend>
                 {choosable.map((c) => (
@@ -213,6 +216,7 @@ export function Table<T>({
                   </label>
                 ))}
               </fieldset>
+              ) : null}
             </details>
           ) : null}
           <button

@@ -4,19 +4,18 @@ import userEvent from "@testing-library/user-event";
 import type { ReactNode } from "react";
 import { MemoryRouter } from "react-router";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { AppRoutes } from "../App";
 import { account } from "../api/account";
 import { api } from "../api/client";
 import { manifests } from "../api/manifest";
 import { ApiProblem } from "../api/problem";
 import { search } from "../api/search";
-import { SessionProvider } from "../auth/session";
 import { fieldWords } from "../pages/Apply";
 import { formatInZone, TimeZoneContext, timeZones } from "../lib/time";
 import { PasswordForm, TimeZoneForm } from "./AccountForms";
 import { hitLink } from "./GlobalSearch";
 import { Time } from "./Time";
 import { TokenShownOnce } from "./Tokens";
+import { renderApp, signedInAs } from "../test/app";
 
 const AT = "2026-01-15T13:05:00Z";
 
@@ -35,25 +34,7 @@ function problem(status: number, errors: { field: string; rule: string; message:
   return new ApiProblem({ type: "urn:x", status, code: "validation-error", title: "Not valid", detail: "Fix the fields.", correlation_id: "c-1", errors, ...extra } as never);
 }
 
-function asUser(role: string, zone = "UTC") {
-  vi.spyOn(api, "session").mockResolvedValue({
-    authenticated: true,
-    user: { id: "7", username: "pat", kind: "user", time_zone: zone, roles: [{ role, boundary: "acme", business_units: ["*"] }] },
-  } as never);
-}
 
-function app(path: string) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(
-    <QueryClientProvider client={client}>
-      <MemoryRouter initialEntries={[path]}>
-        <SessionProvider>
-          <AppRoutes />
-        </SessionProvider>
-      </MemoryRouter>
-    </QueryClientProvider>,
-  );
-}
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -151,13 +132,13 @@ describe("my account", () => {
   });
 
   it("creates, lists and revokes the person's own tokens on My account, times in their zone", async () => {
-    asUser("auditor", "Europe/Berlin");
+    signedInAs("auditor", { username: "pat", id: "7", boundary: "acme", zone: "Europe/Berlin" });
     vi.spyOn(api, "me").mockResolvedValue({ id: "7", username: "pat", kind: "user", time_zone: "Europe/Berlin", roles: [] } as never);
     const row = { id: 3, name: "laptop", key_id: "abc", username: "pat", created_at: AT, expires_at: AT, revoked_at: null, last_used_at: null, is_active: true };
     const mine = vi.spyOn(account, "myTokens").mockResolvedValue([row] as never);
     const create = vi.spyOn(api.tokens, "create").mockResolvedValue({ ...row, id: 4, name: "ci", token: "fg_x_once" } as never);
     const revoke = vi.spyOn(api.tokens, "revoke").mockResolvedValue({ ...row, is_active: false } as never);
-    app("/me");
+    renderApp("/me");
     expect(await screen.findByRole("heading", { name: "My account" })).toBeInTheDocument();
     const table = await screen.findByRole("table", { name: /Your tokens/ }, { timeout: 5000 }); // 400+ zones to render first
     expect(within(table).getAllByText("2026-01-15 14:05 GMT+1").length).toBe(2);
@@ -175,7 +156,7 @@ describe("my account", () => {
 
 describe("global search", () => {
   beforeEach(() => {
-    asUser("publisher");
+    signedInAs("publisher", { username: "pat", id: "7", boundary: "acme" });
     vi.spyOn(api, "dashboard").mockReturnValue(new Promise(() => {}) as never);
   });
 
@@ -196,8 +177,8 @@ describe("global search", () => {
         { kind: "ledger", hits: [], more: false },
       ],
     });
-    app("/");
-    const box = await screen.findByLabelText(/^Find applications/);
+    renderApp("/");
+    const box = await screen.findByLabelText("Find anything");
     fireEvent.keyDown(document.body, { key: "/" });
     expect(box).toHaveFocus();
     await userEvent.type(box, "fire");
@@ -214,7 +195,7 @@ describe("global search", () => {
 });
 
 describe("applying a manifest", () => {
-  beforeEach(() => asUser("publisher"));
+  beforeEach(() => signedInAs("publisher", { username: "pat", id: "7", boundary: "acme" }));
 
   it("names a problem's document and field in words", () => {
     expect(fieldWords("documents[1].ring_plan[0].target_group")).toBe("Document 2, ring_plan[0].target_group");
@@ -235,7 +216,7 @@ describe("applying a manifest", () => {
       .spyOn(manifests, "apply")
       .mockResolvedValueOnce({ dry_run: true, documents: [doc] })
       .mockResolvedValueOnce({ dry_run: false, documents: [doc] });
-    app("/intents/apply");
+    renderApp("/intents/apply");
     const text = await screen.findByLabelText(/^Manifest/);
     expect(screen.getByRole("button", { name: "Apply" })).toBeDisabled();
     fireEvent.change(text, { target: { value: "name: ff\n" } });
@@ -257,7 +238,7 @@ describe("applying a manifest", () => {
         lines: { "documents[0].ring_plan[0].target_group": 7 },
       }),
     );
-    app("/intents/apply");
+    renderApp("/intents/apply");
     fireEvent.change(await screen.findByLabelText(/^Manifest/), { target: { value: "x: 1\n" } });
     await userEvent.click(screen.getByRole("button", { name: "Check what would change" }));
     const alert = await screen.findByRole("alert");
@@ -267,8 +248,8 @@ describe("applying a manifest", () => {
 
   it("is for Publishers", async () => {
     vi.restoreAllMocks();
-    asUser("auditor");
-    app("/intents/apply");
+    signedInAs("auditor", { username: "pat", id: "7", boundary: "acme" });
+    renderApp("/intents/apply");
     expect(await screen.findByRole("heading", { name: "Not available to you" })).toBeInTheDocument();
   });
 });

@@ -1,34 +1,14 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { AppRoutes } from "../App";
 import { api, type LedgerEvent, type WebhookTarget } from "../api/client";
 import { reads } from "../api/reads";
-import { SessionProvider } from "../auth/session";
 import { SubjectLink } from "../components/SubjectLink";
 import { subjectHref, subjectLabel, versionHref } from "../lib/subjects";
+import { renderApp, signedInAs } from "../test/app";
 
-function as(role: string, username = role) {
-  vi.spyOn(api, "session").mockResolvedValue({
-    authenticated: true,
-    user: { id: "1", username, kind: "user", time_zone: "UTC", roles: [{ role, boundary: "*", business_units: ["*"] }] },
-  } as never);
-}
 
-function renderAt(path: string) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(
-    <QueryClientProvider client={client}>
-      <MemoryRouter initialEntries={[path]}>
-        <SessionProvider>
-          <AppRoutes />
-        </SessionProvider>
-      </MemoryRouter>
-    </QueryClientProvider>,
-  );
-}
 
 const INTENT_ID = "6f1c2a9e-0b7d-4c3e-9a51-2d8e4f6a7b10";
 
@@ -85,13 +65,13 @@ describe("one link builder for every subject", () => {
 
 describe("the ledger and the dashboard name their subjects", () => {
   it("the ledger lists each subject by name, linked, never by its id", async () => {
-    as("auditor");
+    signedInAs("auditor");
     vi.spyOn(api.ledger, "list").mockResolvedValue({
       results: [event({}), event({ sequence: 40, subject_type: "webhook_target", subject_id: "7", subject_name: "siem", action: "webhook_target.updated" })],
       next: null,
       previous: null,
     } as never);
-    renderAt("/ledger");
+    renderApp("/ledger");
     const table = await screen.findByRole("table", { name: "Ledger events, newest first" }, { timeout: 5000 });
     expect(within(table).getByRole("link", { name: "firefox-128-6-finance" })).toHaveAttribute("href", `/intents/${INTENT_ID}`);
     expect(within(table).getByRole("link", { name: "siem" })).toHaveAttribute("href", "/webhooks/7");
@@ -100,11 +80,11 @@ describe("the ledger and the dashboard name their subjects", () => {
   });
 
   it("the dashboard's recent events come from the ledger with names", async () => {
-    as("publisher");
+    signedInAs("publisher");
     vi.spyOn(api, "dashboard").mockResolvedValue({ intents_by_state: {}, in_progress: [], awaiting_my_action: [], recent_events: [] } as never);
     vi.spyOn(api.rollouts, "list").mockResolvedValue({ results: [], next: null, previous: null } as never);
     const ledger = vi.spyOn(api.ledger, "list").mockResolvedValue({ results: [event({})], next: null, previous: null } as never);
-    renderAt("/");
+    renderApp("/");
     const recent = await screen.findByRole("table", { name: "The latest ledger events" }, { timeout: 5000 });
     expect(within(recent).getByRole("link", { name: "firefox-128-6-finance" })).toHaveAttribute("href", `/intents/${INTENT_ID}`);
     expect(ledger).toHaveBeenCalledWith({ page_size: 10 });
@@ -127,10 +107,10 @@ describe("webhooks: edit and send test", () => {
   });
 
   it("a Platform Admin edits name, URL and events (no secret), then sends a test", async () => {
-    as("platform_admin", "admin");
+    signedInAs("platform_admin", { username: "admin" });
     const update = vi.spyOn(reads.webhooks, "update").mockResolvedValue({ ...target, url: "https://siem.example.com/v2", events: [] });
     const sendTest = vi.spyOn(reads.webhooks, "sendTest").mockResolvedValue({ id: 1, notification: 1, event: "webhook.test", status: "pending" } as never);
-    renderAt("/webhooks");
+    renderApp("/webhooks");
     await userEvent.click(await screen.findByRole("button", { name: "Edit siem" }, { timeout: 5000 }));
     const form = screen.getByRole("form", { name: "Edit “siem”" });
     expect(within(form).getByRole("heading", { name: "Edit “siem”" })).toHaveFocus();
@@ -152,17 +132,17 @@ describe("webhooks: edit and send test", () => {
   });
 
   it("an Auditor is offered neither edit nor test", async () => {
-    as("auditor");
-    renderAt("/webhooks");
+    signedInAs("auditor");
+    renderApp("/webhooks");
     expect(await screen.findByRole("rowheader", { name: "siem" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: /Edit|Send test/ })).toBeNull();
   });
 
   it("the delivery log offers a test send to a Platform Admin", async () => {
-    as("platform_admin", "admin");
+    signedInAs("platform_admin", { username: "admin" });
     vi.spyOn(api.webhooks, "deliveries").mockResolvedValue([]);
     const sendTest = vi.spyOn(reads.webhooks, "sendTest").mockResolvedValue({ id: 1, notification: 1, event: "webhook.test", status: "pending" } as never);
-    renderAt("/webhooks/7");
+    renderApp("/webhooks/7");
     await userEvent.click(await screen.findByRole("button", { name: "Send a test delivery" }));
     await waitFor(() => expect(sendTest).toHaveBeenCalledWith(7));
     expect(await screen.findByText(/A signed test delivery is queued/)).toBeInTheDocument();

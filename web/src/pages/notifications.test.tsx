@@ -1,12 +1,8 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { MemoryRouter } from "react-router";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { AppRoutes } from "../App";
 import { api, type Notification, type WebhookDelivery, type WebhookTarget } from "../api/client";
 import { ApiProblem } from "../api/problem";
-import { SessionProvider } from "../auth/session";
 import { reads } from "../api/reads";
 import {
   deliveryStatusWords,
@@ -16,29 +12,12 @@ import {
   responseWords,
   targetEventsWords,
 } from "../lib/notifications";
+import { renderApp, signedInAs } from "../test/app";
 
 const NOW = Date.parse("2026-12-02T10:00:00Z");
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
-function as(role: string, username = role) {
-  vi.spyOn(api, "session").mockResolvedValue({
-    authenticated: true,
-    user: { id: "1", username, kind: "user", time_zone: "UTC", roles: [{ role, boundary: "*", business_units: ["*"] }] },
-  } as never);
-}
 
-function renderAt(path: string) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(
-    <QueryClientProvider client={client}>
-      <MemoryRouter initialEntries={[path]}>
-        <SessionProvider>
-          <AppRoutes />
-        </SessionProvider>
-      </MemoryRouter>
-    </QueryClientProvider>,
-  );
-}
 
 const cabOpened: Notification = {
   id: 1,
@@ -105,7 +84,7 @@ describe("webhooks", () => {
   });
 
   it("a Platform Admin adds one: the field error lands on the field, then the secret is shown once", async () => {
-    as("platform_admin", "admin");
+    signedInAs("platform_admin", { username: "admin" });
     const create = vi
       .spyOn(api.webhooks, "create")
       .mockRejectedValueOnce(
@@ -120,7 +99,7 @@ describe("webhooks", () => {
         } as never),
       )
       .mockResolvedValueOnce({ ...target, id: 5, name: "pager", events: [], secret: "s3cr3t-shown-once" });
-    renderAt("/webhooks");
+    renderApp("/webhooks");
     expect(await screen.findByRole("rowheader", { name: "siem" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Pause siem…" })).toBeInTheDocument();
     const form = screen.getByRole("form", { name: "Add a webhook" });
@@ -141,27 +120,27 @@ describe("webhooks", () => {
   });
 
   it("an Auditor reads the list but is offered no change", async () => {
-    as("auditor");
-    renderAt("/webhooks");
+    signedInAs("auditor");
+    renderApp("/webhooks");
     expect(await screen.findByRole("rowheader", { name: "siem" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: /Pause/ })).toBeNull();
     expect(screen.queryByRole("form", { name: "Add a webhook" })).toBeNull();
   });
 
   it("anyone else is told the screen needs another role", async () => {
-    as("publisher");
-    renderAt("/webhooks");
+    signedInAs("publisher");
+    renderApp("/webhooks");
     expect(await screen.findByText(/It needs the Platform Admin or Auditor role/)).toBeInTheDocument();
     expect(api.webhooks.list).not.toHaveBeenCalled();
   });
 
   it("the delivery log says how each delivery went", async () => {
-    as("platform_admin", "admin");
+    signedInAs("platform_admin", { username: "admin" });
     vi.spyOn(api.webhooks, "deliveries").mockResolvedValue([
       { id: 1, notification: 2, event: "breakglass.used", status: "delivered", attempts: 1, response_code: 204, last_error: "", delivered_at: ago(2), last_attempt_at: ago(2), created_at: ago(2) },
       { id: 2, notification: 3, event: "cab.decision_made", status: "pending", attempts: 1, response_code: null, last_error: "ConnectError: refused", next_attempt_at: new Date(Date.now() + 60_000).toISOString(), last_attempt_at: ago(1), created_at: ago(1) },
     ]);
-    renderAt("/webhooks/4");
+    renderApp("/webhooks/4");
     expect(await screen.findByRole("heading", { name: "Webhook “siem”" })).toBeInTheDocument();
     const table = await screen.findByRole("table", { name: "Deliveries" });
     const [, delivered, pending] = within(table).getAllByRole("row");
@@ -176,7 +155,7 @@ describe("webhooks", () => {
 
 describe("the notifications bell", () => {
   it("counts what I have not read, lists it by name, and the list page marks it read", async () => {
-    as("cab_approver", "cab");
+    signedInAs("cab_approver", { username: "cab" });
     let unread = 2;
     vi.spyOn(reads.notifications, "unreadCount").mockImplementation(async () => ({ unread }));
     vi.spyOn(api.notifications, "list").mockImplementation(async () => ({
@@ -195,7 +174,7 @@ describe("the notifications bell", () => {
       unread = 0;
       return { marked: 1 };
     });
-    renderAt("/me");
+    renderApp("/me");
     const bell = await screen.findByRole("button", { name: "Notifications: 2 unread" });
     expect(screen.getByTestId("bell-count")).toHaveTextContent("2");
     await userEvent.click(bell);
@@ -224,10 +203,10 @@ describe("the notifications bell", () => {
   });
 
   it("says so when there is nothing", async () => {
-    as("publisher");
+    signedInAs("publisher");
     vi.spyOn(reads.notifications, "unreadCount").mockResolvedValue({ unread: 0 });
     vi.spyOn(api.notifications, "list").mockResolvedValue({ results: [], next: null, previous: null } as never);
-    renderAt("/notifications");
+    renderApp("/notifications");
     expect(await screen.findByText("No notifications for you yet.")).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Notifications" }));
     expect(await screen.findByText("Nothing for you yet.")).toBeInTheDocument();
