@@ -234,7 +234,8 @@ def _grype(document: dict[str, Any], filename: str) -> Parsed:
     target = report.source.get("target")
     name = target if isinstance(target, str) else str(target.get("userInput", "")) if isinstance(target, dict) else ""
     db = report.descriptor.db
-    status = db.get("status") if isinstance(db.get("status"), dict) else {}
+    status = db.get("status")
+    status = status if isinstance(status, dict) else {}
     dates = {
         "database_built": _instant(db.get("built") or status.get("built")),
         "scanned_at": _instant(report.descriptor.timestamp),
