@@ -18,13 +18,14 @@ const STATUS_WORDS: Record<string, string> = {
 export function EvidenceChecklist({ artifactId, items, caption }: { artifactId: string; items: EvidenceItem[]; caption: string }) {
   const rows = checklist(items);
   const required = rows.filter((r) => r.required);
-  const have = required.filter((r) => r.item).length;
   const readiness = useQuery({
     queryKey: ["evidence", artifactId, "completeness"],
     queryFn: () => reads.evidence.completeness(artifactId),
   });
   const gaps = readiness.data?.gaps ?? [];
   const missing = new Set(gaps.filter((g) => g.check === "sections-present").map((g) => g.kind));
+  // counted by the same rule as each row's tick: an item the server still reports missing is not counted yet
+  const have = required.filter((r) => r.item && !missing.has(r.kind)).length;
   const open = gaps.filter((g) => g.check !== "sections-present");
   const complete = readiness.isSuccess && gaps.length === 0;
   return (

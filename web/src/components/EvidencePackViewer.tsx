@@ -7,6 +7,7 @@ import { DataState } from "./DataState";
 import { Badge, CheckList, OkBadge, SourceBadge } from "./Governance";
 import { ProblemAlert } from "./ProblemAlert";
 import { Time } from "./Time";
+import { Table } from "./Table";
 
 /** The sections a complete pack carries; a missing one is listed as a gap. */
 export const EXPECTED_SECTIONS = [
@@ -99,31 +100,18 @@ function SectionSummary({ name, summary }: { name: string; summary: Obj }) {
             ) : null}
           </p>
           {findings.length ? (
-            <table className="table">
-              <caption className="sr-only">Vulnerability findings</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Finding</th>
-                  <th scope="col">Severity</th>
-                  <th scope="col">Component</th>
-                  <th scope="col">Fixed in</th>
-                </tr>
-              </thead>
-              <tbody>
-                {findings.map((f) => (
-                  <tr key={`${str(f.id)}-${str(f.component)}`}>
-                    <td>{str(f.id)}</td>
-                    <td>
-                      {str(f.severity)} ({str(f.score)})
-                    </td>
-                    <td>
-                      {str(f.component)} {str(f.installed_version)}
-                    </td>
-                    <td>{str(f.fixed_version)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Table
+              caption="Vulnerability findings"
+              toolbar={false}
+              rows={findings}
+              rowKey={(f) => `${str(f.id)}-${str(f.component)}`}
+              columns={[
+                { label: "Finding", cell: (f) => str(f.id) },
+                { label: "Severity", cell: (f) => `${str(f.severity)} (${str(f.score)})` },
+                { label: "Component", cell: (f) => `${str(f.component)} ${str(f.installed_version)}` },
+                { label: "Fixed in", cell: (f) => str(f.fixed_version) },
+              ]}
+            />
           ) : null}
         </>
       );

@@ -30,6 +30,7 @@ import { ReasonDialog } from "./ReasonDialog";
 import { RolloutDrift } from "./RolloutDrift";
 import { RolloutTimeline } from "./RolloutTimeline";
 import { Time } from "./Time";
+import { Table } from "./Table";
 
 export function DemoClock({ scale }: { scale: number | null | undefined }) {
   const text = demoClockText(scale);
@@ -88,36 +89,37 @@ function RingCard({ run, current }: { run: RingRun; current: boolean }) {
           <p className="small">
             <CountsLine c={total} />
           </p>
-          <table className="table small">
-            <caption className="sr-only">{name} per plane</caption>
-            <thead>
-              <tr>
-                <th scope="col">Plane</th>
-                <th scope="col">Group</th>
-                <th scope="col">Devices</th>
-              </tr>
-            </thead>
-            <tbody>
-              {perPlane.map(({ t, c }) => (
-                <tr key={`${t.connector}-${t.platform}`}>
-                  <td>
+          <Table
+            caption={`${name} per plane`}
+            toolbar={false}
+            rows={perPlane}
+            rowKey={({ t }) => `${t.connector}-${t.platform}`}
+            columns={[
+              {
+                label: "Plane",
+                value: ({ t }) => t.connector,
+                cell: ({ t }) => (
+                  <>
                     {t.connector} <span className="muted">({t.kind}, {t.platform})</span>
-                  </td>
-                  <td>
-                    <code>{t.group}</code>
-                  </td>
-                  <td>
+                  </>
+                ),
+              },
+              { label: "Group", value: ({ t }) => t.group, cell: ({ t }) => <code>{t.group}</code> },
+              {
+                label: "Devices",
+                cell: ({ t, c }) => (
+                  <>
                     <CountsLine c={c} />
                     {t.count_warning ? (
                       <div className="small warning-text" role="note">
                         ⚠ Count differs: {t.count_warning}
                       </div>
                     ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </>
+                ),
+              },
+            ]}
+          />
         </>
       ) : (
         <p className="small muted">Not assigned yet.</p>
@@ -186,42 +188,38 @@ function PlanTimeline({ intentId }: { intentId: string }) {
               </ul>
             </div>
           ) : null}
-          <div className="table-wrap">
-            <table className="table">
-              <caption>Expected timeline, ring by ring (a dry plan; no plane is touched)</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Ring</th>
-                  <th scope="col">Devices</th>
-                  <th scope="col">Earliest start</th>
-                  <th scope="col">Earliest promotion</th>
-                  <th scope="col">Soak / time to compliance</th>
-                  <th scope="col">Blockers</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.rings.map((r) => (
-                  <tr key={r.ring} data-ring={r.ring}>
-                    <th scope="row">{humanize(r.ring)}</th>
-                    <td>
-                      {formatNumber(r.planned_devices)}
-                      <div className="small muted">
-                        {Object.entries(r.groups)
-                          .map(([plane, group]) => `${plane}: ${group}`)
-                          .join("; ")}
-                      </div>
-                    </td>
-                    <td>{r.earliest_start ? <Time value={r.earliest_start} /> : "Not before the blockers clear"}</td>
-                    <td>{r.earliest_promotion ? <Time value={r.earliest_promotion} /> : "—"}</td>
-                    <td>
-                      {r.min_soak_hours} h / {r.ttc_hours} h
-                    </td>
-                    <td>{r.blockers.length ? r.blockers.join("; ") : "None"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption="Expected timeline, ring by ring (a dry plan; no plane is touched)"
+            captionVisible
+            toolbar={false}
+            rows={p.rings}
+            rowKey={(r) => r.ring}
+            rowData={(r) => ({ "data-ring": r.ring })}
+            columns={[
+              { label: "Ring", rowHeader: true, cell: (r) => humanize(r.ring) },
+              {
+                label: "Devices",
+                value: (r) => r.planned_devices,
+                cell: (r) => (
+                  <>
+                    {formatNumber(r.planned_devices)}
+                    <div className="small muted">
+                      {Object.entries(r.groups)
+                        .map(([plane, group]) => `${plane}: ${group}`)
+                        .join("; ")}
+                    </div>
+                  </>
+                ),
+              },
+              {
+                label: "Earliest start",
+                cell: (r) => (r.earliest_start ? <Time value={r.earliest_start} /> : "Not before the blockers clear"),
+              },
+              { label: "Earliest promotion", cell: (r) => (r.earliest_promotion ? <Time value={r.earliest_promotion} /> : "—") },
+              { label: "Soak / time to compliance", cell: (r) => `${r.min_soak_hours} h / ${r.ttc_hours} h` },
+              { label: "Blockers", cell: (r) => (r.blockers.length ? r.blockers.join("; ") : "None") },
+            ]}
+          />
         </>
       ) : null}
     </DataState>

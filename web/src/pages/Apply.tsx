@@ -7,6 +7,7 @@ import { useUser } from "../auth/session";
 import { FileDrop } from "../components/FileDrop";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
+import { Table } from "../components/Table";
 import { hasRole } from "../lib/permissions";
 import { NotAllowed } from "./NotFound";
 
@@ -69,29 +70,22 @@ function Outcome({ doc, dryRun }: { doc: ManifestOutcome; dryRun: boolean }) {
         Document {doc.document} (line {doc.line}): {doc.intent_id && !dryRun ? <Link to={`/intents/${doc.intent_id}`}>{doc.name}</Link> : doc.name} — {dryRun ? would : did}
       </h3>
       {doc.changes.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="sr-only">Field changes of {doc.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Field</th>
-                <th scope="col">Now</th>
-                <th scope="col">{dryRun ? "After applying" : "Now set to"}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {doc.changes.map((c) => (
-                <tr key={c.field}>
-                  <th scope="row">
-                    <code>{c.field}</code>
-                  </th>
-                  <td className="change-before">{show(c.before)}</td>
-                  <td className="change-after">{show(c.after)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption={`Field changes of ${doc.name}`}
+          toolbar={false}
+          rows={doc.changes}
+          rowKey={(c) => c.field}
+          columns={[
+            { label: "Field", rowHeader: true, value: (c) => c.field, cell: (c) => <code>{c.field}</code> },
+            { label: "Now", className: "change-before", value: (c) => show(c.before), cell: (c) => show(c.before) },
+            {
+              label: dryRun ? "After applying" : "Now set to",
+              className: "change-after",
+              value: (c) => show(c.after),
+              cell: (c) => show(c.after),
+            },
+          ]}
+        />
       ) : (
         <p className="muted">The stored intent already matches this document.</p>
       )}
