@@ -65,6 +65,12 @@ def tls_context(endpoint: Endpoint) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    # and at most TLS 1.2 (RFC 5425's, still allowed by RFC 9662): syslog has no acknowledgement, so the
+    # receiver's acceptance of this client must be part of the handshake. TLS 1.3 moves the server's check
+    # of the client certificate after it: a receiver that refuses a missing or untrusted certificate then
+    # drops the connection exactly as it closes an accepted one, and a batch it never read would count
+    # as sent (seen: CI, rsyslog with gtls requiring client certificates).
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
     if endpoint.client_cert_pem:
         _load_client_chain(context, endpoint.client_cert_pem, endpoint.client_key_pem)
     return context
