@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 import { type Mentionable, comments } from "../api/comments";
 import { isApiProblem } from "../api/problem";
 import { useUser } from "../auth/session";
@@ -62,6 +62,16 @@ function Composer({ requestId }: { requestId: string }) {
   const [dismissed, setDismissed] = useState<number | null>(null);
   const [notice, setNotice] = useState("");
   const box = useRef<HTMLTextAreaElement>(null);
+  // Where the caret goes once a picked mention is in the box: placed as the DOM updates (a layout effect),
+  // not a frame later, or keys typed in between land before it and the text comes out scrambled.
+  const pendingCaret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const at = pendingCaret.current;
+    if (at === null || !box.current) return;
+    pendingCaret.current = null;
+    box.current.focus();
+    box.current.setSelectionRange(at, at);
+  });
   const alertRef = useRef<HTMLDivElement>(null);
   const uid = useId();
   const post = useMutation({
@@ -88,13 +98,10 @@ function Composer({ requestId }: { requestId: string }) {
     const inserted = `@${person.username} `;
     const next = text.slice(0, token.start) + inserted + after.replace(/^[\w.+-]*/, "");
     const at = token.start + inserted.length;
+    pendingCaret.current = at;
     setText(next);
     setCaret(at);
     setActive(0);
-    requestAnimationFrame(() => {
-      box.current?.focus();
-      box.current?.setSelectionRange(at, at);
-    });
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
