@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,6 +88,28 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def closed_loop(
+    loop: Callable[[int], None],
+    stop: threading.Event,
+    latencies: list[list[float]],
+    errors: list[int],
+    seconds: float,
+) -> dict[str, Any]:
+    """Run `loop(i)` on one thread per connection for `seconds`, then sum up what they recorded."""
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(len(errors))]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join(timeout=35)
+    elapsed = time.perf_counter() - began
+    done = sorted(x for part in latencies for x in part)
+    p50 = done[len(done) // 2] * 1000 if done else 0.0
+    return {"requests": len(done), "errors": sum(errors), "rps": len(done) / elapsed, "p50_ms": p50}
+
+
 def httpx_load(url: str, headers: dict[str, str], seconds: float, connections: int) -> dict[str, Any]:
     """A closed loop: each connection sends its next request as soon as the previous one answered."""
     stop = threading.Event()
@@ -106,18 +129,7 @@ def httpx_load(url: str, headers: dict[str, str], seconds: float, connections: i
                 else:
                     errors[i] += 1
 
-    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(connections)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join(timeout=35)
-    elapsed = time.perf_counter() - began
-    done = sorted(x for part in latencies for x in part)
-    pick = (lambda q: done[min(len(done) - 1, int(q * len(done)))] * 1000) if done else (lambda q: 0.0)
-    return {"requests": len(done), "errors": sum(errors), "rps": len(done) / elapsed, "p50_ms": pick(0.5)}
+    return closed_loop(loop, stop, latencies, errors, seconds)
 
 
 def write_load(target: dict[str, Any], seconds: float, connections: int) -> dict[str, Any]:
@@ -150,18 +162,7 @@ def write_load(target: dict[str, Any], seconds: float, connections: int) -> dict
                 else:
                     errors[i] += 1
 
-    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(connections)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join(timeout=35)
-    elapsed = time.perf_counter() - began
-    done = sorted(x for part in latencies for x in part)
-    p50 = done[len(done) // 2] * 1000 if done else 0.0
-    return {"requests": len(done), "errors": sum(errors), "rps": len(done) / elapsed, "p50_ms": p50}
+    return closed_loop(loop, stop, latencies, errors, seconds)
 
 
 class LockWaits:
