@@ -249,6 +249,7 @@ def setup(args: argparse.Namespace, stack: ExitStack, stamp: str) -> tuple[dict[
         "FLEETGATE_WEB_QUEUE_WAIT_MS": "0",
         "FLEETGATE_LOG_LEVEL": "WARNING",
         "FLEETGATE_DB_POOL_MAX": str(args.threads + 2),
+        "FLEETGATE_REDIS_URL": run.fresh_redis(),  # as deployed; the ceiling has no throttle or cache at all
         "DJANGO_SETTINGS_MODULE": "fleetgate.settings",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
     }

@@ -20,13 +20,21 @@ import time
 from datetime import UTC, datetime
 
 PG = os.environ.get("FLEETGATE_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("FLEETGATE_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database instead of SQLite")
+    parser.add_argument(
+        "--redis", action="store_true", help="shared cache on Redis (FLEETGATE_BENCH_REDIS), as deployed"
+    )
     parser.add_argument("-n", type=int, default=200, help="requests per endpoint (default 200)")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes per endpoint; the best is shown")
+    parser.add_argument(
+        "--profile", metavar="ENDPOINT", help="cProfile one endpoint (a name substring) and print the top"
+    )
+    parser.add_argument("--only", metavar="ENDPOINT", help="measure only endpoints whose name contains this")
     return parser.parse_args()
 
 
@@ -45,6 +53,7 @@ def main() -> int:
         FLEETGATE_LOG_LEVEL="WARNING",
         FLEETGATE_THROTTLE_USER="1000000/min",
         DJANGO_SETTINGS_MODULE="fleetgate.settings",
+        FLEETGATE_REDIS_URL=REDIS if args.redis else "",
     )
     try:
         return measure(args)
@@ -95,12 +104,14 @@ def measure(args: argparse.Namespace) -> int:
     print(f"{connection.vendor}, {args.n} requests x best of {args.repeat}")
     print(f"{'endpoint':<18} {'cpu ms/req':>10} {'queries':>8}")
     for name, url in reads.items():
-        if not url:
+        if not url or (args.only and args.only not in name):
             continue
         for _ in range(10):
             response = client.get(url)
             if response.status_code != 200:
                 raise RuntimeError(f"{url} -> {response.status_code}: {response.content[:300]!r}")
+        if args.profile and args.profile in name:
+            profile(client, url, args.n)
         best = float("inf")
         for _ in range(args.repeat):
             began = time.process_time()
@@ -111,6 +122,20 @@ def measure(args: argparse.Namespace) -> int:
             client.get(url)
         print(f"{name:<18} {best:>10.2f} {len(ctx.captured_queries):>8}", flush=True)
     return 0
+
+
+def profile(client: object, url: str, n: int) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        client.get(url)  # type: ignore[attr-defined]
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs().sort_stats("tottime")
+    stats.print_stats(35)
+    stats.sort_stats("cumulative").print_stats(60)
 
 
 if __name__ == "__main__":

@@ -30,11 +30,15 @@ import bench_report
 import bench_seed
 import httpx
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
 PG = os.environ.get("FLEETGATE_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# The deployed shape (README "Scaling out"): throttles, lockout and caches shared through Redis. The
+# bench owns this database index and empties it before each run.
+REDIS = os.environ.get("FLEETGATE_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 SPAWN_RATE = 100
 TOKENS_PER_ROLE = {"admin": 1, "packager": 1, "publisher": 4}
 SEED_INTENTS = 300
@@ -147,6 +151,15 @@ def save(stages: dict[str, Any], meta: dict[str, Any], verdict: dict[str, Any], 
     print(f"\nResults written to {latest.relative_to(ROOT)} (and one file per stage)")
 
 
+def fresh_redis() -> str:
+    """The bench's Redis database, emptied (no counters or cached rows of an earlier run's database)."""
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=3).flushdb()
+    except redis.RedisError as exc:
+        raise RuntimeError(f"Redis at {REDIS} did not answer ({exc}); start it, or set FLEETGATE_BENCH_REDIS") from exc
+    return REDIS
+
+
 def bench(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     db = f"fleetgate_bench_{stamp.lower()}_{os.getpid()}"
@@ -165,6 +178,7 @@ def bench(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
         "FLEETGATE_THROTTLE_USER": "1000000/min",
         "FLEETGATE_LOG_LEVEL": "WARNING",
         "FLEETGATE_DB_POOL_MAX": str(pool),
+        "FLEETGATE_REDIS_URL": fresh_redis(),
         "DJANGO_SETTINGS_MODULE": "fleetgate.settings",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),  # as `fleetgate up` runs it
     }

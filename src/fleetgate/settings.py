@@ -142,7 +142,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["fleetgate.api.permissions.IsAuthenticatedActor"],
     "DEFAULT_PARSER_CLASSES": ["fleetgate.api.parsers.LimitedJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["fleetgate.api.renderers.FastJSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["fleetgate.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fleetgate.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,

@@ -1,4 +1,5 @@
-"""Microsoft Intune through Microsoft Graph, simulated: the v1.0 subset the Intune connector uses.
+"""Microsoft Intune through Microsoft Graph, simulated: the v1.0 subset the Intune connector uses,
+and the beta macOSPkgApp.
 
 Identity platform v2.0 client credentials (`POST /{tenant}/oauth2/v2.0/token`), Graph v1.0
 `deviceAppManagement/mobileApps` (win32LobApp), the content upload flow (`intune_content.py`),
@@ -8,7 +9,14 @@ Identity platform v2.0 client credentials (`POST /{tenant}/oauth2/v2.0/token`), 
 paging, 429 with Retry-After, and Graph's error body `{"error": {"code", "message",
 "innerError"}}`. Bodies are checked as Graph checks them (`intune_schema.py`): unknown or beta-only
 properties and types, bad enum values and types, a missing `@odata.type` on abstract types and
-read-only properties on create are refused with 400. The removed beta
+read-only properties on create are refused with 400. A macOSPkgApp is beta only: on /beta it is
+created (displayName, publisher, fileName, primaryBundleId, primaryBundleVersion, includedApps —
+1 to 500, each with its @odata.type, bundleId and bundleVersion — and a
+minimumSupportedOperatingSystem with one release set are required, else 400), its content goes
+through the same upload flow and checks as a Win32 app's under the `microsoft.graph.macOSPkgApp`
+cast, and it is assigned and reported on as any app; on /v1.0 its type "could not be resolved"
+(400), its cast segment is not found (400), its app is not there (404, and not in a v1.0 list),
+and `$filter=isof('microsoft.graph.macOSPkgApp')` lists it on beta. The removed beta
 `mobileApps/{id}/deviceStatuses` answers 400 "Resource not found for the segment". Responses hold
 only Graph's properties: the simulator's own bookkeeping lives in `uploads` and `deployments`.
 """
@@ -33,6 +41,17 @@ from fleetsim.server import Fault, json_response
 APPS = "/<version>/deviceAppManagement/mobileApps"
 FILE = f"{APPS}/<app_id>/<cast>/contentVersions/<cv>/files/<file_id>"
 WIN32_REQUIRED = ("displayName", "publisher", "fileName", "installCommandLine", "uninstallCommandLine", "rules")
+PKG_REQUIRED = (
+    "displayName",
+    "publisher",
+    "fileName",
+    "primaryBundleId",
+    "primaryBundleVersion",
+    "includedApps",
+    "minimumSupportedOperatingSystem",
+)
+MAX_INCLUDED_APPS = 500
+ISOF = re.compile(r"\(?isof\('microsoft\.graph\.(\w+)'\)\)?")
 MAX_TOP = 999
 __all__ = ["EPOCH", "IntuneSim", "graph_error"]
 
@@ -175,13 +194,26 @@ class IntuneSim(IntuneExports, IntuneContent, IntuneReports):
             body["@odata.nextLink"] = self.page_link(request, **{"$skiptoken": skip + top, "$top": top})
         return json_response(body)
 
+    @staticmethod
+    def kind_of(app: dict[str, Any]) -> str:
+        return str(app["@odata.type"]).removeprefix("#microsoft.graph.")
+
     def list_apps(self, request: Request, version: str) -> Response:
         if (denied := self._auth(request) or self._version(version)) is not None:
             return denied
-        items = [public(a, "win32LobApp") for k, a in self.apps.items() if self.visibility.visible(k)]
+        items = [
+            public(a, self.kind_of(a))
+            for k, a in self.apps.items()
+            if self.visibility.visible(k) and (version == "beta" or self.kind_of(a) not in BETA_ONLY_TYPES)
+        ]  # v1.0 cannot represent a beta-only type: its apps are not in a v1.0 list
         flt = request.args.get("$filter", "")
         if m := re.fullmatch(r"displayName eq '(.*)'", flt):
             items = [a for a in items if a["displayName"] == m.group(1).replace("''", "'")]
+        elif m := ISOF.fullmatch(flt):
+            known = ("win32LobApp", *BETA_ONLY_TYPES) if version == "beta" else ("win32LobApp",)
+            if m.group(1) not in known:
+                return graph_error(400, "BadRequest", _unresolved(m.group(1)))
+            items = [a for a in items if self.kind_of(a) == m.group(1)]
         elif flt:
             return graph_error(400, "BadRequest", f"Unsupported $filter: {flt}")
         expand = request.args.get("$expand", "")
@@ -197,30 +229,25 @@ class IntuneSim(IntuneExports, IntuneContent, IntuneReports):
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return graph_error(400, "BadRequest", "Empty or malformed payload.")
-        kind = str(body.get("@odata.type") or "").removeprefix("#microsoft.graph.")
-        if version == "beta":  # the connector creates apps in v1.0 only; beta app types are not simulated
+        kind = str(body.get("@odata.type") or "").removeprefix("#").removeprefix("microsoft.graph.")
+        beta = version == "beta"
+        if beta and kind != "macOSPkgApp":  # beta creates a macOSPkgApp; other beta app types are not simulated
             return graph_error(400, "BadRequest", f"The simulator does not model creating apps in beta ({kind}).")
-        if kind in BETA_ONLY_TYPES:
-            return graph_error(
-                400,
-                "BadRequest",
-                f"A type named 'microsoft.graph.{kind}' could not be resolved by the model. When a model is "
-                "available, each type name must resolve to a valid type.",
-            )
+        if kind in BETA_ONLY_TYPES and not beta:
+            return graph_error(400, "BadRequest", _unresolved(kind))
         try:
-            validate(body, "mobileApp", creating=True)
+            validate(body, "mobileApp", creating=True, beta=beta)
         except Refused as exc:
             return exc.response()
-        missing = [f for f in WIN32_REQUIRED if not body.get(f)]
-        if missing:
-            return graph_error(400, "BadRequest", f"Missing required properties: {', '.join(missing)}")
+        if (refused := _required(body, kind)) is not None:
+            return refused
         if self.conflict_armed("POST", request.path):
             return graph_error(409, "Conflict", f"An app named '{body['displayName']}' already exists.")
         app_id = _guid(self.seed, "app", self.next_id())
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         app = {
             **body,
-            "@odata.type": "#microsoft.graph.win32LobApp",
+            "@odata.type": f"#microsoft.graph.{kind}",
             "id": app_id,
             "createdDateTime": now,
             "lastModifiedDateTime": now,
@@ -232,31 +259,42 @@ class IntuneSim(IntuneExports, IntuneContent, IntuneReports):
             self.apps[app_id] = app
         self.created(app_id, "POST", request.path)
         self.mutation(request, "publish", app_id, marker_in(body.get("notes"), body.get("description")))
-        return json_response(public(app, "win32LobApp"), 201)
+        return json_response(public(app, kind), 201)
 
-    def _app(self, app_id: str, reading: bool = True) -> dict[str, Any] | None:
+    def _app(self, app_id: str, reading: bool = True, version: str = "") -> dict[str, Any] | None:
+        """The app, or None: unknown, not visible yet (a read), or of a type the version lacks (v1.0
+        does not know a macOSPkgApp: its every path is on /beta)."""
         app = self.apps.get(app_id)
         if app is None or (reading and not self.visibility.visible(app_id)):
+            return None
+        if version == "v1.0" and self.kind_of(app) in BETA_ONLY_TYPES:
             return None
         return app
 
     def get_app(self, request: Request, version: str, app_id: str) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        app = self._app(app_id)
-        return json_response(public(app, "win32LobApp")) if app else self.not_found(request)
+        app = self._app(app_id, version=version)
+        return json_response(public(app, self.kind_of(app))) if app else self.not_found(request)
 
     def patch_app(self, request: Request, version: str, app_id: str) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        app = self._app(app_id, reading=False)
+        app = self._app(app_id, reading=False, version=version)
         body = request.get_json(silent=True)
         if app is None:
             return self.not_found(request)
         try:
-            validate(body, "mobileApp", creating=True)
+            validate(body, "mobileApp", creating=True, beta=version == "beta")
         except Refused as exc:
             return exc.response()
+        if isinstance(body, dict) and body.get("@odata.type") not in (None, app["@odata.type"]):
+            return graph_error(
+                400,
+                "BadRequest",
+                f"The type '{str(body['@odata.type']).removeprefix('#')}' is not the app's type "
+                f"'{app['@odata.type'].removeprefix('#')}'.",
+            )
         assert isinstance(body, dict)
         committed = body.get("committedContentVersion")
         if committed is not None:
@@ -275,7 +313,7 @@ class IntuneSim(IntuneExports, IntuneContent, IntuneReports):
     def assign(self, request: Request, version: str, app_id: str) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        app = self._app(app_id, reading=False)
+        app = self._app(app_id, reading=False, version=version)
         body = request.get_json(silent=True)
         if app is None:
             return self.not_found(request)
@@ -289,7 +327,7 @@ class IntuneSim(IntuneExports, IntuneContent, IntuneReports):
         seen: set[Any] = set()
         for item in items:
             try:
-                validate(item, "mobileAppAssignment")
+                validate(item, "mobileAppAssignment", beta=version == "beta")
             except Refused as exc:
                 return exc.response()
             target = item.get("target") or {}
@@ -347,7 +385,7 @@ class IntuneSim(IntuneExports, IntuneContent, IntuneReports):
     def list_assignments(self, request: Request, version: str, app_id: str) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        if self._app(app_id, reading=False) is None:
+        if self._app(app_id, reading=False, version=version) is None:
             return self.not_found(request)
         return json_response(
             {"@odata.context": f"{self.base_url}/$metadata", "value": self.assignments.get(app_id, [])}
@@ -355,3 +393,39 @@ class IntuneSim(IntuneExports, IntuneContent, IntuneReports):
 
     def state(self) -> dict[str, Any]:
         return {"apps": len(self.apps), "groups": self.groups, "tenant": self.tenant}
+
+
+def _unresolved(kind: str) -> str:
+    return (
+        f"A type named 'microsoft.graph.{kind}' could not be resolved by the model. When a model is "
+        "available, each type name must resolve to a valid type."
+    )
+
+
+def _required(body: dict[str, Any], kind: str) -> Response | None:
+    """The properties an app of `kind` is created with (Graph answers 400 without them)."""
+    if kind != "macOSPkgApp":
+        missing = [f for f in WIN32_REQUIRED if not body.get(f)]
+        return graph_error(400, "BadRequest", f"Missing required properties: {', '.join(missing)}") if missing else None
+    missing = [f for f in PKG_REQUIRED if not body.get(f)]
+    if missing:
+        return graph_error(400, "BadRequest", f"Missing required properties: {', '.join(missing)}")
+    included = body["includedApps"]
+    if len(included) > MAX_INCLUDED_APPS:
+        return graph_error(
+            400, "BadRequest", f"includedApps holds {len(included)} apps; a macOSPkgApp includes at most 500."
+        )
+    for index, app in enumerate(included):
+        if not app.get("@odata.type"):
+            return graph_error(
+                400,
+                "BadRequest",
+                f"includedApps[{index}] needs its @odata.type (#microsoft.graph.macOSIncludedApp).",
+            )
+        if not app.get("bundleId") or not app.get("bundleVersion"):
+            return graph_error(400, "BadRequest", f"includedApps[{index}] needs a bundleId and a bundleVersion.")
+    if not any(v is True for k, v in body["minimumSupportedOperatingSystem"].items() if not k.startswith("@")):
+        return graph_error(
+            400, "BadRequest", "minimumSupportedOperatingSystem must set at least one macOS release to true."
+        )
+    return None

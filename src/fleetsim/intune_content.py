@@ -5,7 +5,9 @@ seconds. A commit is checked as the service checks it: the committed blob must b
 announced (`sizeEncrypted`), its HMAC-SHA256 (macKey over IV || ciphertext) must match both the
 blob's first 32 bytes and `fileEncryptionInfo.mac`, and it must decrypt (AES-256-CBC, PKCS#7) with
 `encryptionKey` / `initializationVector` to `size` bytes whose SHA-256 is `fileDigest`; otherwise
-the file ends in `commitFileFailed`."""
+the file ends in `commitFileFailed`. The same flow serves a macOSPkgApp (a .pkg encrypted as is,
+not zipped) under the cast `microsoft.graph.macOSPkgApp`, on /beta only: on v1.0 that segment
+answers 400 "Resource not found for the segment"."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from werkzeug.wrappers import Request, Response
 
 from fleetsim.fleet import _guid
-from fleetsim.intune_schema import Refused, graph_error, public, validate, wall
+from fleetsim.intune_schema import BETA_ONLY_TYPES, Refused, graph_error, public, validate, wall
 from fleetsim.server import SimApp, json_response
 
 SAS_LIFETIME = 3600.0  # simulated seconds a SAS URI stays valid
@@ -78,12 +80,22 @@ class IntuneContent(SimApp):
 
     # ---- content upload -----------------------------------------------------------------
 
-    def create_content_version(self, request: Request, version: str, app_id: str, cast: str) -> Response:
+    def _cast_refused(self, request: Request, version: str, app_id: str, cast: str) -> Response | None:
+        """The `{app}/{cast}/contentVersions/...` segment: the app's own type, and on v1.0 a v1.0 type
+        (a macOSPkgApp's content is on /beta only: v1.0 has no such cast)."""
         if (denied := self._auth(request)) is not None:
             return denied
+        name = cast.removeprefix("microsoft.graph.")
+        if name in BETA_ONLY_TYPES and version != "beta":
+            return graph_error(400, "BadRequest", f"Resource not found for the segment '{cast}'.")
         app = self._app(app_id, reading=False)
-        if app is None or cast.removeprefix("microsoft.graph.") != app["@odata.type"].removeprefix("#microsoft.graph."):
+        if app is None or name != app["@odata.type"].removeprefix("#microsoft.graph."):
             return self.not_found(request)
+        return None
+
+    def create_content_version(self, request: Request, version: str, app_id: str, cast: str) -> Response:
+        if (denied := self._cast_refused(request, version, app_id, cast)) is not None:
+            return denied
         body = request.get_json(silent=True)
         if body not in ({}, None) and not (isinstance(body, dict) and set(body) <= {"@odata.type"}):
             return graph_error(400, "BadRequest", "A mobileAppContent is created with an empty body.")
@@ -94,7 +106,7 @@ class IntuneContent(SimApp):
         return json_response({"@odata.type": "#microsoft.graph.mobileAppContent", "id": cv}, 201)
 
     def create_file(self, request: Request, version: str, app_id: str, cast: str, cv: str) -> Response:
-        if (denied := self._auth(request)) is not None:
+        if (denied := self._cast_refused(request, version, app_id, cast)) is not None:
             return denied
         body = request.get_json(silent=True)
         try:
@@ -136,7 +148,7 @@ class IntuneContent(SimApp):
         record["azureStorageUriExpirationDateTime"] = wall(self.fleet, state["expires"])
 
     def get_file(self, request: Request, version: str, app_id: str, cast: str, cv: str, file_id: str) -> Response:
-        if (denied := self._auth(request)) is not None:
+        if (denied := self._cast_refused(request, version, app_id, cast)) is not None:
             return denied
         record, state = self.files.get(file_id), self.uploads.get(file_id)
         if record is None or state is None or state["app"] != app_id:
@@ -156,7 +168,7 @@ class IntuneContent(SimApp):
         return json_response(public(record, "mobileAppContentFile", tuple(record)))
 
     def renew_upload(self, request: Request, version: str, app_id: str, cast: str, cv: str, file_id: str) -> Response:
-        if (denied := self._auth(request)) is not None:
+        if (denied := self._cast_refused(request, version, app_id, cast)) is not None:
             return denied
         record = self.files.get(file_id)
         if record is None:
@@ -201,7 +213,7 @@ class IntuneContent(SimApp):
         return _blob_error(400, "InvalidQueryParameterValue", "Value for one of the query parameters is invalid.")
 
     def commit_file(self, request: Request, version: str, app_id: str, cast: str, cv: str, file_id: str) -> Response:
-        if (denied := self._auth(request)) is not None:
+        if (denied := self._cast_refused(request, version, app_id, cast)) is not None:
             return denied
         record, state = self.files.get(file_id), self.uploads.get(file_id)
         body = request.get_json(silent=True)

@@ -10,6 +10,7 @@ it to `azureADDeviceId`, the Entra `deviceId` of the group members.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -148,14 +149,39 @@ class IntuneReports(SimApp):
     # ---- groups -------------------------------------------------------------------------
 
     def list_groups(self, request: Request, version: str) -> Response:
+        """`$filter` displayName eq / startswith(displayName,'x') (any case, as Entra compares), `$select`,
+        and `$orderby=displayName`, which with a filter is an advanced query: it needs the header
+        `ConsistencyLevel: eventual` and `$count=true` (400 Request_UnsupportedQuery otherwise)."""
         if (denied := self._auth(request)) is not None:
             return denied
-        flt = request.args.get("$filter", "")
-        m = re.fullmatch(r"displayName eq '(.*)'", flt)
+        flt, order = request.args.get("$filter", ""), request.args.get("$orderby", "")
         items = [{"id": gid, "displayName": name, "securityEnabled": True} for gid, name in self.groups.items()]
-        if m:
+        if m := re.fullmatch(r"displayName eq '(.*)'", flt):
             items = [g for g in items if g["displayName"] == m.group(1).replace("''", "'")]
-        return self._page(request, items)
+        elif m := re.fullmatch(r"startswith\(displayName,\s*'(.*)'\)", flt):
+            prefix = m.group(1).replace("''", "'").lower()
+            items = [g for g in items if str(g["displayName"]).lower().startswith(prefix)]
+        elif flt:
+            return graph_error(400, "Request_UnsupportedQuery", f"Unsupported or invalid query filter clause: {flt}")
+        advanced = request.headers.get("ConsistencyLevel") == "eventual" and request.args.get("$count") == "true"
+        if order and order not in ("displayName", "displayName asc"):
+            return graph_error(400, "Request_UnsupportedQuery", f"Unsupported sort property '{order}'.")
+        if order and flt and not advanced:
+            return graph_error(400, "Request_UnsupportedQuery", "Sorting not supported for current query.")
+        if order:
+            items.sort(key=lambda g: str(g["displayName"]).lower())
+        select = [s for s in request.args.get("$select", "").split(",") if s]
+        unknown = [s for s in select if s not in ("id", "displayName", "securityEnabled")]
+        if unknown:
+            message = f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.group'."
+            return graph_error(400, "Request_BadRequest", message)
+        if select:
+            items = [{k: v for k, v in g.items() if k in select} for g in items]
+        response = self._page(request, items)
+        if request.args.get("$count") == "true":
+            body = json.loads(response.get_data())
+            response.set_data(json.dumps({"@odata.count": len(items), **body}))
+        return response
 
     def members(self, request: Request, version: str, group_id: str) -> Response:
         if (denied := self._auth(request)) is not None:

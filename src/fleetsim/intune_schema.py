@@ -5,7 +5,9 @@ other name is refused as OData does ("The property 'x' does not exist on type 'y
 types (mobileApp, win32LobAppRule, deviceAndAppManagementAssignmentTarget,
 mobileAppAssignmentSettings) need `@odata.type`, and beta-only properties or types on v1.0 are
 refused as unknown. Property sets follow the v1.0 metadata (checked 2026-12-02 against the
-msgraph-sdk 1.65.0 models, which are generated from it).
+msgraph-sdk 1.65.0 models, which are generated from it). On /beta (`beta=True`) macOSPkgApp and
+its complex types (macOSIncludedApp, macOSMinimumOperatingSystem, macOSAppScript) are known too, as
+the msgraph-beta-sdk 1.66.0 models have them.
 """
 
 from __future__ import annotations
@@ -238,16 +240,50 @@ ABSTRACT = {
     "mobileAppAssignmentSettings": ("win32LobAppAssignmentSettings",),
 }
 BETA_ONLY_TYPES = ("macOSPkgApp", "windowsMobileMSI")
+# Graph beta: the v1.0 types above plus macOSPkgApp and its complex types (the beta metadata as
+# generated into msgraph-beta-sdk 1.66.0, checked 2026-12-02). Beta's extra properties of the v1.0
+# types (win32LobApp.displayVersion, ...) are not modelled: the simulator creates no other app in beta.
+MACOS_RELEASES = (
+    *(f"v10_{minor}" for minor in range(7, 16)),
+    *(f"v{major}_0" for major in range(11, 16)),
+    "v26_0",
+    "v27_0",
+)
+BETA_TYPES: dict[str, dict[str, Any]] = {
+    "macOSPkgApp": {
+        **MOBILE_APP,
+        "roleScopeTagIds": lambda v: v is None or (isinstance(v, list) and all(isinstance(i, str) for i in v)),
+        "committedContentVersion": text,
+        "fileName": text,
+        "primaryBundleId": text,
+        "primaryBundleVersion": text,
+        "includedApps": ["macOSIncludedApp"],
+        "ignoreVersionDetection": flag,
+        "minimumSupportedOperatingSystem": "macOSMinimumOperatingSystem",
+        "preInstallScript": "macOSAppScript",
+        "postInstallScript": "macOSAppScript",
+    },
+    "macOSIncludedApp": {"bundleId": text, "bundleVersion": text},
+    "macOSMinimumOperatingSystem": dict.fromkeys(MACOS_RELEASES, flag),
+    "macOSAppScript": {"scriptContent": text},
+}
+READ_ONLY["macOSPkgApp"] = APP_READ_ONLY
+BETA_ABSTRACT = {**ABSTRACT, "mobileApp": (*ABSTRACT["mobileApp"], "macOSPkgApp")}
 
 
-def type_of(body: Mapping[str, Any], declared: str) -> str:
+def _types(beta: bool) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
+    return ({**TYPES, **BETA_TYPES}, BETA_ABSTRACT) if beta else (TYPES, ABSTRACT)
+
+
+def type_of(body: Mapping[str, Any], declared: str, *, beta: bool = False) -> str:
     """The concrete type of `body` where `declared` is the property's type (abstract or not)."""
     raw = body.get("@odata.type")
     name = str(raw).removeprefix("#").removeprefix("microsoft.graph.") if raw else ""
-    if declared in ABSTRACT:
+    abstract = _types(beta)[1]
+    if declared in abstract:
         if not name:
             raise Refused(f"Cannot create an abstract class. The type 'microsoft.graph.{declared}' is abstract.")
-        if name not in ABSTRACT[declared]:
+        if name not in abstract[declared]:
             raise Refused(
                 f"A type named 'microsoft.graph.{name}' could not be resolved by the model. When a model is "
                 "available, each type name must resolve to a valid type."
@@ -258,12 +294,13 @@ def type_of(body: Mapping[str, Any], declared: str) -> str:
     return declared
 
 
-def validate(body: Any, declared: str, *, creating: bool = False) -> str:
-    """Check `body` against `declared` (recursively); return its concrete type name or raise Refused."""
+def validate(body: Any, declared: str, *, creating: bool = False, beta: bool = False) -> str:
+    """Check `body` against `declared` (recursively) in v1.0, or in beta; return its concrete type
+    name or raise Refused."""
     if not isinstance(body, dict):
         raise Refused(f"Cannot convert the literal to the expected type 'microsoft.graph.{declared}'.")
-    name = type_of(body, declared)
-    props = TYPES[name]
+    name = type_of(body, declared, beta=beta)
+    props = _types(beta)[0][name]
     for key, value in body.items():
         if key.startswith("@odata."):
             continue
@@ -279,10 +316,10 @@ def validate(body: Any, declared: str, *, creating: bool = False) -> str:
             if not isinstance(value, list):
                 raise Refused(f"The property '{key}' of 'microsoft.graph.{name}' must be a collection.")
             for item in value:
-                validate(item, check[0])
+                validate(item, check[0], beta=beta)
         elif isinstance(check, str):
             if value is not None:
-                validate(value, check)
+                validate(value, check, beta=beta)
         elif not check(value):
             raise Refused(
                 f"Cannot convert the literal '{value}' to the expected type of property '{key}' "
@@ -293,5 +330,5 @@ def validate(body: Any, declared: str, *, creating: bool = False) -> str:
 
 def public(record: Mapping[str, Any], name: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """A record as Graph answers it: only the type's properties, never the simulator's own fields."""
-    keep = set(TYPES[name]) | set(READ_ONLY.get(name, ())) | set(extra)
+    keep = set({**TYPES, **BETA_TYPES}[name]) | set(READ_ONLY.get(name, ())) | set(extra)
     return {k: v for k, v in record.items() if k == "@odata.type" or k in keep}

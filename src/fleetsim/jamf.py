@@ -4,10 +4,10 @@ Jamf Pro API: sign-in (OAuth client credentials and user bearer tokens: `jamf_au
 `GET /api/v1/jamf-pro-version`,
 `GET|POST /api/v1/packages` (page / page-size / RSQL filter), `POST /api/v1/packages/{id}/upload`;
 errors as `{"httpStatus", "errors": [{"code", "field", "description", "id"}]}`.
-Classic API (XML): `computergroups/name/{name}`, `policies` (list, `id/0` create, `id/{id}`,
-`name/{name}`, PUT), `computerhistory/id/{id}/subset/PolicyLogs`; Classic errors are HTML pages
-(e.g. 409 "Error: Duplicate name"). A policy log of a failed run carries the installer's output in
-`<log>`, ending `(exit code: <code>)` or "The install timed out."
+Classic API (XML): `computergroups` (the list), `computergroups/name/{name}`, `policies` (list,
+`id/0` create, `id/{id}`, `name/{name}`, PUT), `computerhistory/id/{id}/subset/PolicyLogs`;
+Classic errors are HTML pages (e.g. 409 "Error: Duplicate name"). A policy log of a failed run
+carries the installer's output in `<log>`, ending `(exit code: <code>)` or "The install timed out."
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class JamfSim(JamfAuth, JamfInventory, SimApp):
             Rule("/api/v1/packages", methods=["GET"], endpoint="list_packages"),
             Rule("/api/v1/packages", methods=["POST"], endpoint="create_package"),
             Rule("/api/v1/packages/<int:pid>/upload", methods=["POST"], endpoint="upload"),
+            Rule("/JSSResource/computergroups", methods=["GET"], endpoint="list_groups"),
             Rule("/JSSResource/computergroups/name/<path:name>", methods=["GET"], endpoint="group_by_name"),
             Rule("/JSSResource/policies", methods=["GET"], endpoint="list_policies"),
             Rule("/JSSResource/policies/id/<int:pid>", methods=["GET"], endpoint="get_policy"),
@@ -152,6 +153,16 @@ class JamfSim(JamfAuth, JamfInventory, SimApp):
         return json_response({"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"}, 201)
 
     # ---- Classic API --------------------------------------------------------------------
+
+    def list_groups(self, request: Request) -> Response:
+        """Every computer group, as the Classic API lists them: id, name, is_smart (no members, no search)."""
+        if (denied := self._auth(request)) is not None:
+            return denied
+        rows = "".join(
+            f"<computer_group><id>{gid}</id><name>{escape(name)}</name><is_smart>false</is_smart></computer_group>"
+            for name, gid in self.group_ids.items()
+        )
+        return xml_response(f"<computer_groups><size>{len(self.group_ids)}</size>{rows}</computer_groups>")
 
     def group_by_name(self, request: Request, name: str) -> Response:
         if (denied := self._auth(request)) is not None:

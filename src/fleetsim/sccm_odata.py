@@ -56,7 +56,7 @@ def refused_properties(body: Any, entity: str, writable: set[str], read_only: se
 
 
 def odata_filter(rows: list[dict[str, Any]], expression: str) -> list[dict[str, Any]] | None:
-    """`A eq 'x'`, `A eq 12`, `A eq true`, `contains(A,'x')` joined by `and`; None when unsupported."""
+    """`A eq 'x'`, `A eq 12`, `A eq true`, `contains(A,'x')` (any case) joined by `and`; None when unsupported."""
     if not expression:
         return rows
     tests: list[Callable[[dict[str, Any]], bool]] = []
@@ -69,7 +69,9 @@ def odata_filter(rows: list[dict[str, Any]], expression: str) -> list[dict[str, 
         elif flag := re.fullmatch(r"(\w+) eq (true|false)", clause):
             tests.append(_test(flag.group(1), flag.group(2) == "true", lambda got, want: got is want))
         elif contains := re.fullmatch(r"contains\((\w+),\s*'(.*)'\)", clause):
-            tests.append(_test(contains.group(1), contains.group(2), lambda got, want: want in str(got or "")))
+            # WQL LIKE under the site database's collation: any case
+            want = contains.group(2).replace("''", "'").lower()
+            tests.append(_test(contains.group(1), want, lambda got, want: want in str(got or "").lower()))
         else:
             return None
     return [r for r in rows if all(t(r) for t in tests)]

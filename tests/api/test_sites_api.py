@@ -129,3 +129,16 @@ def test_strategy_and_trust_changes_are_governed(world: World) -> None:
         registry.revoke_trust(actor=world.actors[R.SECURITY_REVIEWER], key_id=trusted.key_id, reason="again")
     again = registry.trust_installation(actor=world.actors[R.SECURITY_REVIEWER], name="central", public_key_pem=PEM)
     assert again.revoked_at is None
+
+
+@pytest.mark.django_db
+def test_a_listed_site_carries_the_etag_an_edit_sends(world: World) -> None:
+    client = client_for(world.users[R.PLATFORM_ADMIN])
+    site = _site(world)
+    listed = {s["name"]: s for s in client.get("/api/v1/sites/").json()}["vault-north"]
+    assert listed["etag"] == client.get(f"/api/v1/sites/{site.pk}/")["ETag"] == site.etag
+    done = client.patch(
+        f"/api/v1/sites/{site.pk}/", {"title": "Vault North"}, format="json", HTTP_IF_MATCH=listed["etag"]
+    )
+    assert done.status_code == 200, done.content
+    assert done.json()["etag"] == done["ETag"] != listed["etag"]

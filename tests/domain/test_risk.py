@@ -16,6 +16,7 @@ from fleetgate.core.errors import (
     Conflict,
     Forbidden,
     InvalidTransition,
+    NotFound,
     ReplayMismatch,
     SeparationOfDuties,
     ValidationFailed,
@@ -194,3 +195,93 @@ def test_a_scan_with_a_critical_finding_scores_blocked(db: object) -> None:
     ew = build()
     ew.add("vulnerability_scan", b.grype(ew.sha, [("CVE-2026-1", 9.8, "Critical")]))
     assert ew.assess().factors["sbom_vulnerability"]["option"] == "critical_without_exception_blocked"
+
+
+def _security_and_cab() -> Any:
+    """One person holding both roles (bound directly), to check separation of duties in the domain."""
+    from fleetgate.identity.models import RoleBinding
+    from fleetgate.identity.queries import from_user
+    from tests.factories import user_model
+
+    both = make_actor(Role.SECURITY_REVIEWER)
+    RoleBinding.objects.create(user_id=both.user_pk, role=Role.CAB_APPROVER, boundary="*", business_units=["*"])
+    return from_user(user_model().objects.get(pk=both.user_pk))
+
+
+def test_cab_rejects_a_proposal_with_a_reason_in_one_event(db: object) -> None:
+    security, cab = make_actor(Role.SECURITY_REVIEWER), make_actor(Role.CAB_APPROVER)
+    services.propose_rubric(actor=security, document=_v11(), reason="no history is riskier than we said")
+    before = LedgerEvent.objects.count()
+    row = services.reject_rubric(actor=cab, version="1.1", reason="  history weight is already right  ")
+    stored = RiskModel.objects.get(version="1.1")
+    assert (stored.state, stored.rejected_by_id, stored.rejection_reason) == (
+        ModelState.REJECTED,
+        cab.user_pk,
+        "history weight is already right",
+    )
+    assert stored.rejected_at is not None
+    assert row.state == ModelState.REJECTED
+    assert stored.reason == "no history is riskier than we said"  # the proposer's reason stays
+    assert LedgerEvent.objects.count() == before + 1
+    event = last_event()
+    assert (event.action, event.actor_id, event.subject_id, event.reason) == (
+        "risk_model.rejected",
+        cab.id,
+        "1.1",
+        "history weight is already right",
+    )
+    assert (event.before["state"], event.after["state"]) == ("proposed", "rejected")
+    assert queries.active_model().version == "1.0"
+    with pytest.raises(InvalidTransition, match="reject needs proposed or parallel"):
+        services.reject_rubric(actor=cab, version="1.1", reason="again")
+    with pytest.raises(InvalidTransition):
+        services.approve_rubric(actor=cab, version="1.1")
+
+
+def test_rejecting_a_parallel_version_ends_parallel_scoring(ew: EvidenceWorld) -> None:
+    security, cab = ew.world.actors[Role.SECURITY_REVIEWER], ew.world.actors[Role.CAB_APPROVER]
+    services.propose_rubric(actor=security, document=_v11(), reason="no history is riskier than we said")
+    services.approve_rubric(actor=cab, version="1.1", reason="try it")
+    assert ew.assess().parallel.count() == 1
+    services.reject_rubric(actor=cab, version="1.1", reason="the parallel scores were too high")
+    assert queries.parallel_model() is None
+    assert ew.assess().parallel.count() == 0
+    with pytest.raises(InvalidTransition):
+        services.activate_rubric(actor=cab, version="1.1")
+
+
+def test_rejecting_needs_a_reason_naming_the_field(db: object) -> None:
+    services.propose_rubric(actor=make_actor(Role.SECURITY_REVIEWER), document=_v11(), reason="mine")
+    cab = make_actor(Role.CAB_APPROVER)
+    before = LedgerEvent.objects.count()
+    with pytest.raises(ValidationFailed) as caught:
+        services.reject_rubric(actor=cab, version="1.1", reason="   ")
+    assert [(e.field, e.rule) for e in caught.value.errors] == [("reason", "required")]
+    assert LedgerEvent.objects.count() == before
+    assert RiskModel.objects.get(version="1.1").state == ModelState.PROPOSED
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.CAB_APPROVER])
+def test_only_cab_rejects(db: object, role: Role) -> None:
+    services.propose_rubric(actor=make_actor(Role.SECURITY_REVIEWER), document=_v11(), reason="mine")
+    with pytest.raises(Forbidden):
+        services.reject_rubric(actor=make_actor(role), version="1.1", reason="no")
+    assert RiskModel.objects.get(version="1.1").state == ModelState.PROPOSED
+
+
+def test_the_proposer_cannot_reject_their_own_rubric(db: object) -> None:
+    both = _security_and_cab()
+    services.propose_rubric(actor=both, document=_v11(), reason="mine")
+    before = LedgerEvent.objects.count()
+    with pytest.raises(SeparationOfDuties, match="another person"):
+        services.reject_rubric(actor=both, version="1.1", reason="changed my mind")
+    assert LedgerEvent.objects.count() == before
+    assert RiskModel.objects.get(version="1.1").state == ModelState.PROPOSED
+
+
+def test_the_active_and_unknown_versions_cannot_be_rejected(db: object) -> None:
+    cab = make_actor(Role.CAB_APPROVER)
+    with pytest.raises(InvalidTransition):
+        services.reject_rubric(actor=cab, version="1.0", reason="no")
+    with pytest.raises(NotFound):
+        services.reject_rubric(actor=cab, version="9.9", reason="no")

@@ -84,6 +84,9 @@ def _models() -> dict[str, Any]:
     from msgraph_beta.generated.models.device_collection_response import (
         DeviceCollectionResponse as BetaDeviceCollectionResponse,
     )
+    from msgraph_beta.generated.models.mobile_app_collection_response import (
+        MobileAppCollectionResponse as BetaMobileAppCollectionResponse,
+    )
 
     return {
         "AssignPostRequestBody": AssignPostRequestBody,
@@ -99,6 +102,7 @@ def _models() -> dict[str, Any]:
         "MobileAppContentFile": MobileAppContentFile,
         "ODataError": ODataError,
         "BetaDeviceCollectionResponse": BetaDeviceCollectionResponse,
+        "BetaMobileAppCollectionResponse": BetaMobileAppCollectionResponse,
     }
 
 
@@ -118,6 +122,8 @@ ROUTES: list[tuple[str, str, str | None, str | None]] = [
     ("GET", APP + r"/[^/]+/assignments", None, "MobileAppAssignmentCollectionResponse"),
     ("GET", r"/v1\.0/groups", None, "GroupCollectionResponse"),
     ("GET", r"/beta/groups/[^/]+/members/microsoft\.graph\.device", None, "BetaDeviceCollectionResponse"),
+    # inventory's read of the macOSPkgApps (beta only; none in this Win32 rollout: an empty page)
+    ("GET", r"/beta/deviceAppManagement/mobileApps", None, "BetaMobileAppCollectionResponse"),
     ("GET", r"/v1\.0/deviceManagement/managedDevices", None, "ManagedDeviceCollectionResponse"),
     (
         "POST",

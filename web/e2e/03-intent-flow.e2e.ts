@@ -1,6 +1,10 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { check, jsProblems, launch, newPage, RUN, settled, signIn, submitOutcome , keepFailures } from "./support";
+import { asUser, check, checkClean, jsProblems, launch, newPage, RUN, settled, signIn, submitOutcome , keepFailures } from "./support";
 
 
 let browser: Browser;
@@ -275,5 +279,89 @@ describe("two people editing the same draft", () => {
     await check(page, "31-intent-412-stale");
     await page.getByRole("button", { name: /Reload the latest version/ }).click();
     await expect.poll(() => page.getByLabel("Title", { exact: true }).inputValue()).toBe("Firefox for sales, their edit");
+  });
+});
+
+/** A call to the API from the signed-in page (session cookie and CSRF token), as the UI makes it. */
+async function apiCall<T>(on: Page, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const result = await on.evaluate(
+    async ({ method, path, body, headers }) => {
+      const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] ?? "";
+      const r = await fetch(path, {
+        method,
+        headers: { "Content-Type": "application/json", "X-CSRFToken": decodeURIComponent(csrf), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: r.status, json: await r.json() };
+    },
+    { method, path, body, headers },
+  );
+  if (result.status >= 300) throw new Error(`${method} ${path}: ${result.status} ${JSON.stringify(result.json)}`);
+  return result.json as T;
+}
+
+describe("a ring step's target group is picked from the plane's groups", () => {
+  let sim: ChildProcess | undefined;
+  let connectorId = "";
+
+  beforeAll(async () => {
+    // A simulated Configuration Manager, and a connector for it serving Windows in acme (SAP GUI's).
+    const dir = mkdtempSync(join(tmpdir(), "fg-e2e-groups-"));
+    const file = join(dir, "connections.json");
+    sim = spawn(join(process.cwd(), "..", ".venv", "bin", "fleetsim"), ["serve", "--plane", "sccm", "--port-base", "0", "--connections-file", file], {
+      stdio: "ignore",
+    });
+    for (let waited = 0; !existsSync(file) && waited < 30_000; waited += 200) await new Promise((r) => setTimeout(r, 200));
+    if (!existsSync(file)) throw new Error("the simulated Configuration Manager did not start in 30 s");
+    const [conn] = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>[];
+    await asUser(browser, "admin", async (admin) => {
+      const created = await apiCall<{ id: string }>(admin, "POST", "/api/v1/connectors/", {
+        ...conn,
+        name: `sccm-e2e-${RUN}`,
+        platforms: ["windows"],
+        boundaries: ["acme"],
+      });
+      connectorId = created.id;
+    });
+  });
+
+  afterAll(async () => {
+    // The later specs must not see this plane: disable the connector, stop the simulator.
+    if (connectorId) {
+      await asUser(browser, "admin", async (admin) => {
+        const current = await apiCall<{ etag: string }>(admin, "GET", `/api/v1/connectors/${connectorId}/`);
+        await apiCall(admin, "PATCH", `/api/v1/connectors/${connectorId}/`, { enabled: false }, { "If-Match": current.etag });
+      });
+    }
+    sim?.kill("SIGTERM");
+  });
+
+  it("lets the publisher search the collections and choose one, which the draft keeps", async () => {
+    await openNewIntentForm();
+    await page.getByLabel("Name (unique slug)").fill(`sap-gui-picked-${RUN}`);
+    await page.getByLabel("Title", { exact: true }).fill("SAP GUI with a picked group (e2e)");
+    await chooseApplication("SAP GUI", "8.0.11");
+    await page.getByLabel("Boundary", { exact: true }).fill("acme");
+    await page.getByLabel("Business unit", { exact: true }).fill("finance");
+    const step = page.getByRole("group", { name: /^Step 1:/ });
+    const picker = step.getByRole("combobox", { name: "Target group" });
+    await expect.poll(() => picker.count()).toBe(1);
+    await picker.click();
+    await picker.fill("can");
+    const option = step.getByRole("option", { name: /FG-CANARY/ });
+    await expect.poll(() => option.count()).toBe(1);
+    expect(await option.textContent()).toMatch(/\d+ devices/);
+    expect(await step.getByRole("listbox").getByRole("option").count()).toBe(1);
+    await checkClean(page, "32-intent-form-group-picker");
+    await option.click();
+    expect(await picker.inputValue()).toBe("FG-CANARY");
+    expect(await picker.getAttribute("aria-expanded")).toBe("false");
+    await step.getByLabel("Devices", { exact: true }).fill("8");
+    await page.getByLabel("Strategy", { exact: true }).selectOption("uninstall");
+    await page.getByRole("button", { name: "Create draft" }).click();
+    await page.waitForURL(/\/intents\/[0-9a-f-]{36}$/);
+    const id = new URL(page.url()).pathname.split("/").pop() ?? "";
+    const intent = await apiCall<{ ring_plan: { target_group: string }[] }>(page, "GET", `/api/v1/intents/${id}/`);
+    expect(intent.ring_plan[0]?.target_group).toBe("FG-CANARY");
   });
 });

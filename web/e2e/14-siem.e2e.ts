@@ -1,14 +1,15 @@
 /**
  * SIEM streaming in the web UI, against a real syslog receiver over TCP (octet-counted RFC 5424, as
  * rsyslog's imtcp takes it): a Platform Admin adds a destination, the worker streams the ledger to it and
- * the row says "Caught up."; a test event arrives with sequence 0; an Auditor sees the status without
+ * the row says "Caught up."; a test event arrives with sequence 0; the admin edits it (a bad value marked
+ * on its field, the saved change one ledger event); an Auditor sees the status without
  * the actions; a Publisher has no such page. Every new page state is checked with axe.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asUser, check, h1, keepFailures, launch, RUN } from "./support";
+import { asUser, check, checkClean, h1, keepFailures, launch, ledgerEvents, RUN, settled } from "./support";
 
 /** Every RFC 5424 message received, de-framed (MSG-LEN SP SYSLOG-MSG); closes when the sender half-closes. */
 const messages: string[] = [];
@@ -78,6 +79,35 @@ describe("SIEM streaming", () => {
       await row(page).getByRole("button", { name: `Pause ${NAME}` }).click();
       await page.getByText(`“${NAME}” is paused.`).waitFor();
       await row(page).getByText(/^Paused at sequence \d+; resumes from there\.$/).waitFor();
+    });
+  });
+
+  it("a Platform Admin edits the destination: a bad value is marked on its field; the saved change is in the ledger", async () => {
+    await asUser(browser, "admin", async (page) => {
+      await page.getByRole("link", { name: "SIEM streaming" }).click();
+      await settled(page);
+      await row(page).getByRole("button", { name: `Edit ${NAME}…` }).click();
+      const form = page.getByRole("form", { name: `Edit “${NAME}”` });
+      await form.waitFor();
+      expect(await page.getByRole("form", { name: "Add a destination" }).count()).toBe(0);
+      expect(await form.getByLabel("Host", { exact: true }).inputValue()).toBe("127.0.0.1");
+      expect(await form.getByLabel(/token|key/i).count()).toBe(0); // syslog over TCP has no secrets to ask for
+      await checkClean(page, "14-siem-edit");
+      await form.getByLabel("Events per batch", { exact: true }).fill("9000");
+      await form.getByRole("button", { name: "Save changes" }).click();
+      await page.getByText("The changes are not valid; see the marked fields").waitFor();
+      const batch = form.getByLabel("Events per batch", { exact: true });
+      expect(await batch.getAttribute("aria-invalid")).toBe("true");
+      expect(await form.locator(".field-invalid").count()).toBe(1);
+      await checkClean(page, "14-siem-edit-invalid");
+      await batch.fill("250");
+      await form.getByRole("button", { name: "Save changes" }).click();
+      await page.getByText(`“${NAME}” saved; the next batch uses the new settings.`).waitFor();
+      expect(await page.getByRole("form", { name: "Add a destination" }).count()).toBe(1);
+      await checkClean(page, "14-siem-edited");
+      const [event] = await ledgerEvents(page, "siem_destination.updated", "admin");
+      expect(event?.after?.name).toBe(NAME);
+      expect(event?.after?.batch_size).toBe(250);
     });
   });
 

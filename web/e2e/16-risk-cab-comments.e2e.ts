@@ -1,7 +1,7 @@
 /**
  * Risk and the CAB discussion in the console, against the seeded demo: a Packaging Engineer assesses
  * the Firefox intent (declared factors in words, derived ones read-only), an Auditor replays the
- * assessment, a Security Reviewer proposes a rubric version that a CAB Approver approves, and a
+ * assessment, a Security Reviewer proposes rubric versions that a CAB Approver approves or rejects, and a
  * Publisher @mentions the CAB Approver on the Falcon request, who is notified. Each job checks the
  * ledger event it writes and axe finds nothing, of any impact.
  */
@@ -97,7 +97,7 @@ describe("risk", () => {
       await checkClean(page, "16d-rubric-propose");
       await page.getByRole("button", { name: "Propose this version" }).click();
       await expect.poll(() => page.getByRole("status").filter({ hasText: "Proposed rubric v1.1" }).count()).toBe(1);
-      await expect.poll(() => page.getByText("Only a CAB Approver approves or activates a rubric version.").count()).toBeGreaterThan(0);
+      await expect.poll(() => page.getByText("Only a CAB Approver approves, activates or rejects a rubric version.").count()).toBeGreaterThan(0);
       expect(await page.getByRole("button", { name: "Approve v1.1…" }).count()).toBe(0);
       const [event] = await ledgerEvents(page, "risk_model.proposed", "security");
       expect(event?.subject_id).toBe("1.1");
@@ -113,6 +113,45 @@ describe("risk", () => {
       await checkClean(page, "16f-rubric-parallel");
       const [event] = await ledgerEvents(page, "risk_model.approved", "cab");
       expect(event?.subject_id).toBe("1.1");
+    });
+  });
+
+  it("a CAB Approver rejects a proposed version with a reason; the proposer sees no Reject button", async () => {
+    await as("security", async (page) => {
+      await page.goto("/risk/rubrics");
+      await settled(page);
+      await page.getByRole("button", { name: "Propose a new version…" }).click();
+      const doc = page.getByLabel("Rubric document (JSON)");
+      const proposal = JSON.parse(await doc.inputValue()) as { version: string; thresholds: { automated_max: number } };
+      proposal.version = "1.2";
+      proposal.thresholds.automated_max = 40;
+      await doc.fill(JSON.stringify(proposal, null, 2));
+      await page.getByLabel(/Why change the rubric/).fill(`An even tighter threshold (${RUN}).`);
+      await page.getByRole("button", { name: "Propose this version" }).click();
+      await expect.poll(() => page.getByRole("status").filter({ hasText: "Proposed rubric v1.2" }).count()).toBe(1);
+      expect(await page.getByRole("button", { name: /^Reject v/ }).count()).toBe(0);
+    });
+    await as("cab", async (page) => {
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Risk rubric", exact: true }).click();
+      await expect.poll(() => h1(page)).toBe("Risk rubric versions");
+      await settled(page);
+      const row = page.locator('tr[data-version="1.2"]');
+      await row.getByRole("button", { name: "Reject v1.2…" }).click();
+      const dialog = page.getByRole("dialog", { name: "Reject rubric v1.2?" });
+      await dialog.getByRole("button", { name: "Reject this version" }).click();
+      await expect.poll(() => dialog.getByText("Give a reason; it is recorded in the ledger.").count()).toBe(1);
+      await checkClean(page, "16h-rubric-reject-dialog");
+      await dialog.getByLabel(/Why is it rejected\?/).fill(`One threshold change at a time (${RUN}).`);
+      await dialog.getByRole("button", { name: "Reject this version" }).click();
+      await expect.poll(() => page.getByRole("status").filter({ hasText: "Rubric v1.2 is now: Rejected." }).count()).toBe(1);
+      await expect.poll(() => row.getAttribute("data-state")).toBe("rejected");
+      expect(await row.textContent()).toContain(`Rejected by cab: One threshold change at a time (${RUN}).`);
+      expect(await row.getByRole("button", { name: /Reject|Approve|Activate/ }).count()).toBe(0);
+      await checkClean(page, "16i-rubric-rejected");
+      const [event] = await ledgerEvents(page, "risk_model.rejected", "cab");
+      expect(event?.subject_id).toBe("1.2");
+      expect(event?.after?.state).toBe("rejected");
+      expect(JSON.stringify(event)).toContain(`One threshold change at a time (${RUN}).`); // the event's reason
     });
   });
 });

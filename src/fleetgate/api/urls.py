@@ -17,6 +17,7 @@ from fleetgate.assistant.api import AssistantViewSet, InteractionViewSet, Provid
 from fleetgate.audit.api import LedgerViewSet
 from fleetgate.catalog.api import ApplicationViewSet, ArtifactViewSet, VersionViewSet
 from fleetgate.connectors.api import ConnectorViewSet
+from fleetgate.connectors.api_groups import ConnectorGroupsView, GroupSourcesView
 from fleetgate.evidence.api import (
     ComponentViewSet,
     EvidencePackViewSet,
@@ -107,5 +108,7 @@ urlpatterns = [
     path("intents/<uuid:pk>/start/", StartView.as_view(), name="intent-start"),
     path("intents/<uuid:pk>/plan/", PlanView.as_view(), name="intent-plan"),
     path("change-freeze/", FreezeView.as_view(), name="change-freeze"),
+    path("connectors/group-sources/", GroupSourcesView.as_view(), name="connector-group-sources"),
+    path("connectors/<uuid:pk>/groups/", ConnectorGroupsView.as_view(), name="connector-groups"),
     path("", include(router.urls)),
 ]

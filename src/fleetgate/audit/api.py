@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from fleetgate.api.base import ResourceViewSet
 from fleetgate.api.pagination import CursorPagination
+from fleetgate.api.representation import DirectRepresentation, drf_datetime
 from fleetgate.audit import queries, subjects
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.audit.verify import verify_chain
@@ -32,7 +33,7 @@ class NamedEventsSerializer(serializers.ListSerializer):  # type: ignore[type-ar
         return super().to_representation(rows)
 
 
-class LedgerEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class LedgerEventSerializer(DirectRepresentation, serializers.ModelSerializer):  # type: ignore[type-arg]
     actor_roles = serializers.ListField(child=serializers.CharField())
     subject_name = serializers.SerializerMethodField(
         help_text="What people call the subject (an intent's name, an artifact's file name); null when it has none"
@@ -43,6 +44,27 @@ class LedgerEventSerializer(serializers.ModelSerializer):  # type: ignore[type-a
     def get_subject_name(self, event: LedgerEvent) -> str | None:
         known = self.subject_names if self.subject_names is not None else subjects.names([event])
         return known.get((event.subject_type, event.subject_id))
+
+    def represent(self, event: LedgerEvent) -> dict[str, Any]:
+        return {
+            "sequence": event.sequence,
+            "occurred_at": drf_datetime(event.occurred_at),
+            "actor_kind": event.actor_kind,
+            "actor_id": event.actor_id,
+            "actor_name": event.actor_name,
+            "actor_roles": [None if r is None else str(r) for r in event.actor_roles],
+            "action": event.action,
+            "severity": event.severity,
+            "subject_type": event.subject_type,
+            "subject_id": event.subject_id,
+            "subject_name": self.get_subject_name(event),
+            "before": event.before,
+            "after": event.after,
+            "reason": event.reason,
+            "correlation_id": event.correlation_id,
+            "prev_hash": event.prev_hash,
+            "hash": event.hash,
+        }
 
     class Meta:
         model = LedgerEvent

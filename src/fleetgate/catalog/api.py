@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fleetgate.api.base import ResourceViewSet, StrictSerializer
+from fleetgate.api.representation import DirectRepresentation, drf_datetime
 from fleetgate.catalog import queries, services
 from fleetgate.catalog.models import (
     Application,
@@ -29,10 +30,26 @@ from fleetgate.core.errors import ValidationFailed
 from fleetgate.core.scoping import reader
 
 
-class ApplicationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ApplicationSerializer(DirectRepresentation, serializers.ModelSerializer):  # type: ignore[type-arg]
     platforms = serializers.ListField(child=serializers.ChoiceField(choices=Platform.choices))
     business_units = serializers.ListField(child=serializers.CharField())
     version_count = serializers.IntegerField(read_only=True, default=0)
+
+    def represent(self, app: Application) -> dict[str, Any]:
+        return {
+            "id": str(app.pk),
+            "name": app.name,
+            "vendor": app.vendor,
+            "category": app.category,
+            "support_tier": app.support_tier,
+            "platforms": list(app.platforms),
+            "boundary": app.boundary,
+            "business_units": [None if u is None else str(u) for u in app.business_units],
+            "privileged_tooling": app.privileged_tooling,
+            "version_count": int(getattr(app, "version_count", 0)),
+            "created_at": drf_datetime(app.created_at),
+            "updated_at": drf_datetime(app.updated_at),
+        }
 
     class Meta:
         model = Application

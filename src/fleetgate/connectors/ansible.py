@@ -44,6 +44,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from fleetgate.connectors import group_lists
 from fleetgate.connectors.base import (
     AppRef,
     Artifact,
@@ -55,6 +56,7 @@ from fleetgate.connectors.base import (
     ObserveResult,
     OperationResult,
     Permanent,
+    PlaneGroup,
     PolicyViolation,
     RingGroup,
     Tally,
@@ -321,6 +323,9 @@ class AnsibleConnector(Connector):
             self.request("GET", f"/api/v2/groups/{groups[0]['id']}/all_hosts/", params={"page_size": 1}, safe=True)
         )
         return int(self.field(body, "count"))
+
+    def list_groups(self, search: str = "", limit: int = 50) -> list[PlaneGroup]:
+        return group_lists.ansible(self, search, limit)
 
     def inventory(self, group: RingGroup) -> list[InventoryItem]:
         """The newest job per package on the group is what is assigned there (canceled or errored

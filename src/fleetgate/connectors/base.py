@@ -40,6 +40,7 @@ from fleetgate.connectors.data import (
     InventoryItem,
     ObserveResult,
     OperationResult,
+    PlaneGroup,
     RecordedRequest,
     RingGroup,
     Tally,
@@ -71,6 +72,7 @@ __all__ = [
     "ObserveResult",
     "OperationResult",
     "Permanent",
+    "PlaneGroup",
     "PolicyViolation",
     "RecordedRequest",
     "RingGroup",
@@ -213,6 +215,10 @@ class Connector(ABC):
 
     def find_retirement(self, app: AppRef, group: RingGroup, key: str) -> OperationResult | None:
         return None  # retiring twice is harmless on every plane; redo it
+
+    def list_groups(self, search: str = "", limit: int = 50) -> list[PlaneGroup]:
+        """The plane's device groups whose name matches `search` (a read), at most `limit`, by name."""
+        raise Permanent(f"{self.kind}: this plane cannot list its groups")
 
     # ---- helpers for planes ---------------------------------------------------------------
 

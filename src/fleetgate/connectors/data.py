@@ -63,6 +63,17 @@ class RingGroup:
 
 
 @dataclass(frozen=True)
+class PlaneGroup:
+    """A device group the plane lists for a picker: its id there, its display name, what a ring
+    step's target_group takes for it (what the connector resolves), and its size when cheap to tell."""
+
+    id: str
+    name: str
+    value: str
+    member_count: int | None = None
+
+
+@dataclass(frozen=True)
 class IntentRef:
     intent_id: str
     name: str

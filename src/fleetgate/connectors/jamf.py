@@ -54,6 +54,7 @@ from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from fleetgate.connectors import group_lists
 from fleetgate.connectors.base import (
     AppRef,
     Artifact,
@@ -64,6 +65,7 @@ from fleetgate.connectors.base import (
     ObserveResult,
     OperationResult,
     Permanent,
+    PlaneGroup,
     RingGroup,
     SchemaMismatch,
     Tally,
@@ -311,6 +313,9 @@ class JamfConnector(JamfSignIn):
         if size is None:
             raise SchemaMismatch("jamf: the computer group lacks computers/size")
         return int(size)
+
+    def list_groups(self, search: str = "", limit: int = 50) -> list[PlaneGroup]:
+        return group_lists.jamf(self, search, limit)
 
     def inventory(self, group: RingGroup) -> list[InventoryItem]:
         root = self._xml(self.request("GET", "/JSSResource/policies", headers=XML, safe=True).text)

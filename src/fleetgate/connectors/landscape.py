@@ -73,7 +73,7 @@ from urllib.parse import quote, urlsplit
 
 import pysequoia
 
-from fleetgate.connectors import debian
+from fleetgate.connectors import debian, group_lists
 from fleetgate.connectors.base import (
     AppRef,
     Artifact,
@@ -85,6 +85,7 @@ from fleetgate.connectors.base import (
     ObserveResult,
     OperationResult,
     Permanent,
+    PlaneGroup,
     PolicyViolation,
     RingGroup,
     Tally,
@@ -365,6 +366,9 @@ class LandscapeConnector(Connector):
 
     def group_size(self, group: RingGroup) -> int:
         return sum(1 for _ in self._pages("GetComputers", {"query": self._tag(group)}))
+
+    def list_groups(self, search: str = "", limit: int = 50) -> list[PlaneGroup]:
+        return group_lists.landscape(self, search, limit)
 
     def inventory(self, group: RingGroup) -> list[InventoryItem]:
         return [

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleetgate.connectors import group_lists
 from fleetgate.connectors import sccm_digest as digest
 from fleetgate.connectors.base import (
     AppRef,
@@ -51,6 +52,7 @@ from fleetgate.connectors.base import (
     ObserveResult,
     OperationResult,
     Permanent,
+    PlaneGroup,
     RingGroup,
     Runtime,
     SchemaMismatch,
@@ -307,6 +309,9 @@ class SccmConnector(Connector):
         if not rows:
             raise Permanent(f"sccm: no collection named '{group.external_id or group.name}'")
         return int(rows[0].get("MemberCount") or 0)
+
+    def list_groups(self, search: str = "", limit: int = 50) -> list[PlaneGroup]:
+        return group_lists.sccm(self, search, limit)
 
     def inventory(self, group: RingGroup) -> list[InventoryItem]:
         collection = self._collection(group)

@@ -14,10 +14,12 @@ from fleetgate.core.errors import Forbidden, NotFound
 M = TypeVar("M", bound=models.Model)
 
 
-def locked(model: type[M], pk: Any, label: str) -> M:
-    """SELECT ... FOR UPDATE one row; call inside transaction.atomic()."""
+def locked(model: type[M], pk: Any, label: str, *related: str) -> M:
+    """SELECT ... FOR UPDATE one row; call inside transaction.atomic(). `related` foreign keys come in the
+    same query (not one lazy query each later) and are not locked: only the row itself is (`of=self`)."""
     try:
-        return model._default_manager.select_for_update().get(pk=pk)
+        qs = model._default_manager.select_for_update(of=("self",) if related else ())
+        return (qs.select_related(*related) if related else qs).get(pk=pk)
     except (model.DoesNotExist, ValueError, DjangoValidationError):  # type: ignore[attr-defined]
         raise NotFound(f"No {label} with id {pk}; list them to find the right id.") from None
 

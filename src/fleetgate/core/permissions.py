@@ -89,6 +89,8 @@ RULES: dict[str, frozenset[Role]] = {
     "connector.check": frozenset({R.PLATFORM_ADMIN, R.ENDPOINT_OPS}),
     "connector.exercise": frozenset({R.PLATFORM_ADMIN}),
     "connector.execute": frozenset(),
+    # the planes' device groups, for the ring steps' pickers: whoever plans rings (a read of the plane)
+    "connector.groups": frozenset({R.PUBLISHER, R.PLATFORM_ADMIN, R.ENDPOINT_OPS}),
     # rollouts: publishers run their changes; endpoint ops may stop them (pause, halt, roll back);
     # judging an inconclusive ring is also checked for separation of duties in rollouts services
     "rollout.view": EVERY_ROLE,

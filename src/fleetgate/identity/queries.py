@@ -17,13 +17,14 @@ from fleetgate.identity.states import GrantState
 def from_user(user: Any) -> Actor:
     """The actor a person acts as: their role bindings; those granted under dual control carry the
     time of the grant (they decide only on changes opened after it)."""
+    bindings = (
+        RoleBinding.objects.filter(user_id=user.pk)
+        .order_by("role", "boundary")
+        .values_list("role", "boundary", "business_units", "created_at", "grant_request_id")
+    )  # plain tuples: this runs on every request, and model instances cost more than the query
     grants = tuple(
-        RoleGrant(
-            role=Role(b.role),
-            scope=Scope(b.boundary, frozenset(b.business_units)),
-            granted_at=b.created_at if b.grant_request_id else None,
-        )
-        for b in RoleBinding.objects.filter(user=user).order_by("role", "boundary")
+        RoleGrant(role=Role(role), scope=Scope(boundary, frozenset(units)), granted_at=created if request else None)
+        for role, boundary, units, created, request in bindings
     )
     return Actor(kind="user", id=str(user.pk), name=user.get_username(), grants=grants, user_pk=user.pk)
 

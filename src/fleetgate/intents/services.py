@@ -31,6 +31,7 @@ from fleetgate.intents.models import DeploymentIntent
 from fleetgate.intents.states import ACTIVE_STATES, EDITABLE_STATES, TRANSITIONS, Action, State
 
 SUBJECT = "intent"
+INTENT_RELATED = ("application", "version", "ring_policy", "publisher")  # what a change and its answer read
 
 
 def create(*, actor: Actor, data: dict[str, Any]) -> DeploymentIntent:
@@ -61,7 +62,7 @@ def update(
     *, actor: Actor, intent_id: UUID | str, changes: dict[str, Any], expected_etag: str | None
 ) -> DeploymentIntent:
     with transaction.atomic():
-        intent = locked(DeploymentIntent, intent_id, "intent")
+        intent = locked(DeploymentIntent, intent_id, "intent", *INTENT_RELATED)
         permissions.require(actor, "intent.update", intent)
         check_etag(intent, expected_etag)
         if intent.state not in EDITABLE_STATES:
@@ -93,7 +94,7 @@ def update(
 
 def submit(*, actor: Actor, intent_id: UUID | str, expected_etag: str | None = None) -> DeploymentIntent:
     with transaction.atomic():
-        intent = locked(DeploymentIntent, intent_id, "intent")
+        intent = locked(DeploymentIntent, intent_id, "intent", *INTENT_RELATED)
         permissions.require(actor, "intent.submit", intent)
         check_etag(intent, expected_etag)
         before = intent.snapshot()
@@ -116,7 +117,7 @@ def cancel(
     *, actor: Actor, intent_id: UUID | str, reason: str = "", expected_etag: str | None = None
 ) -> DeploymentIntent:
     with transaction.atomic():
-        intent = locked(DeploymentIntent, intent_id, "intent")
+        intent = locked(DeploymentIntent, intent_id, "intent", *INTENT_RELATED)
         permissions.require(actor, "intent.cancel", intent)
         check_etag(intent, expected_etag)
         before = intent.snapshot()

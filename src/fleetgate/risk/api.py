@@ -1,4 +1,5 @@
-"""Risk over HTTP: assess (scores are computed, never accepted), explain, replay, rubric versions."""
+"""Risk over HTTP: assess (scores are computed, never accepted), explain, replay, rubric versions
+(propose, approve, activate, reject)."""
 
 from __future__ import annotations
 
@@ -134,11 +135,12 @@ class RiskAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Re
 class RiskModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     proposed_by = serializers.CharField(source="proposed_by.username", read_only=True, allow_null=True)
     approved_by = serializers.CharField(source="approved_by.username", read_only=True, allow_null=True)
+    rejected_by = serializers.CharField(source="rejected_by.username", read_only=True, allow_null=True)
 
     class Meta:
         model = RiskModel
         fields = ["version", "document", "sha256", "state", "reason", "proposed_by", "approved_by", "loaded_at"]
-        fields += ["parallel_since", "activated_at", "retired_at"]
+        fields += ["parallel_since", "activated_at", "retired_at", "rejected_by", "rejected_at", "rejection_reason"]
 
 
 class ProposeSerializer(StrictSerializer):
@@ -148,6 +150,10 @@ class ProposeSerializer(StrictSerializer):
 
 class DecisionSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
+
+
+class RubricRejectSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=4000, help_text="why the version is turned down (recorded in the ledger)")
 
 
 class RiskModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ResourceViewSet):
@@ -183,4 +189,13 @@ class RiskModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resourc
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         row = services.activate_rubric(actor=self.actor, version=pk, reason=body.validated_data["reason"])
+        return Response(RiskModelSerializer(row).data)
+
+    @extend_schema(request=RubricRejectSerializer, responses=RiskModelSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        """Turn a proposed (or parallel-scored) version down, with a reason; it never scores again."""
+        body = RubricRejectSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.reject_rubric(actor=self.actor, version=pk, reason=body.validated_data["reason"])
         return Response(RiskModelSerializer(row).data)

@@ -19,7 +19,7 @@ class ModelState(models.TextChoices):
     PARALLEL = "parallel"  # CAB approved: scored alongside the active version, both stored
     ACTIVE = "active"  # CAB activated it: its score is the one that counts
     RETIRED = "retired"
-    REJECTED = "rejected"
+    REJECTED = "rejected"  # CAB turned it down (as a proposal or during its parallel period), with a reason
 
 
 class RiskModel(models.Model):
@@ -34,6 +34,9 @@ class RiskModel(models.Model):
     parallel_since = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-loaded_at"]

@@ -13,7 +13,7 @@ from fleetgate.risk.models import ModelState, RiskAssessment, RiskModel, Role
 
 
 def models_() -> QuerySet[RiskModel]:
-    return RiskModel.objects.all()
+    return RiskModel.objects.select_related("proposed_by", "approved_by", "rejected_by")
 
 
 def active_model() -> RiskModel:

@@ -1,4 +1,4 @@
-"""Every write to risk: load the default rubric, propose / approve / activate versions, assess."""
+"""Every write to risk: load the default rubric, propose / approve / activate / reject versions, assess."""
 
 from __future__ import annotations
 
@@ -76,12 +76,22 @@ def propose_rubric(*, actor: Actor, document: dict[str, Any], reason: str) -> Ri
     return row
 
 
-def _transition(actor: Actor, version: str, expected: ModelState, action: str) -> RiskModel:
+def _transition(
+    actor: Actor, version: str, expected: tuple[ModelState, ...], action: str, reason: str | None = None
+) -> RiskModel:
+    """Lock the version and check, in order: the actor's role, the reason (when one is required), the
+    state, and separation of duties (nobody decides on a rubric they proposed)."""
     row = locked(RiskModel, version, "risk rubric version")
     permissions.require(actor, "rubric.approve")
-    if row.state != expected:
+    if reason is not None and not reason.strip():
+        raise ValidationFailed(
+            f"Say why rubric {version} is {action}ed; the reason is recorded in the ledger.",
+            errors=[FieldIssue("reason", "required", "Give a reason.")],
+        )
+    if row.state not in expected:
+        needs = " or ".join(expected)
         raise InvalidTransition(
-            f"Rubric {version} is {row.state}; {action} needs {expected}.", state=row.state, action=action
+            f"Rubric {version} is {row.state}; {action} needs {needs}.", state=row.state, action=action
         )
     if row.proposed_by_id is not None and row.proposed_by_id == actor.user_pk:
         raise SeparationOfDuties("You proposed this rubric; another person approves it.")
@@ -91,7 +101,7 @@ def _transition(actor: Actor, version: str, expected: ModelState, action: str) -
 def approve_rubric(*, actor: Actor, version: str, reason: str = "") -> RiskModel:
     """CAB approves a proposal: it is scored in parallel with the active rubric until activated."""
     with transaction.atomic():
-        row = _transition(actor, version, ModelState.PROPOSED, "approve")
+        row = _transition(actor, version, (ModelState.PROPOSED,), "approve")
         if RiskModel.objects.filter(state=ModelState.PARALLEL).exists():
             raise Conflict("Another rubric is in its parallel-scoring period; activate or reject it first.")
         before = row.snapshot()
@@ -112,7 +122,7 @@ def approve_rubric(*, actor: Actor, version: str, reason: str = "") -> RiskModel
 def activate_rubric(*, actor: Actor, version: str, reason: str = "") -> RiskModel:
     """CAB ends the parallel period: this version becomes active, the previous one retires."""
     with transaction.atomic():
-        row = _transition(actor, version, ModelState.PARALLEL, "activate")
+        row = _transition(actor, version, (ModelState.PARALLEL,), "activate")
         before = row.snapshot()
         now = timezone.now()
         RiskModel.objects.filter(state=ModelState.ACTIVE).update(state=ModelState.RETIRED, retired_at=now)
@@ -126,6 +136,28 @@ def activate_rubric(*, actor: Actor, version: str, reason: str = "") -> RiskMode
             before=before,
             after=row.snapshot(),
             reason=reason,
+        )
+    return row
+
+
+def reject_rubric(*, actor: Actor, version: str, reason: str) -> RiskModel:
+    """CAB turns a version down, as a proposal or during its parallel period: it never scores again.
+
+    The reason is required; the active version is untouched and earlier assessments keep their rubric."""
+    with transaction.atomic():
+        row = _transition(actor, version, (ModelState.PROPOSED, ModelState.PARALLEL), "reject", reason)
+        before = row.snapshot()
+        row.state, row.rejected_by, row.rejected_at = ModelState.REJECTED, user_of(actor), timezone.now()
+        row.rejection_reason = reason.strip()
+        row.save(update_fields=["state", "rejected_by", "rejected_at", "rejection_reason"])
+        audit.record(
+            actor=actor,
+            action="risk_model.rejected",
+            subject_type="risk_model",
+            subject_id=version,
+            before=before,
+            after=row.snapshot(),
+            reason=row.rejection_reason,
         )
     return row
 

@@ -26,10 +26,12 @@ IF_MATCH = OpenApiParameter(
 
 
 class SiteSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    etag = serializers.CharField(read_only=True, help_text="send as If-Match to update")
+
     class Meta:
         model = Site
         fields = ["id", "name", "title", "site_class", "boundary", "plane", "connector_name", "time_zone"]
-        fields += ["public_key_pem", "key_id", "active", "revision", "created_at", "updated_at"]
+        fields += ["public_key_pem", "key_id", "active", "revision", "etag", "created_at", "updated_at"]
 
 
 class SiteWriteSerializer(StrictSerializer):

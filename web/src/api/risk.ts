@@ -22,4 +22,7 @@ export const risk = {
     api.call(api.typed.POST("/api/v1/risk-models/{id}/approve/", { params: { path: { id: version } }, body: { reason } })),
   activate: (version: string, reason: string) =>
     api.call(api.typed.POST("/api/v1/risk-models/{id}/activate/", { params: { path: { id: version } }, body: { reason } })),
+  /** Turn a proposed or parallel-scored version down; the reason is required (400 naming `reason`). */
+  reject: (version: string, reason: string) =>
+    api.call(api.typed.POST("/api/v1/risk-models/{id}/reject/", { params: { path: { id: version } }, body: { reason } })),
 };

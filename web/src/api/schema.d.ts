@@ -788,6 +788,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connectors/{id}/groups/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["connectors_groups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connectors/{id}/operations/": {
         parameters: {
             query?: never;
@@ -796,6 +812,22 @@ export interface paths {
             cookie?: never;
         };
         get: operations["connectors_operations_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/group-sources/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["connectors_group_sources"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1789,6 +1821,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/risk-models/{id}/reject/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Turn a proposed (or parallel-scored) version down, with a reason; it never scores again. */
+        post: operations["risk_models_reject_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/role-grant-requests/": {
         parameters: {
             query?: never;
@@ -2423,6 +2472,7 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** @description Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads. */
         Application: {
             /** Format: uuid */
             readonly id: string;
@@ -3352,6 +3402,27 @@ export interface components {
             /** @description More matches exist than are listed; narrow the words. */
             more: boolean;
         };
+        GroupList: {
+            connector: components["schemas"]["GroupSource"];
+            query: string;
+            groups: components["schemas"]["PlaneGroup"][];
+            /** @description At most this many groups are listed (the first matches, by name) */
+            limit: number;
+            /** @description More groups may match: search with more of the name */
+            truncated: boolean;
+        };
+        GroupSource: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description intune, jamf, sccm, landscape or ansible */
+            kind: string;
+            /** @description The plane, e.g. Microsoft Intune (Graph) */
+            plane: string;
+            /** @description What the plane calls its groups, e.g. device collections */
+            group_word: string;
+            platforms: string[];
+        };
         /**
          * @description * `unknown` - Unknown
          *     * `healthy` - Healthy
@@ -3422,6 +3493,7 @@ export interface components {
             /** @default  */
             external_ticket?: string;
         };
+        /** @description Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads. */
         Intent: {
             /** Format: uuid */
             readonly id: string;
@@ -3585,6 +3657,7 @@ export interface components {
          * @enum {string}
          */
         KindEnum: "sbom" | "vulnerability_scan" | "malware_scan" | "signature" | "provenance" | "install_facts" | "rollback_plan" | "test_evidence";
+        /** @description Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads. */
         LedgerEvent: {
             /** Format: int64 */
             sequence: number;
@@ -4277,6 +4350,16 @@ export interface components {
          * @enum {string}
          */
         PlaneEnum: "intune" | "jamf" | "sccm" | "landscape" | "ansible";
+        PlaneGroup: {
+            /** @description The plane's id of the group */
+            id: string;
+            /** @description Its display name */
+            name: string;
+            /** @description What a ring step's target_group (or target_groups[connector]) takes for it: what the connector resolves to the group (its name, the collection's name, the tag, the inventory group) */
+            value: string;
+            /** @description Devices in it, when the plane tells cheaply */
+            member_count: number | null;
+        };
         PlaneTarget: {
             connector: string;
             kind: string;
@@ -4593,6 +4676,10 @@ export interface components {
             activated_at?: string | null;
             /** Format: date-time */
             retired_at?: string | null;
+            readonly rejected_by: string | null;
+            /** Format: date-time */
+            rejected_at?: string | null;
+            rejection_reason?: string;
         };
         /**
          * @description * `proposed` - Proposed
@@ -4751,6 +4838,11 @@ export interface components {
          * @enum {string}
          */
         RouteEnum: "auto" | "endpoint_ops" | "cab";
+        /** @description Refuses unknown fields and values of the wrong JSON type, reported together with every other field error. */
+        RubricRejectRequest: {
+            /** @description why the version is turned down (recorded in the ledger) */
+            reason: string;
+        };
         SealKey: {
             key_id: string;
             public_pem: string;
@@ -4888,6 +4980,8 @@ export interface components {
             active?: boolean;
             /** Format: int64 */
             revision?: number;
+            /** @description send as If-Match to update */
+            readonly etag: string;
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
@@ -7174,6 +7268,39 @@ export interface operations {
             };
         };
     };
+    connectors_groups: {
+        parameters: {
+            query?: {
+                /** @description Part of the group's name (Intune: its start), at most 100 characters */
+                q?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     connectors_operations_list: {
         parameters: {
             query?: never;
@@ -7192,6 +7319,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Operation"][];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectors_group_sources: {
+        parameters: {
+            query?: {
+                /** @description The boundary to serve (an intent's target boundary) */
+                boundary?: string;
+                /** @description Platforms to serve (an application's) */
+                platform?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupSource"][];
                 };
             };
             /** @description Problem details (RFC 9457) */
@@ -9671,6 +9831,40 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["DecisionRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskModel"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_models_reject_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RubricRejectRequest"];
             };
         };
         responses: {

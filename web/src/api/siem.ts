@@ -3,12 +3,18 @@ import { api, type Schemas } from "./client";
 
 export type SiemDestination = Schemas["SiemDestination"];
 export type SiemDestinationWrite = Schemas["SiemDestinationWriteRequest"];
+export type SiemDestinationUpdate = Schemas["PatchedSiemDestinationUpdateRequest"];
 export type SiemKind = Schemas["SiemKindEnum"];
 export type SiemTestResult = Schemas["SiemTestResult"];
 
 export const siem = {
   list: () => api.call(api.typed.GET("/api/v1/siem/destinations/")),
   create: (body: SiemDestinationWrite) => api.call(api.typed.POST("/api/v1/siem/destinations/", { body })),
+  /** Change what the API lets change (not the name or kind); `etag` from the last read (412 when stale). */
+  update: (id: number, etag: string, body: SiemDestinationUpdate) =>
+    api.call(
+      api.typed.PATCH("/api/v1/siem/destinations/{id}/", { params: { path: { id }, header: { "If-Match": etag } }, body }),
+    ),
   setEnabled: (id: number, enabled: boolean) =>
     api.call(
       api.typed.POST("/api/v1/siem/destinations/{id}/activation/", { params: { path: { id } }, body: { enabled } }),

@@ -142,7 +142,7 @@ function SectionSummary({ name, summary }: { name: string; summary: Obj }) {
             <code>{str(summary.uninstall_command)}</code>
           </dd>
           <dt>Detection</dt>
-          <dd>{arr(summary.detection_rules).map((r) => `${str(obj(r).type)} ${str(obj(r).path ?? obj(r).key ?? "")}`).join("; ") || "—"}</dd>
+          <dd>{arr(summary.detection_rules).map(detectionRule).join("; ") || "—"}</dd>
           <dt>Exit codes</dt>
           <dd>{Object.entries(codes).map(([k, v]) => `${k} ${humanize(String(v))}`).join(", ") || "—"}</dd>
           <dt>Reboot</dt>
@@ -356,4 +356,21 @@ export function EvidencePackViewer({ intentId }: { intentId: string }) {
       ) : null}
     </DataState>
   );
+}
+
+const RULE_KINDS: Record<string, string> = {
+  file: "File",
+  registry: "Registry value",
+  product_code: "MSI product code",
+  script: "Detection script",
+  macos_bundle: "macOS app bundle",
+};
+
+/** A detection rule in words: its kind, then what it looks for. */
+export function detectionRule(rule: unknown): string {
+  const r = obj(rule);
+  const text = (v: unknown) => (v === null || v === undefined ? "" : String(v));
+  const kind = RULE_KINDS[text(r.type)] ?? text(r.type);
+  const what = r.path ?? r.key ?? r.product_code ?? (r.bundle_id ? `${text(r.bundle_id)} ${text(r.bundle_version)}` : "");
+  return `${kind} ${text(what)}`.trim();
 }

@@ -1,10 +1,11 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import { api, type Intent, type Me } from "../api/client";
+import { api, type Artifact, type Intent, type Me } from "../api/client";
 import { isApiProblem } from "../api/problem";
 import { type Assessment, type Declared, risk } from "../api/risk";
 import { useUser } from "../auth/session";
-import { fieldErrorsOf, fieldId } from "../lib/fields";
+import { platformLabel } from "../lib/catalog";
+import { errorId, fieldErrorsOf, fieldId } from "../lib/fields";
 import { grantCovers } from "../lib/permissions";
 import { DERIVED_FROM, FACTOR_WORDS, MIN_JUSTIFICATION, canReplay, factorName, optionWords, optionsInWords } from "../lib/risk";
 import { DataState } from "./DataState";
@@ -27,7 +28,19 @@ export function mayAssess(user: Me | null | undefined, intent: Pick<Intent, "tar
  */
 export function RiskAssessForm({ intent, onDone }: { intent: Intent; onDone: (row: Assessment) => void }) {
   const queryClient = useQueryClient();
-  const preview = useQuery({ queryKey: ["risk-preview", intent.id], queryFn: () => risk.preview(intent.id) });
+  // The version's artifacts: with several (a Windows MSI and a macOS pkg), the assessor picks whose evidence counts.
+  const versions = useQuery({
+    queryKey: ["versions", intent.application, "all"],
+    queryFn: () => api.versions.list({ application: intent.application, page_size: 200 }),
+    enabled: !!intent.application,
+  });
+  const artifacts = versions.data?.results.find((v) => v.version === intent.version)?.artifacts ?? [];
+  const [chosen, setChosen] = useState("");
+  const preview = useQuery({
+    queryKey: ["risk-preview", intent.id, chosen],
+    queryFn: () => risk.preview(intent.id, chosen || undefined),
+    placeholderData: keepPreviousData,
+  });
   const [declared, setDeclared] = useState<Declared>({});
   const summaryRef = useRef<HTMLDivElement>(null);
   const assess = useMutation({
@@ -57,6 +70,15 @@ export function RiskAssessForm({ intent, onDone }: { intent: Intent; onDone: (ro
           <h3 id="assess-h">Assess risk (rubric v{preview.data.rubric_version})</h3>
           {assess.isError ? (
             <ProblemAlert ref={summaryRef} error={assess.error} title="The assessment was not recorded" />
+          ) : null}
+          {artifacts.length > 1 ? (
+            <ArtifactChoice
+              artifacts={artifacts}
+              value={chosen || preview.data.artifact}
+              onChange={setChosen}
+              errors={errors.get("artifact")}
+              loading={preview.isFetching}
+            />
           ) : null}
           <h4>Derived by Fleetgate (you cannot change these)</h4>
           <Table
@@ -133,6 +155,44 @@ export function RiskAssessForm({ intent, onDone }: { intent: Intent; onDone: (ro
         </form>
       ) : null}
     </DataState>
+  );
+}
+
+/** Which artifact's evidence the derived factors come from: each by file name and platform. */
+function ArtifactChoice({
+  artifacts,
+  value,
+  onChange,
+  errors,
+  loading,
+}: {
+  artifacts: Artifact[];
+  value: string;
+  onChange: (id: string) => void;
+  errors?: string[];
+  loading: boolean;
+}) {
+  const id = fieldId("artifact");
+  return (
+    <fieldset id={id} className={`checks${errors?.length ? " field-invalid" : ""}`} aria-describedby={errors?.length ? errorId("artifact") : `${id}-hint`}>
+      <legend>Evidence from the artifact</legend>
+      <p className="hint" id={`${id}-hint`}>
+        This version has {artifacts.length} artifacts; the derived factors come from the evidence of the one you choose.
+        {loading ? " Reading its evidence…" : ""}
+      </p>
+      {artifacts.map((a) => (
+        <label key={a.id} className="check">
+          <input type="radio" name="risk-artifact" value={a.id} checked={value === a.id} onChange={() => onChange(a.id)} /> {a.filename}{" "}
+          <span className="small muted">({platformLabel(a.platform)})</span>
+        </label>
+      ))}
+      {errors?.length ? (
+        <p className="field-error" id={errorId("artifact")}>
+          <span aria-hidden="true">⚠ </span>
+          {errors.join(" ")}
+        </p>
+      ) : null}
+    </fieldset>
   );
 }
 

@@ -79,9 +79,9 @@ function RingCard({ run, current }: { run: RingRun; current: boolean }) {
   const name = humanize(run.ring);
   return (
     <li className={`card ring-run${current ? " ring-current" : ""}`} data-ring={run.ring} aria-current={current ? "step" : undefined}>
-      <h4>
+      <h3>
         {name} {current ? <span className="small muted">(current ring)</span> : null}
-      </h4>
+      </h3>
       <LookBadge table={RING_STATE} value={run.state} />
       {run.targets.length > 0 ? (
         <>

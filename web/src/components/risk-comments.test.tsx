@@ -155,7 +155,7 @@ describe("rubric versions", () => {
     vi.spyOn(risk, "models").mockResolvedValue(MODELS as never);
     const propose = vi.spyOn(risk, "propose").mockRejectedValue(problem([{ field: "factors", rule: "weights-sum-100", message: "Weights must add up to 100." }]));
     wrap(<RiskRubrics />);
-    expect(await screen.findByText("Only a CAB Approver approves or activates a rubric version.")).toBeInTheDocument();
+    expect(await screen.findByText("Only a CAB Approver approves, activates or rejects a rubric version.")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: /Approve v1.1/ })).not.toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Propose a new version…" }));
     expect((screen.getByLabelText("Rubric document (JSON)") as HTMLTextAreaElement).value).toContain('"version": "1.1"');

@@ -20,6 +20,8 @@ export interface StepDraft {
   ring: string;
   target_group: string;
   device_count: string;
+  /** The group per connector (by name) where a plane names it differently from target_group. */
+  target_groups?: Record<string, string>;
 }
 
 export interface IntentDraft {
@@ -37,11 +39,12 @@ export interface IntentDraft {
 }
 
 let stepKey = 0;
-export const newStep = (ring: string, target_group = "", device_count = ""): StepDraft => ({
+export const newStep = (ring: string, target_group = "", device_count = "", target_groups: Record<string, string> = {}): StepDraft => ({
   key: ++stepKey,
   ring,
   target_group,
   device_count,
+  target_groups,
 });
 
 export function emptyDraft(): IntentDraft {
@@ -71,7 +74,7 @@ export function draftFromIntent(i: Intent): IntentDraft {
     target_boundary: i.target_boundary,
     target_business_unit: i.target_business_unit,
     target_site_classes: stringList(i.target_site_classes),
-    ring_plan: ringPlanOf(i).map((s) => newStep(s.ring, s.target_group, String(s.device_count))),
+    ring_plan: ringPlanOf(i).map((s) => newStep(s.ring, s.target_group, String(s.device_count), { ...(s.target_groups ?? {}) })),
     rollback_strategy: rollback.strategy,
     rollback_version: rollback.rollback_version ?? "",
   };
@@ -93,11 +96,15 @@ export function toWriteBody(d: IntentDraft): IntentWrite {
     target_boundary: d.target_boundary.trim(),
     target_business_unit: d.target_business_unit.trim(),
     target_site_classes: d.target_site_classes as IntentWrite["target_site_classes"],
-    ring_plan: d.ring_plan.map((s) => ({
-      ring: s.ring,
-      target_group: s.target_group,
-      device_count: count(s.device_count),
-    })),
+    ring_plan: d.ring_plan.map((s) => {
+      const perPlane = Object.fromEntries(Object.entries(s.target_groups ?? {}).filter(([, g]) => g.trim()));
+      return {
+        ring: s.ring,
+        target_group: s.target_group,
+        ...(Object.keys(perPlane).length ? { target_groups: perPlane } : {}),
+        device_count: count(s.device_count),
+      };
+    }),
     rollback_plan: {
       strategy: d.rollback_strategy,
       rollback_version: d.rollback_version.trim() || null,
@@ -122,11 +129,11 @@ const LABELS: Record<string, string> = {
 
 /** `ring_plan[1].device_count` → "Ring plan step 2: devices". */
 export function labelFor(path: string): string {
-  const step = /^ring_plan\[(\d+)\](?:\.(\w+))?$/.exec(path);
+  const step = /^ring_plan\[(\d+)\](?:\.(\w+))?(?:\.(.+))?$/.exec(path);
   if (step) {
     const n = Number(step[1]) + 1;
     const part = step[2] ? `: ${humanize(step[2]).toLowerCase().replace("device count", "devices")}` : "";
-    return `Ring plan step ${n}${part}`;
+    return `Ring plan step ${n}${part}${step[3] ? ` on ${step[3]}` : ""}`;
   }
   const site = /^target_site_classes\[(\d+)\]$/.exec(path);
   if (site) return "Site classes";

@@ -57,6 +57,7 @@ export function stateInfo(state: string | null | undefined) {
 export interface RingStep {
   ring: string;
   target_group: string;
+  target_groups?: Record<string, string>;
   device_count: number;
   not_before?: string | null;
 }

@@ -123,11 +123,11 @@ export const RUBRIC_STATE: Record<string, { label: string; icon: "pencil" | "clo
 };
 
 /**
- * Why the signed-in person may not approve or activate this rubric version, in words (null: they may).
- * Mirrors the server's rules; the server still decides.
+ * Why the signed-in person may not approve, activate or reject this rubric version, in words (null: they
+ * may). Mirrors the server's rules (the CAB Approver role, separation of duties); the server still decides.
  */
 export function rubricReviewBarrier(user: Me | null | undefined, proposedBy: string | null | undefined): string | null {
-  if (!canReviewRubric(user)) return "Only a CAB Approver approves or activates a rubric version.";
+  if (!canReviewRubric(user)) return "Only a CAB Approver approves, activates or rejects a rubric version.";
   if (proposedBy && user && proposedBy === user.username)
     return "You proposed this version, so another CAB Approver reviews it (separation of duties).";
   return null;

@@ -4,8 +4,10 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api, type Intent } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { useUser } from "../auth/session";
+import { groups } from "../api/groups";
 import { DataState } from "../components/DataState";
 import { Field } from "../components/Field";
+import { GroupPicker } from "../components/GroupPicker";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { errorId, fieldId } from "../lib/fields";
@@ -71,6 +73,17 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
     enabled: !!draft.application,
   });
   const policies = useQuery({ queryKey: ["ring-policies"], queryFn: api.ringPolicies.list, staleTime: 300_000 });
+  // The planes serving the application here: each ring step picks its group from their groups.
+  const app = (apps.data ?? []).find((a) => a.id === draft.application);
+  const platforms = app ? stringList(app.platforms) : [];
+  const boundary = draft.target_boundary.trim() || app?.boundary || "";
+  const sources = useQuery({
+    queryKey: ["group-sources", platforms, boundary],
+    queryFn: () => groups.sources(platforms, boundary),
+    enabled: !!app,
+    staleTime: 60_000,
+  });
+  const planes = sources.data ?? [];
   const rings = ringNames(policies.data);
 
   const save = useMutation({
@@ -108,6 +121,7 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
   ]);
   draft.ring_plan.forEach((_, i) => {
     for (const f of ["", ".ring", ".target_group", ".device_count", ".not_before"]) placed.add(`ring_plan[${i}]${f}`);
+    for (const p of planes.slice(1)) placed.add(`ring_plan[${i}].target_groups.${p.name}`);
   });
   draft.target_site_classes.forEach((_, i) => placed.add(`target_site_classes[${i}]`));
   if (editing) {
@@ -335,9 +349,40 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
                         </select>
                       )}
                     </Field>
-                    <Field path={`ring_plan[${i}].target_group`} label="Target group" errors={err(`ring_plan[${i}].target_group`)}>
-                      {(p) => <input {...p} value={step.target_group} onChange={(e) => setStep(i, { target_group: e.target.value })} autoComplete="off" />}
-                    </Field>
+                    {planes.length ? (
+                      planes.map((plane, k) =>
+                        k === 0 ? (
+                          <GroupPicker
+                            key={plane.id}
+                            path={`ring_plan[${i}].target_group`}
+                            label="Target group"
+                            source={plane}
+                            value={step.target_group}
+                            onChange={(v) => setStep(i, { target_group: v })}
+                            errors={err(`ring_plan[${i}].target_group`)}
+                          />
+                        ) : (
+                          <GroupPicker
+                            key={plane.id}
+                            path={`ring_plan[${i}].target_groups.${plane.name}`}
+                            label={`Target group on ${plane.name}`}
+                            source={plane}
+                            value={step.target_groups?.[plane.name] ?? ""}
+                            onChange={(v) => setStep(i, { target_groups: { ...step.target_groups, [plane.name]: v } })}
+                            errors={err(`ring_plan[${i}].target_groups.${plane.name}`)}
+                          />
+                        ),
+                      )
+                    ) : (
+                      <Field
+                        path={`ring_plan[${i}].target_group`}
+                        label="Target group"
+                        errors={err(`ring_plan[${i}].target_group`)}
+                        hint={app && sources.isSuccess ? "No connector serves this application here, so type the group's name as its plane names it." : undefined}
+                      >
+                        {(p) => <input {...p} value={step.target_group} onChange={(e) => setStep(i, { target_group: e.target.value })} autoComplete="off" />}
+                      </Field>
+                    )}
                     <Field path={`ring_plan[${i}].device_count`} label="Devices" errors={err(`ring_plan[${i}].device_count`)}>
                       {(p) => (
                         <input {...p} inputMode="numeric" value={step.device_count} onChange={(e) => setStep(i, { device_count: e.target.value })} autoComplete="off" />

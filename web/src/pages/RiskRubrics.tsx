@@ -135,9 +135,68 @@ function ProposeForm({ base, onDone }: { base: RiskModel; onDone: (m: RiskModel)
   );
 }
 
-type Review = { model: RiskModel; action: "approve" | "activate" };
+type Review = { model: RiskModel; action: "approve" | "activate" | "reject" };
 
-/** Rubric versions: what each scores and how, and their governed life (propose, approve, activate). */
+/** What each review does, in the confirmation dialog's words. */
+function reviewWords(r: Review): { title: string; confirm: string; label: string; body: string } {
+  const v = r.model.version;
+  if (r.action === "approve")
+    return {
+      title: `Approve rubric v${v}?`,
+      confirm: "Approve for parallel scoring",
+      label: "Note (recorded in the ledger)",
+      body: `From now on every assessment is also scored with v${v}, side by side with the active version; the active score still counts.`,
+    };
+  if (r.action === "activate")
+    return {
+      title: `Activate rubric v${v}?`,
+      confirm: "Activate this version",
+      label: "Note (recorded in the ledger)",
+      body: `v${v} becomes the rubric whose score counts; the active version retires. Earlier assessments keep their rubric.`,
+    };
+  return {
+    title: `Reject rubric v${v}?`,
+    confirm: "Reject this version",
+    label: "Why is it rejected? (recorded in the ledger)",
+    body:
+      r.model.state === "parallel"
+        ? `v${v} stops being scored in parallel and never counts; the active version stays. Assessments already scored with it keep their record.`
+        : `v${v} is never scored; the active version stays. A Security Reviewer can propose a new version instead.`,
+  };
+}
+
+/** The reviews this person may start on a version, and why not when none (separation of duties, role). */
+function ReviewActions({ m, barrier, onReview }: { m: RiskModel; barrier: string | null; onReview: (r: Review) => void }) {
+  const action = m.state === "proposed" ? "approve" : m.state === "parallel" ? "activate" : null;
+  if (!action) return null;
+  if (barrier) return <span className="small muted">{barrier}</span>;
+  return (
+    <>
+      <button type="button" className="btn btn-small btn-primary" onClick={() => onReview({ model: m, action })}>
+        {action === "approve" ? `Approve v${m.version}…` : `Activate v${m.version}…`}
+      </button>{" "}
+      <button type="button" className="btn btn-small btn-danger" onClick={() => onReview({ model: m, action: "reject" })}>
+        Reject v{m.version}…
+      </button>
+    </>
+  );
+}
+
+/** The proposer's reason and, for a rejected version, who rejected it and why. */
+function WhyCell({ m }: { m: RiskModel }) {
+  return (
+    <>
+      {m.reason || "—"}
+      {m.state === "rejected" && m.rejection_reason ? (
+        <p className="small">
+          Rejected{m.rejected_by ? ` by ${m.rejected_by}` : ""}: {m.rejection_reason}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+/** Rubric versions: what each scores and how, and their governed life (propose, approve, activate, reject). */
 export function RiskRubrics() {
   const user = useUser();
   const queryClient = useQueryClient();
@@ -150,15 +209,23 @@ export function RiskRubrics() {
   useEffect(() => {
     if (notice) noticeRef.current?.focus();
   }, [notice]);
+  const decideAlertRef = useRef<HTMLDivElement>(null);
   const decide = useMutation({
-    mutationFn: ({ r, reason }: { r: Review; reason: string }) =>
-      r.action === "approve" ? risk.approve(r.model.version, reason) : risk.activate(r.model.version, reason),
+    mutationFn: ({ r, reason }: { r: Review; reason: string }) => risk[r.action](r.model.version, reason),
     onSuccess: (m) => {
       setReview(null);
       setNotice(`Rubric v${m.version} is now: ${lookOf(STATES, m.state).label}.`);
       void queryClient.invalidateQueries({ queryKey: ["risk-models"] });
     },
+    onError: () => {
+      setReview(null);
+      void queryClient.invalidateQueries({ queryKey: ["risk-models"] });
+    },
   });
+  useEffect(() => {
+    if (decide.isError) decideAlertRef.current?.focus();
+  }, [decide.isError]);
+  const words = review ? reviewWords(review) : null;
   const rows = models.data ?? [];
   const active = rows.find((m) => m.state === "active");
   const selected = rows.find((m) => m.version === (shown ?? active?.version));
@@ -195,7 +262,7 @@ export function RiskRubrics() {
           }}
         />
       ) : null}
-      {decide.isError ? <ProblemAlert error={decide.error} title="The review was not recorded" /> : null}
+      {decide.isError ? <ProblemAlert ref={decideAlertRef} error={decide.error} title="The review was not recorded" /> : null}
       <DataState query={models} label="rubric versions" isEmpty={rows.length === 0} empty="No rubric is loaded yet.">
         <Table
           caption="Rubric versions"
@@ -206,30 +273,28 @@ export function RiskRubrics() {
           columns={[
             { label: "Version", rowHeader: true, value: (m) => m.version, cell: (m) => `v${m.version}` },
             { label: "State", value: (m) => lookOf(STATES, m.state).label, cell: (m) => <LookBadge table={STATES} value={m.state} /> },
-            { label: "Why", cell: (m) => m.reason || "—" },
+            { label: "Why", cell: (m) => <WhyCell m={m} /> },
             { label: "Proposed by", cell: (m) => m.proposed_by ?? "Loaded with Fleetgate" },
             { label: "Approved by", cell: (m) => m.approved_by ?? "—" },
             { label: "Loaded", value: (m) => m.loaded_at, cell: (m) => <Time value={m.loaded_at} /> },
             {
               label: "Review",
               data: false,
-              cell: (m) => {
-                const action = m.state === "proposed" ? "approve" : m.state === "parallel" ? "activate" : null;
-                const barrier = action ? rubricReviewBarrier(user, m.proposed_by) : null;
-                return (
-                  <span className="actions">
-                    <button type="button" className="btn btn-small" onClick={() => setShown(m.version)} aria-pressed={selected?.version === m.version}>
-                      Show v{m.version}
-                    </button>{" "}
-                    {action && !barrier ? (
-                      <button type="button" className="btn btn-small btn-primary" onClick={() => setReview({ model: m, action })}>
-                        {action === "approve" ? `Approve v${m.version}…` : `Activate v${m.version}…`}
-                      </button>
-                    ) : null}
-                    {action && barrier ? <span className="small muted">{barrier}</span> : null}
-                  </span>
-                );
-              },
+              cell: (m) => (
+                <span className="actions">
+                  <button type="button" className="btn btn-small" onClick={() => setShown(m.version)} aria-pressed={selected?.version === m.version}>
+                    Show v{m.version}
+                  </button>{" "}
+                  <ReviewActions
+                    m={m}
+                    barrier={rubricReviewBarrier(user, m.proposed_by)}
+                    onReview={(r) => {
+                      decide.reset();
+                      setReview(r);
+                    }}
+                  />
+                </span>
+              ),
             },
           ]}
         />
@@ -245,18 +310,15 @@ export function RiskRubrics() {
       </DataState>
       <ReasonDialog
         open={!!review}
-        title={review ? (review.action === "approve" ? `Approve rubric v${review.model.version}?` : `Activate rubric v${review.model.version}?`) : ""}
-        confirmLabel={review?.action === "approve" ? "Approve for parallel scoring" : "Activate this version"}
-        reasonLabel="Note (recorded in the ledger)"
+        title={words?.title ?? ""}
+        confirmLabel={words?.confirm ?? ""}
+        reasonLabel={words?.label}
+        danger={review?.action === "reject"}
         busy={decide.isPending}
         onClose={() => setReview(null)}
         onConfirm={(reason) => review && decide.mutate({ r: review, reason })}
       >
-        {review?.action === "approve" ? (
-          <p>From now on every assessment is also scored with v{review.model.version}, side by side with the active version; the active score still counts.</p>
-        ) : review ? (
-          <p>v{review.model.version} becomes the rubric whose score counts; the active version retires. Earlier assessments keep their rubric.</p>
-        ) : null}
+        {words ? <p>{words.body}</p> : null}
       </ReasonDialog>
     </Page>
   );

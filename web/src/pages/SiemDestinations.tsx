@@ -6,6 +6,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
+import { SiemDestinationEditForm } from "../components/SiemDestinationEditForm";
 import { SiemDestinationForm } from "../components/SiemDestinationForm";
 import { Table } from "../components/Table";
 import { Time } from "../components/Time";
@@ -21,6 +22,7 @@ export function SiemDestinations() {
   const list = useQuery({ queryKey: ["siem"], queryFn: siem.list, enabled: visible, refetchInterval: 15_000 });
   const [notice, setNotice] = useState("");
   const [removing, setRemoving] = useState<SiemDestination | null>(null);
+  const [editing, setEditing] = useState<SiemDestination | null>(null);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ["siem"] });
   const activation = useMutation({
     mutationFn: ({ d, enabled }: { d: SiemDestination; enabled: boolean }) => siem.setEnabled(d.id, enabled),
@@ -110,6 +112,17 @@ export function SiemDestinations() {
                         >
                           {d.enabled ? "Pause" : "Resume"}
                         </button>
+                        <button
+                          type="button"
+                          className="btn"
+                          onClick={() => {
+                            setNotice("");
+                            setEditing(d);
+                          }}
+                          aria-label={`Edit ${d.name}…`}
+                        >
+                          Edit…
+                        </button>
                         <button type="button" className="btn" onClick={() => setRemoving(d)} aria-label={`Remove ${d.name}…`}>
                           Remove…
                         </button>
@@ -124,7 +137,18 @@ export function SiemDestinations() {
           rowData={(d) => ({ "data-siem": d.name })}
         />
       </DataState>
-      {manage ? (
+      {manage && editing ? (
+        <SiemDestinationEditForm
+          key={editing.id}
+          destination={editing}
+          onCancel={() => setEditing(null)}
+          onSaved={(d) => {
+            setEditing(null);
+            setNotice(`“${d.name}” saved; the next batch uses the new settings.`);
+            refresh();
+          }}
+        />
+      ) : manage ? (
         <SiemDestinationForm
           onCreated={(d) => {
             setNotice(`“${d.name}” added: it receives the whole ledger from sequence 1.`);

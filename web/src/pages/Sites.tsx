@@ -1,5 +1,5 @@
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
 import { cursorOf } from "../api/client";
 import {
   type BundleExport,
@@ -7,20 +7,32 @@ import {
   DISTRIBUTION_LABELS,
   type DistributionStrategy,
   SITE_CLASS_LABELS,
+  PLANE_LABELS,
+  type Plane,
   type Site,
   sites,
 } from "../api/sites";
+import { useUser } from "../auth/session";
 import { DataState } from "../components/DataState";
 import { Page } from "../components/Page";
 import { Pager } from "../components/Pager";
+import { SiteForm } from "../components/SiteForm";
 import { type Column, Table } from "../components/Table";
 import { Time } from "../components/Time";
+import { isPlatformAdmin } from "../lib/permissions";
 
 const siteColumns: Column<Site>[] = [
   { label: "Site", rowHeader: true, cell: (s) => (s.title ? `${s.title} (${s.name})` : s.name) },
   { label: "Class", value: (s) => s.site_class, cell: (s) => SITE_CLASS_LABELS[s.site_class] ?? s.site_class },
   { label: "Boundary", cell: (s) => s.boundary },
-  { label: "Plane", cell: (s) => (s.connector_name ? `${s.plane} (${s.connector_name})` : s.plane) },
+  {
+    label: "Plane",
+    value: (s) => s.plane,
+    cell: (s) => {
+      const plane = PLANE_LABELS[s.plane as Plane] ?? s.plane;
+      return s.connector_name ? `${plane} (${s.connector_name})` : plane;
+    },
+  },
   { label: "Time zone", cell: (s) => s.time_zone },
   { label: "Bundle key", cell: (s) => (s.key_id ? <code>{s.key_id}</code> : "none (served live)") },
   { label: "Active", value: (s) => (s.active ? "yes" : "no"), cell: (s) => (s.active ? "Yes" : "No") },
@@ -106,15 +118,75 @@ function Paged<T>({
   );
 }
 
+type Editing = { site?: Site } | null;
+
 /** Sites and their distribution strategy, and the signed bundles that served the air-gapped ones. */
 export function Sites() {
+  const manage = isPlatformAdmin(useUser());
+  const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ["sites"], queryFn: sites.list });
   const strategies = useQuery({ queryKey: ["distribution-strategies"], queryFn: sites.strategies });
+  const [editing, setEditing] = useState<Editing>(null);
+  const [notice, setNotice] = useState("");
+  const noticeRef = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (notice) noticeRef.current?.focus();
+  }, [notice]);
   const rows = list.data ?? [];
+  const open = (e: Editing) => {
+    setNotice("");
+    setEditing(e);
+  };
+  const columns: Column<Site>[] = manage
+    ? [
+        ...siteColumns,
+        {
+          label: "Actions",
+          data: false,
+          cell: (s) => (
+            <button type="button" className="btn btn-small" onClick={() => open({ site: s })} aria-label={`Edit ${s.title || s.name}…`}>
+              Edit…
+            </button>
+          ),
+        },
+      ]
+    : siteColumns;
   return (
-    <Page title="Sites" subtitle="Where endpoints live, how each site class is served, and the bundles that crossed the air gap.">
-      <DataState query={list} label="sites" isEmpty={rows.length === 0} empty="No site is registered yet. A Platform Admin registers sites.">
-        <Table caption="Sites" captionVisible id="sites" rows={rows} rowKey={(s) => s.id} columns={siteColumns} />
+    <Page
+      title="Sites"
+      subtitle="Where endpoints live, how each site class is served, and the bundles that crossed the air gap."
+      actions={
+        manage && !editing ? (
+          <button type="button" className="btn btn-primary" onClick={() => open({})}>
+            Register a site…
+          </button>
+        ) : null
+      }
+    >
+      {notice ? (
+        <p ref={noticeRef} className="alert alert-success" role="status" tabIndex={-1}>
+          {notice}
+        </p>
+      ) : null}
+      {manage && editing ? (
+        <SiteForm
+          key={editing.site?.id ?? "new"}
+          site={editing.site}
+          onCancel={() => setEditing(null)}
+          onDone={(s, created) => {
+            setEditing(null);
+            setNotice(created ? `Site “${s.title || s.name}” is registered.` : `Site “${s.title || s.name}” is saved.`);
+            void queryClient.invalidateQueries({ queryKey: ["sites"] });
+          }}
+        />
+      ) : null}
+      <DataState
+        query={list}
+        label="sites"
+        isEmpty={rows.length === 0}
+        empty={manage ? "No site is registered yet; register the first one." : "No site is registered yet. A Platform Admin registers sites."}
+      >
+        <Table caption="Sites" captionVisible id="sites" rows={rows} rowKey={(s) => s.id} rowData={(s) => ({ "data-site": s.name })} columns={columns} />
       </DataState>
       <DataState query={strategies} label="distribution strategies" isEmpty={(strategies.data ?? []).length === 0}>
         <Table

@@ -1,7 +1,10 @@
-import { fireEvent, render, screen } from "@testing-library/react";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { describe, expect, it } from "vitest";
-import { type SiemDestination, streamWords } from "../api/siem";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ApiProblem } from "../api/problem";
+import { type SiemDestination, siem, streamWords } from "../api/siem";
+import { SiemDestinationEditForm } from "../components/SiemDestinationEditForm";
 import { SiemDestinationForm } from "../components/SiemDestinationForm";
 
 const row = (over: Partial<SiemDestination>): SiemDestination =>
@@ -36,5 +39,81 @@ describe("adding a destination", () => {
     expect(screen.queryByLabelText("Format")).toBeNull();
     expect(screen.getByLabelText("HEC token")).toBeTruthy();
     expect(screen.getByLabelText("Path")).toBeTruthy();
+  });
+});
+
+describe("editing a destination", () => {
+  const HEC = {
+    id: 7,
+    name: "soc-splunk",
+    kind: "https-hec",
+    host: "splunk.example",
+    port: 8088,
+    path: "/services/collector/event",
+    format: "json",
+    tls_verify: true,
+    tls_ca_pem: "",
+    tls_server_name: "",
+    tls_client_cert_pem: "",
+    secret_names: ["token"],
+    batch_size: 200,
+    etag: '"7.3"',
+  } as unknown as SiemDestination;
+
+  function edit(d: SiemDestination, onSaved = vi.fn()) {
+    render(
+      <QueryClientProvider client={new QueryClient()}>
+        <SiemDestinationEditForm destination={d} onSaved={onSaved} onCancel={() => undefined} />
+      </QueryClientProvider>,
+    );
+    return onSaved;
+  }
+  afterEach(() => vi.restoreAllMocks());
+
+  it("starts from the stored values, never shows a secret, and sends only a secret typed in", async () => {
+    const update = vi.spyOn(siem, "update").mockResolvedValue({ ...HEC, port: 8089 } as never);
+    const onSaved = edit(HEC);
+    expect(screen.getByRole("heading", { name: "Edit “soc-splunk”" })).toHaveFocus();
+    expect((screen.getByLabelText("Host") as HTMLInputElement).value).toBe("splunk.example");
+    const token = screen.getByLabelText("New HEC token") as HTMLInputElement;
+    expect(token.value).toBe("");
+    expect(token.type).toBe("password");
+    expect(token).toHaveAccessibleDescription(/Leave empty to keep it/);
+    expect(screen.queryByLabelText("Format")).toBeNull();
+    const port = screen.getByLabelText("Port");
+    await userEvent.clear(port);
+    await userEvent.type(port, "8089");
+    await userEvent.click(screen.getByRole("button", { name: "Save changes" }));
+    expect(update).toHaveBeenCalledWith(7, '"7.3"', expect.not.objectContaining({ secrets: expect.anything() }));
+    expect(update.mock.calls[0]?.[2]).toMatchObject({ host: "splunk.example", port: 8089, path: "/services/collector/event", batch_size: 200 });
+    await waitFor(() => expect(onSaved).toHaveBeenCalled());
+    await userEvent.type(token, "new-token");
+    await userEvent.click(screen.getByRole("button", { name: "Save changes" }));
+    expect(update.mock.calls[1]?.[2]).toMatchObject({ secrets: { token: "new-token" } });
+  });
+
+  it("puts the server's errors on the fields", async () => {
+    const refused = new ApiProblem({
+      type: "urn:x",
+      title: "The request is not valid",
+      status: 400,
+      code: "validation-error",
+      detail: "Fix the listed fields.",
+      correlation_id: "c",
+      errors: [
+        { field: "host", rule: "hostname", message: "Give a host name or IP address." },
+        { field: "secrets.client_key_pem", rule: "pem-private-key", message: "Paste the unencrypted client key in PEM form." },
+      ],
+    });
+    vi.spyOn(siem, "update").mockRejectedValue(refused);
+    edit({ ...HEC, kind: "syslog-tls", format: "cef", path: "", secret_names: [] } as unknown as SiemDestination);
+    expect(screen.getByLabelText("Format")).toBeTruthy();
+    expect(screen.queryByLabelText(/token/)).toBeNull();
+    expect(screen.getByLabelText("New client key (PEM)")).toHaveAccessibleDescription(/None is stored yet/);
+    await userEvent.click(screen.getByRole("button", { name: "Save changes" }));
+    expect(await screen.findByLabelText("Host")).toHaveAttribute("aria-invalid", "true");
+    expect(screen.getByLabelText("Host")).toHaveAccessibleDescription(/Give a host name/);
+    expect(screen.getByLabelText("New client key (PEM)")).toHaveAccessibleDescription(/Paste the unencrypted client key/);
+    expect(screen.getByRole("alert")).toHaveTextContent("see the marked fields");
   });
 });

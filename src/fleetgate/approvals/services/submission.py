@@ -86,8 +86,8 @@ def submit(
     with `intent.cab_not_required`. Refused as a whole when evidence or risk is missing."""
     now = now or timezone.now()
     with recording_refusals(actor), transaction.atomic():
+        # intents.submit holds the row lock (with the related rows loaded) until this transaction ends
         intent = intents.submit(actor=actor, intent_id=intent_id, expected_etag=expected_etag)
-        intent = locked(DeploymentIntent, intent.pk, "intent")
         pack, assessment = _evidence_and_risk(actor, intent, now)
         authored = pack_authors(pack, assessment).get(actor.user_pk) if actor.user_pk is not None else None
         if authored:

@@ -2,7 +2,8 @@
 current set (`GET /mobileApps/{id}/assignments`) and sends every assignment back as it was —
 intent, target (with its assignment filter) and settings (deadlines, notifications, restart
 behaviour, delivery optimisation) — changing only its own ring group's intent. Exclusion targets
-and other groups are untouched; the ring group's own settings and filter are kept too."""
+and other groups are untouched; the ring group's own settings and filter are kept too. `root` is the
+Graph version path of the app: v1.0, or /beta for a macOSPkgApp (a type v1.0 does not have)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ ASSIGNMENT = "#microsoft.graph.mobileAppAssignment"
 WRITABLE = ("intent", "target", "settings")  # `id` is the service's (read-only on /assign)
 
 
-def current(conn: IntuneConnector, app_id: str) -> list[dict[str, Any]]:
-    body = conn.json(conn.request("GET", f"{conn.v1}/deviceAppManagement/mobileApps/{app_id}/assignments", safe=True))
+def current(conn: IntuneConnector, app_id: str, root: str = "") -> list[dict[str, Any]]:
+    url = f"{root or conn.v1}/deviceAppManagement/mobileApps/{app_id}/assignments"
+    body = conn.json(conn.request("GET", url, safe=True))
     return list(body.get("value") or [])
 
 
@@ -52,11 +54,11 @@ def merged(existing: list[dict[str, Any]], group_id: str, intent: str) -> list[d
     return out
 
 
-def assign(conn: IntuneConnector, app_id: str, group_id: str, intent: str) -> None:
-    existing = [] if conn.config.dry_run else current(conn, app_id)
+def assign(conn: IntuneConnector, app_id: str, group_id: str, intent: str, root: str = "") -> None:
+    existing = [] if conn.config.dry_run else current(conn, app_id, root)
     conn.request(
         "POST",
-        f"{conn.v1}/deviceAppManagement/mobileApps/{app_id}/assign",
+        f"{root or conn.v1}/deviceAppManagement/mobileApps/{app_id}/assign",
         json_body={"mobileAppAssignments": merged(existing, group_id, intent)},
         dry_status=204,
     )

@@ -1,4 +1,8 @@
-"""The content upload flow of a Win32 app (Graph v1.0 mobileAppContent / mobileAppContentFile):
+"""The content upload flow of a Win32 app (Graph v1.0 mobileAppContent / mobileAppContentFile) and,
+the same on `/beta` under the cast `microsoft.graph.macOSPkgApp`, of a macOS .pkg (the .pkg itself
+encrypted as `intunewin.seal` does, the content file named after it; Graph beta "Create
+mobileAppContentFile" / "commit" of a macOSPkgApp, and Microsoft's own upload script,
+microsoft/intune-my-macs src/mainScript.ps1 `Invoke-macOSLobAppUpload`, checked 2026-12-02):
 
 1. `POST …/{cast}/contentVersions` {} → a content version;
 2. `POST …/contentVersions/{cv}/files` {name, size (unencrypted), sizeEncrypted, isDependency};
@@ -35,13 +39,24 @@ def block_id(index: int) -> str:
     return base64.b64encode(f"fleetgate-block-{index:08d}".encode()).decode()
 
 
-def upload(conn: IntuneConnector, app_id: str, odata_type: str, package: IntuneWin) -> None:
-    base = f"{conn.v1}/deviceAppManagement/mobileApps/{app_id}/{odata_type.removeprefix('#')}/contentVersions"
+def upload(
+    conn: IntuneConnector,
+    app_id: str,
+    odata_type: str,
+    package: IntuneWin,
+    *,
+    root: str = "",
+    file_name: str = "IntunePackage.intunewin",
+) -> None:
+    """Upload `package` as the app's content on `root` (the Graph version path: v1.0 for a Win32 app,
+    /beta for a macOSPkgApp) under the cast `odata_type`; the content file is called `file_name`."""
+    root = root or conn.v1
+    base = f"{root}/deviceAppManagement/mobileApps/{app_id}/{odata_type.removeprefix('#')}/contentVersions"
     created = conn.json(conn.request("POST", base, json_body={}, dry={"id": "1"}, dry_status=201))
     cv = str(conn.field(created, "id"))
     file_body = {
         "@odata.type": "#microsoft.graph.mobileAppContentFile",
-        "name": "IntunePackage.intunewin",
+        "name": file_name,
         "size": package.unencrypted_size,
         "sizeEncrypted": package.encrypted_size,
         "isDependency": False,
@@ -62,7 +77,7 @@ def upload(conn: IntuneConnector, app_id: str, odata_type: str, package: IntuneW
     poll(conn, file_url, "commitFileSuccess")
     conn.request(
         "PATCH",
-        f"{conn.v1}/deviceAppManagement/mobileApps/{app_id}",
+        f"{root}/deviceAppManagement/mobileApps/{app_id}",
         json_body={"@odata.type": odata_type, "committedContentVersion": cv},
         dry_status=204,
     )

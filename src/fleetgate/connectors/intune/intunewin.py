@@ -10,7 +10,9 @@ unencrypted zip, fileDigestAlgorithm `SHA256`) and, for an MSI, `MsiInfo` (produ
 Graph's commit takes exactly that EncryptionInfo as `fileEncryptionInfo`; the content file's
 `size` is the unencrypted size and `sizeEncrypted` the size of the encrypted inner file.
 
-`build()` makes one from an installer (with `cryptography`); `read()` opens one the packager built.
+`build()` makes one from an installer (with `cryptography`); `read()` opens one the packager built;
+`seal()` encrypts a file as it is (no zip, no Detection.xml), as Intune takes a macOS .pkg: the
+same AES-256-CBC + HMAC-SHA256 layout and EncryptionInfo, `size` the .pkg's own size.
 """
 
 from __future__ import annotations
@@ -105,26 +107,21 @@ def encrypt(
     return digest
 
 
-def build(source_path: str, setup_file: str, *, msi_product_code: str = "") -> IntuneWin:
-    """Package one installer file as IntuneWinAppUtil does (fresh key, MAC key and IV)."""
-    with tempfile.TemporaryFile() as plain:
-        with zipfile.ZipFile(plain, "w", zipfile.ZIP_DEFLATED) as archive:
-            if source_path:
-                archive.write(source_path, setup_file)
-            else:
-                archive.writestr(setup_file, b"")
-        size = plain.tell()
-        plain.seek(0)
-        digest = hashlib.sha256()
-        while block := plain.read(CHUNK):
-            digest.update(block)
-        plain.seek(0)
-        key, mac_key, iv = os.urandom(32), os.urandom(32), os.urandom(16)
-        handle = tempfile.NamedTemporaryFile(prefix="fleetgate-", suffix=".intunewin", delete=False)  # noqa: SIM115
-        with handle:
-            mac = encrypt(plain, handle, key, mac_key, iv)  # type: ignore[arg-type]
-            handle.seek(0, io.SEEK_END)
-            encrypted_size = handle.tell()
+def _sealed(plain: io.BufferedIOBase, setup_file: str, msi_product_code: str = "") -> IntuneWin:
+    """Encrypt `plain` (read from its start) under a fresh key, MAC key and IV into a temporary file."""
+    plain.seek(0, io.SEEK_END)
+    size = plain.tell()
+    plain.seek(0)
+    digest = hashlib.sha256()
+    while block := plain.read(CHUNK):
+        digest.update(block)
+    plain.seek(0)
+    key, mac_key, iv = os.urandom(32), os.urandom(32), os.urandom(16)
+    handle = tempfile.NamedTemporaryFile(prefix="fleetgate-", suffix=".bin", delete=False)  # noqa: SIM115
+    with handle:
+        mac = encrypt(plain, handle, key, mac_key, iv)  # type: ignore[arg-type]
+        handle.seek(0, io.SEEK_END)
+        encrypted_size = handle.tell()
     return IntuneWin(
         encrypted_path=handle.name,
         unencrypted_size=size,
@@ -133,6 +130,26 @@ def build(source_path: str, setup_file: str, *, msi_product_code: str = "") -> I
         encryption=EncryptionInfo(key, mac_key, iv, mac, digest.digest()),
         msi_product_code=msi_product_code,
     )
+
+
+def build(source_path: str, setup_file: str, *, msi_product_code: str = "") -> IntuneWin:
+    """Package one installer file as IntuneWinAppUtil does (fresh key, MAC key and IV)."""
+    with tempfile.TemporaryFile() as plain:
+        with zipfile.ZipFile(plain, "w", zipfile.ZIP_DEFLATED) as archive:
+            if source_path:
+                archive.write(source_path, setup_file)
+            else:
+                archive.writestr(setup_file, b"")
+        return _sealed(plain, setup_file, msi_product_code)  # type: ignore[arg-type]
+
+
+def seal(source_path: str, name: str) -> IntuneWin:
+    """Encrypt one file as it is, not zipped (a macOS .pkg: Intune takes the .pkg itself, encrypted the
+    same way, `fileDigest` the SHA-256 of the .pkg); no path: an empty file (a metadata-only publish)."""
+    if not source_path:
+        return _sealed(io.BytesIO(b""), name)
+    with open(source_path, "rb") as plain:
+        return _sealed(plain, name)  # type: ignore[arg-type]
 
 
 def read(path: str) -> IntuneWin:

@@ -76,8 +76,8 @@ def _validate_site(data: dict[str, Any], issues: Issues) -> None:
         issues.add(
             "public_key_pem",
             "required",
-            "An air-gapped site returns signed results: give its installation's bundle key "
-            "(`fleetgate bundle key` on the site's Fleetgate).",
+            "An air-gapped site returns signed results: give its installation's Ed25519 bundle key "
+            "(the public key in PEM, from the site's Platform Admin).",
         )
 
 
