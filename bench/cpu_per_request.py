@@ -34,6 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile", metavar="ENDPOINT", help="cProfile one endpoint (a name substring) and print the top"
     )
+    parser.add_argument("--intents", type=int, default=40, help="drafts to add to the demo data (a full page)")
     parser.add_argument("--only", metavar="ENDPOINT", help="measure only endpoints whose name contains this")
     return parser.parse_args()
 
@@ -90,6 +91,7 @@ def measure(args: argparse.Namespace) -> int:
     publisher = get_user_model().objects.get(username="publisher")
     bootstrap = service("bench-cpu", SYSTEM.rights | {"token.manage"})
     token = identity.create_token(actor=bootstrap, user_id=publisher.pk, name="cpu", days=1)[1]
+    add_drafts(publisher, args.intents)
     intent = DeploymentIntent.objects.order_by("created_at").first()
     host = settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "127.0.0.1"
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST=host)
@@ -122,6 +124,36 @@ def measure(args: argparse.Namespace) -> int:
             client.get(url)
         print(f"{name:<18} {best:>10.2f} {len(ctx.captured_queries):>8}", flush=True)
     return 0
+
+
+def add_drafts(publisher: object, count: int) -> None:
+    """Drafts as the load bench seeds them (bench_seed.READ_TARGETS), so a list page is full."""
+    import bench_seed
+
+    from fleetgate.catalog.models import Application
+    from fleetgate.identity.queries import from_user
+    from fleetgate.intents import services as intents
+
+    actor = from_user(publisher)
+    for i in range(count):
+        name, version, unit = bench_seed.READ_TARGETS[i % len(bench_seed.READ_TARGETS)]
+        intents.create(
+            actor=actor,
+            data={
+                "name": f"cpu-seed-{i:04d}",
+                "title": f"{name} {version} for {unit} (cpu seed {i})",
+                "application": Application.objects.get(name=name).pk,
+                "version": version,
+                "target_boundary": "acme",
+                "target_business_unit": unit,
+                "target_site_classes": ["online", "intermittent"],
+                "ring_plan": [
+                    {"ring": "lab", "target_group": "FG-LAB", "device_count": 8},
+                    {"ring": "canary", "target_group": "FG-CANARY", "device_count": 80},
+                ],
+                "rollback_plan": {"strategy": "uninstall"},
+            },
+        )
 
 
 def profile(client: object, url: str, n: int) -> None:

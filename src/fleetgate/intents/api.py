@@ -220,14 +220,32 @@ class IntentFilter(django_filters.FilterSet):
         return qs.filter(title__icontains=value) | qs.filter(name__icontains=value)
 
 
+UNREAD_COLUMNS = (
+    "ring_policy__document",
+    "ring_policy__sha256",
+    "application__vendor",
+    "application__platforms",
+    "application__business_units",
+    "application__privileged_tooling",
+    "application__created_at",
+    "application__updated_at",
+    "version__release_notes",
+    "version__created_at",
+    "publisher__password",
+    "publisher__email",
+    "publisher__last_login",
+)
+
+
 class IntentViewSet(mixins.ListModelMixin, ResourceViewSet):
     serializer_class = IntentSerializer
     view_permission = "intent.view"
     filterset_class = IntentFilter
 
     def get_queryset(self) -> Any:
-        # A read shows the ring policy's version only: its 2 KB document is not loaded (and decoded) per row.
-        return queries.intents(reader(self)).defer("ring_policy__document", "publisher__password")
+        # A read shows the related rows' names only: their other columns (the ring policy's 2 KB document,
+        # the application's JSON lists, the publisher's password hash) are not loaded and decoded per row.
+        return queries.intents(reader(self)).defer(*UNREAD_COLUMNS)
 
     def _respond(self, intent: DeploymentIntent, code: int = status.HTTP_200_OK) -> Response:
         data = IntentSerializer(intent, context={"actor": self.actor}).data
