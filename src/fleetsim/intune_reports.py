@@ -59,6 +59,8 @@ class IntuneReports(SimApp):
 
     def _rows(self, app_id: str) -> list[dict[str, Any]]:
         rows, groups = [], self.groups
+        app = getattr(self, "apps", {}).get(app_id, {})
+        platform = "macOS" if app.get("@odata.type") == "#microsoft.graph.macOSPkgApp" else "Windows"
         for (aid, group_id), deployment in self.deployments.items():
             if aid != app_id or group_id not in groups:
                 continue
@@ -75,7 +77,7 @@ class IntuneReports(SimApp):
                         "DeviceId": self.managed_id(device),
                         "DeviceName": device.name,
                         "UserPrincipalName": f"{device.name.lower()}@contoso.example",
-                        "Platform": "Windows",
+                        "Platform": platform,  # the report's column, as the app's platform names it
                         "AppVersion": "",
                         "AppInstallState": value,
                         "AppInstallStateDetails": "",

@@ -258,6 +258,7 @@ def test_a_pkg_is_published_assigned_observed_and_retired_on_beta(tmp_path: Path
         observed = connector.observe(app, CANARY)
         assert (observed.total, observed.pending, observed.action) == (30, 0, "install")
         assert observed.installed + observed.failed + observed.not_applicable == 30
+        assert {row["Platform"] for row in sim._rows(app.external_id)} == {"macOS"}  # the report's own column
 
         (row,) = [i for i in connector.inventory(CANARY) if i.external_id == app.external_id]
         assert (row.name, row.version, row.intent, row.group) == ("Slack 4.41.0", "4.41.0", "install", "FG-CANARY")

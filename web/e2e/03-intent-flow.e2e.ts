@@ -39,6 +39,13 @@ async function chooseApplication(name: string, version: string) {
   await page.getByLabel("Version", { exact: true }).selectOption(version);
 }
 
+/** The boundary follows the application; the business unit is chosen from those both scopes allow. */
+async function chooseTarget(boundary: string, unit: string) {
+  const b = page.getByLabel("Boundary", { exact: true });
+  await expect.poll(() => b.inputValue()).toBe(boundary);
+  await page.getByLabel("Business unit", { exact: true }).selectOption(unit);
+}
+
 async function fillStep(index: number, group: string, devices: string) {
   const step = page.getByRole("group", { name: new RegExp(`^Step ${index + 1}:`) });
   await step.getByLabel("Target group", { exact: true }).fill(group);
@@ -55,8 +62,7 @@ describe("a publisher creates, edits and submits an intent", () => {
     await page.getByLabel("Name (unique slug)").fill(name);
     // Title left empty; the device count is out of range; no rollback version.
     await chooseApplication("SAP GUI", "8.0.11");
-    await page.getByLabel("Boundary", { exact: true }).fill("acme");
-    await page.getByLabel("Business unit", { exact: true }).fill("finance");
+    await chooseTarget("acme", "finance");
     await fillStep(0, "FG-LAB-FIN", "0");
     await page.getByRole("button", { name: "Create draft" }).click();
 
@@ -188,10 +194,19 @@ describe("refusals render as clear messages", () => {
     await page.getByLabel("Name (unique slug)").fill(`firefox-globex-${RUN}`);
     await page.getByLabel("Title", { exact: true }).fill("Firefox for Globex");
     await chooseApplication("Mozilla Firefox ESR", "128.6.0");
-    await page.getByLabel("Boundary", { exact: true }).fill("globex");
-    await page.getByLabel("Business unit", { exact: true }).fill("engineering");
+    // The form offers only targets inside both scopes: globex is not among them.
+    expect(await page.getByLabel("Boundary", { exact: true }).locator('option[value="globex"]').count()).toBe(0);
+    await chooseTarget("acme", "engineering");
     await fillStep(0, "FG-LAB", "5");
     await page.getByLabel("Roll back to version").fill("128.5.0");
+    // A request made some other way is still refused by the server, and the UI says so plainly.
+    const intents = (u: URL) => u.pathname === "/api/v1/intents/";
+    await page.route(intents, async (route) => {
+      const req = route.request();
+      if (req.method() !== "POST") return route.continue();
+      const body = { ...(req.postDataJSON() as Record<string, unknown>), target_boundary: "globex" };
+      await route.continue({ postData: JSON.stringify(body) });
+    });
     await page.getByRole("button", { name: "Create draft" }).click();
     const alert = page.locator('[role="alert"][data-code="scope-violation"]');
     await expect.poll(() => alert.count()).toBe(1);
@@ -200,6 +215,7 @@ describe("refusals render as clear messages", () => {
     expect(text).toContain("403");
     expect(text).toContain("boundary globex");
     expect(text).toContain("Correlation id");
+    await page.unroute(intents);
     await check(page, "28-intent-403-scope");
   });
 
@@ -209,8 +225,7 @@ describe("refusals render as clear messages", () => {
     await page.getByLabel("Name (unique slug)").fill(`7zip-finance-${RUN}`);
     await page.getByLabel("Title", { exact: true }).fill("7-Zip 24.9 for finance (e2e)");
     await chooseApplication("7-Zip", "24.9.0");
-    await page.getByLabel("Boundary", { exact: true }).fill("acme");
-    await page.getByLabel("Business unit", { exact: true }).fill("finance");
+    await chooseTarget("acme", "finance");
     await fillStep(0, "FG-LAB", "5");
     await page.getByLabel("Roll back to version").fill("24.8.0");
     await page.getByRole("button", { name: "Create draft" }).click();
@@ -247,8 +262,7 @@ describe("two people editing the same draft", () => {
     await page.getByLabel("Name (unique slug)").fill(`firefox-sales-${RUN}`);
     await page.getByLabel("Title", { exact: true }).fill("Firefox for sales");
     await chooseApplication("Mozilla Firefox ESR", "128.6.0");
-    await page.getByLabel("Boundary", { exact: true }).fill("acme");
-    await page.getByLabel("Business unit", { exact: true }).fill("sales");
+    await chooseTarget("acme", "sales");
     await fillStep(0, "FG-LAB-SALES", "4");
     await page.getByLabel("Roll back to version").fill("128.5.0");
     await page.getByRole("button", { name: "Create draft" }).click();
@@ -341,8 +355,7 @@ describe("a ring step's target group is picked from the plane's groups", () => {
     await page.getByLabel("Name (unique slug)").fill(`sap-gui-picked-${RUN}`);
     await page.getByLabel("Title", { exact: true }).fill("SAP GUI with a picked group (e2e)");
     await chooseApplication("SAP GUI", "8.0.11");
-    await page.getByLabel("Boundary", { exact: true }).fill("acme");
-    await page.getByLabel("Business unit", { exact: true }).fill("finance");
+    await chooseTarget("acme", "finance");
     const step = page.getByRole("group", { name: /^Step 1:/ });
     const picker = step.getByRole("combobox", { name: "Target group" });
     await expect.poll(() => picker.count()).toBe(1);
@@ -351,7 +364,8 @@ describe("a ring step's target group is picked from the plane's groups", () => {
     const option = step.getByRole("option", { name: /FG-CANARY/ });
     await expect.poll(() => option.count()).toBe(1);
     expect(await option.textContent()).toMatch(/\d+ devices/);
-    expect(await step.getByRole("listbox").getByRole("option").count()).toBe(1);
+    // The search answers after a pause: wait for the narrowed list, not just for the option.
+    await expect.poll(() => step.getByRole("listbox").getByRole("option").count()).toBe(1);
     await checkClean(page, "32-intent-form-group-picker");
     await option.click();
     expect(await picker.inputValue()).toBe("FG-CANARY");

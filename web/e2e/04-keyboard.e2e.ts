@@ -85,9 +85,11 @@ describe("keyboard only", () => {
     await nextIs(/^Change reason$/);
     await page.keyboard.type("Keyboard-only walk-through");
     await nextIs(/^Boundary$/);
-    await page.keyboard.type("acme");
+    // The application's boundary is already chosen; the business unit is picked by typing its start.
+    expect(await page.locator("#f-target_boundary").inputValue()).toBe("acme");
     await nextIs(/^Business unit$/);
     await page.keyboard.type("engineering");
+    await expect.poll(() => page.locator("#f-target_business_unit").inputValue()).toBe("engineering");
     // Site classes: Online is ticked by default; tick Intermittent with Space.
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value)).toBe("online");

@@ -183,7 +183,7 @@ describe("settings (Platform Admin)", () => {
       await page.getByLabel("Username").fill(`e2e-user-${RUN}`);
       await page.getByLabel("Initial password (12+ characters)").fill("a-long-enough-passphrase-1");
       await page.getByLabel("Role 1").selectOption("endpoint_ops");
-      await page.getByLabel("Boundary (* = all)").fill("acme");
+      await page.getByLabel("Scope 1: boundary").selectOption("acme");
       await page.getByRole("button", { name: "Create user" }).click();
       await expect.poll(() => page.getByText(`User e2e-user-${RUN} created.`).count()).toBe(1);
       await expect.poll(() => table.textContent()).toContain(`e2e-user-${RUN}`);

@@ -222,6 +222,8 @@ describe("rollouts on the simulated planes", () => {
       const form = page.getByRole("form", { name: /Add a maintenance window/ });
       await form.getByLabel("Name").fill(name);
       await form.getByLabel("Kind", { exact: true }).selectOption("blackout");
+      await form.getByLabel("Boundary", { exact: true }).selectOption("acme");
+      await form.getByLabel("Business unit", { exact: true }).selectOption("finance");
       await form.getByLabel("Time zone").selectOption("Europe/Berlin");
       await form.getByLabel(/First occurrence/).fill("2027-01-02T22:00");
       await form.getByLabel("Duration (minutes)").fill("180");
@@ -229,7 +231,7 @@ describe("rollouts on the simulated planes", () => {
       await form.getByRole("button", { name: "Add", exact: true }).click();
       const row = page.locator(`tr[data-window="${name}"]`);
       await row.waitFor();
-      await expect.poll(() => row.textContent()).toMatch(/Blackout.*Europe\/Berlin.*FREQ=WEEKLY;BYDAY=SA.*Active/s);
+      await expect.poll(() => row.textContent()).toMatch(/Blackout.*acme \/ finance.*Europe\/Berlin.*FREQ=WEEKLY;BYDAY=SA.*Active/s);
       await check(page, "windows-added");
       await row.getByRole("button", { name: /Deactivate/ }).click();
       await page.getByRole("dialog").getByLabel(/Reason/).fill("Superseded by the holiday calendar.");

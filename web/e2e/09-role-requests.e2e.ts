@@ -65,7 +65,7 @@ describe("role-grant requests (dual control)", () => {
     await settled(page);
     expect(await page.getByLabel("Role", { exact: true }).inputValue()).toBe("cab_approver");
     expect(await page.getByLabel("For user").locator("option:checked").textContent()).toBe("newcomer");
-    await page.getByLabel("Boundary (* = all)").fill("globex");
+    await page.getByLabel("Boundary", { exact: true }).selectOption("globex");
     await page.getByLabel(/Why the role is needed/).fill("Joins the globex change board.");
     await page.getByRole("button", { name: "File the request" }).click();
     await expect.poll(() => page.locator(".alert-success").textContent()).toContain("filed: CAB Approver for newcomer");

@@ -33,7 +33,7 @@ describe("sites", () => {
       await checkClean(page, "18a-site-register");
       await form.getByLabel("Name", { exact: true }).fill(NAME);
       await form.getByLabel("Site class", { exact: true }).selectOption("air_gapped");
-      await form.getByLabel("Boundary", { exact: true }).fill("acme");
+      await form.getByLabel("Boundary", { exact: true }).selectOption("acme");
       await form.getByLabel("Execution plane", { exact: true }).selectOption("sccm");
       await form.getByRole("button", { name: "Register site" }).click();
       await page.getByText("The site is not valid; see the marked fields").waitFor();
@@ -59,7 +59,8 @@ describe("sites", () => {
       await checkClean(page, "18d-site-edit");
       await edit.getByRole("button", { name: "Save changes" }).click();
       await page.getByText(`Site “Vault ${RUN}” is saved.`).waitFor();
-      expect(await row(page).textContent()).toContain("Europe/Berlin");
+      // The list reloads after the save: wait for the new row, not just the notice.
+      await expect.poll(() => row(page).textContent()).toContain("Europe/Berlin");
       await checkClean(page, "18e-site-edited");
       const [updated] = await ledgerEvents(page, "site.updated", "admin");
       expect(updated?.after?.time_zone).toBe("Europe/Berlin");

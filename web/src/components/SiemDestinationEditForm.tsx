@@ -5,6 +5,8 @@ import { KIND_LABELS, type SiemDestination, type SiemDestinationUpdate, siem } f
 import { unplacedErrors } from "../lib/fields";
 import { Field } from "./Field";
 import { ProblemAlert } from "./ProblemAlert";
+import { UnplacedErrors } from "./UnplacedErrors";
+import { SiemEndpointFields } from "./SiemEndpointFields";
 
 type Form = {
   host: string;
@@ -93,34 +95,9 @@ export function SiemDestinationEditForm({ destination: d, onSaved, onCancel }: {
         {KIND_LABELS[d.kind]}; the name and kind stay. Saved changes apply from the next batch; nothing already acknowledged is sent again.
       </p>
       {save.error ? <ProblemAlert ref={alertRef} error={save.error} title={title} /> : null}
-      {others.length ? (
-        <ul className="field-error">
-          {others.map(([path, messages]) => (
-            <li key={path}>{messages.join(" ")}</li>
-          ))}
-        </ul>
-      ) : null}
+      <UnplacedErrors errors={others} />
       <div className="row">
-        <Field path="edit.host" label="Host" errors={errs.get("host")}>
-          {(p) => <input {...p} spellCheck={false} value={form.host} onChange={(e) => set({ host: e.target.value })} />}
-        </Field>
-        <Field path="edit.port" label="Port" errors={errs.get("port")}>
-          {(p) => <input {...p} inputMode="numeric" value={form.port} onChange={(e) => set({ port: e.target.value })} />}
-        </Field>
-        {syslog ? (
-          <Field path="edit.format" label="Format" errors={errs.get("format")}>
-            {(p) => (
-              <select {...p} value={form.format} onChange={(e) => set({ format: e.target.value as "cef" | "json" })}>
-                <option value="cef">CEF</option>
-                <option value="json">JSON</option>
-              </select>
-            )}
-          </Field>
-        ) : (
-          <Field path="edit.path" label="Path" errors={errs.get("path")}>
-            {(p) => <input {...p} spellCheck={false} value={form.path} onChange={(e) => set({ path: e.target.value })} />}
-          </Field>
-        )}
+        <SiemEndpointFields prefix="edit." form={form} set={set} errs={errs} syslog={syslog} />
         <Field path="edit.batch_size" label="Events per batch" errors={errs.get("batch_size")} hint="1 to 5000.">
           {(p) => <input {...p} inputMode="numeric" value={form.batchSize} onChange={(e) => set({ batchSize: e.target.value })} />}
         </Field>

@@ -4,6 +4,7 @@ import { ApiProblem } from "../api/problem";
 import { DEFAULT_PORTS, KIND_LABELS, type SiemDestination, type SiemKind, siem } from "../api/siem";
 import { Field } from "./Field";
 import { ProblemAlert } from "./ProblemAlert";
+import { SiemEndpointFields } from "./SiemEndpointFields";
 
 const KINDS = Object.keys(KIND_LABELS) as SiemKind[];
 const EMPTY = {
@@ -81,26 +82,7 @@ export function SiemDestinationForm({ onCreated }: { onCreated: (d: SiemDestinat
         </Field>
       </div>
       <div className="row">
-        <Field path="host" label="Host" errors={errs.get("host")}>
-          {(p) => <input {...p} spellCheck={false} value={form.host} onChange={(e) => set({ host: e.target.value })} />}
-        </Field>
-        <Field path="port" label="Port" errors={errs.get("port")}>
-          {(p) => <input {...p} inputMode="numeric" value={form.port} onChange={(e) => set({ port: e.target.value })} />}
-        </Field>
-        {syslog ? (
-          <Field path="format" label="Format" errors={errs.get("format")}>
-            {(p) => (
-              <select {...p} value={form.format} onChange={(e) => set({ format: e.target.value as "cef" | "json" })}>
-                <option value="cef">CEF</option>
-                <option value="json">JSON</option>
-              </select>
-            )}
-          </Field>
-        ) : (
-          <Field path="path" label="Path" errors={errs.get("path")} hint="Empty: /services/collector/event for Splunk HEC.">
-            {(p) => <input {...p} spellCheck={false} value={form.path} onChange={(e) => set({ path: e.target.value })} />}
-          </Field>
-        )}
+        <SiemEndpointFields form={form} set={set} errs={errs} syslog={syslog} pathHint="Empty: /services/collector/event for Splunk HEC." />
       </div>
       {!syslog ? (
         <Field

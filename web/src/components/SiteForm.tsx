@@ -1,4 +1,8 @@
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { api } from "../api/client";
+import { useUser } from "../auth/session";
+import { knownScopes } from "../lib/catalog";
+import { ScopeSelect } from "./ScopeSelect";
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { ApiProblem } from "../api/problem";
 import { PLANE_LABELS, type Plane, SITE_CLASS_LABELS, type Site, type SiteWrite, sites } from "../api/sites";
@@ -6,6 +10,7 @@ import { unplacedErrors } from "../lib/fields";
 import { timeZones } from "../lib/time";
 import { Field } from "./Field";
 import { ProblemAlert } from "./ProblemAlert";
+import { UnplacedErrors } from "./UnplacedErrors";
 
 type SiteClass = SiteWrite["site_class"];
 type Form = {
@@ -55,6 +60,10 @@ function bodyOf(f: Form) {
  */
 export function SiteForm({ site, onDone, onCancel }: { site?: Site; onDone: (s: Site, created: boolean) => void; onCancel: () => void }) {
   const [form, setForm] = useState<Form>(() => (site ? formOf(site) : EMPTY));
+  const user = useUser();
+  const apps = useQuery({ queryKey: ["applications", {}], queryFn: () => api.applications.list() });
+  // Sites are a Platform Admin's: only boundaries such a grant covers.
+  const known = knownScopes(user, apps.data ?? [], { roles: ["platform_admin"] });
   const headRef = useRef<HTMLHeadingElement>(null);
   const alertRef = useRef<HTMLDivElement>(null);
   const save = useMutation({
@@ -87,13 +96,7 @@ export function SiteForm({ site, onDone, onCancel }: { site?: Site; onDone: (s: 
         {site ? `Edit site “${site.title || site.name}”` : "Register a site"}
       </h2>
       {save.error ? <ProblemAlert ref={alertRef} error={save.error} title={title} /> : null}
-      {others.length ? (
-        <ul className="field-error">
-          {others.map(([path, messages]) => (
-            <li key={path}>{messages.join(" ")}</li>
-          ))}
-        </ul>
-      ) : null}
+      <UnplacedErrors errors={others} />
       <div className="row">
         {site ? null : (
           <Field path={`${p}name`} label="Name" errors={errs.get("name")} hint="Lowercase letters, digits and hyphens, e.g. vault-north. It cannot change later.">
@@ -116,9 +119,21 @@ export function SiteForm({ site, onDone, onCancel }: { site?: Site; onDone: (s: 
             </select>
           )}
         </Field>
-        <Field path={`${p}boundary`} label="Boundary" errors={errs.get("boundary")} hint="The acquisition boundary the site belongs to, e.g. acme.">
-          {(a) => <input {...a} spellCheck={false} value={form.boundary} onChange={(e) => set({ boundary: e.target.value })} />}
-        </Field>
+        <ScopeSelect
+          path={`${p}boundary`}
+          label="Boundary"
+          value={form.boundary}
+          onChange={(v) => set({ boundary: v })}
+          options={known.boundaries}
+          placeholder={apps.isPending ? "Loading boundaries…" : "Choose a boundary"}
+          freeText={apps.isSuccess && known.boundaries.length === 0}
+          errors={errs.get("boundary")}
+          hint={
+            apps.isSuccess && known.boundaries.length === 0
+              ? "The acquisition boundary the site belongs to. Fleetgate knows no boundary yet; type its name."
+              : "The acquisition boundary the site belongs to."
+          }
+        />
         <Field path={`${p}time_zone`} label="Time zone" errors={errs.get("time_zone")}>
           {(a) => (
             <select {...a} value={form.timeZone} onChange={(e) => set({ timeZone: e.target.value })}>

@@ -1,5 +1,5 @@
 /** Catalog words and who may do what there (UI hints; the server decides every request). */
-import type { Application, Me } from "../api/client";
+import type { Application, Me, RoleGrant, RoleName } from "../api/client";
 import { grantCovers, hasRole } from "./permissions";
 import { stringList } from "./format";
 
@@ -79,4 +79,61 @@ export function registrationScopes(user: Me | null | undefined, apps: Applicatio
     }
   }
   return { boundaries: [...boundaries].sort(), businessUnits: [...units].sort() };
+}
+
+const ANY = "*";
+const sorted = (s: Set<string>) => [...s].sort((a, b) => a.localeCompare(b));
+
+/**
+ * The boundaries and business units Fleetgate knows: those the applications are registered in and
+ * those the signed-in person's grants name ("*", meaning every one, is not a value and is left out).
+ * `boundary` narrows the business units to the ones known in that boundary; `roles` keeps only the
+ * values one of the person's grants for those roles covers (where the server would accept them).
+ */
+export function knownScopes(
+  user: Me | null | undefined,
+  apps: Application[],
+  { boundary, roles }: { boundary?: string; roles?: RoleName[] } = {},
+): { boundaries: string[]; businessUnits: string[] } {
+  const boundaries = new Set<string>();
+  const units = new Set<string>();
+  for (const a of apps) {
+    if (a.boundary && a.boundary !== ANY) boundaries.add(a.boundary);
+    if (boundary === undefined || a.boundary === boundary) for (const u of stringList(a.business_units)) if (u !== ANY) units.add(u);
+  }
+  for (const g of user?.roles ?? []) {
+    const b = g.boundary ?? ANY;
+    if (b !== ANY) boundaries.add(b);
+    if (boundary === undefined || b === ANY || b === boundary) for (const u of g.business_units ?? []) if (u !== ANY) units.add(u);
+  }
+  const grants = roles ? (user?.roles ?? []).filter((g) => roles.includes(g.role)) : null;
+  const inBoundary = (g: RoleGrant, b: string) => (g.boundary ?? ANY) === ANY || g.boundary === b;
+  return {
+    boundaries: sorted(boundaries).filter((b) => !grants || grants.some((g) => inBoundary(g, b))),
+    businessUnits: sorted(units).filter(
+      (u) => !grants || grants.some((g) => (boundary === undefined ? true : inBoundary(g, boundary)) && ((g.business_units ?? [ANY]).includes(ANY) || (g.business_units ?? []).includes(u))),
+    ),
+  };
+}
+
+/** What an intent for `app` may target: where the application's scope and the person's publisher grants meet. */
+export type IntentTargets = {
+  /** The application's boundary when a publisher grant covers it (so one value or none). */
+  boundaries: string[];
+  /** The application's business units a publisher grant covers in that boundary. */
+  businessUnits: string[];
+  /** Every business unit would do, but Fleetgate knows none by name: the person types it. */
+  openUnits: boolean;
+};
+
+export function intentTargets(user: Me | null | undefined, app: Application | undefined, apps: Application[]): IntentTargets {
+  if (!app) return { boundaries: [], businessUnits: [], openUnits: false };
+  const grants = (user?.roles ?? []).filter((g) => g.role === "publisher" && ((g.boundary ?? ANY) === ANY || g.boundary === app.boundary));
+  if (!grants.length) return { boundaries: [], businessUnits: [], openUnits: false };
+  const appUnits = stringList(app.business_units);
+  const appAll = appUnits.includes(ANY);
+  const candidates = appAll ? knownScopes(user, apps, { boundary: app.boundary }).businessUnits : appUnits;
+  const businessUnits = candidates.filter((u) => grants.some((g) => grantCovers(g, app.boundary, u))).sort((a, b) => a.localeCompare(b));
+  const grantAll = grants.some((g) => (g.business_units ?? [ANY]).includes(ANY));
+  return { boundaries: [app.boundary], businessUnits, openUnits: appAll && grantAll && businessUnits.length === 0 };
 }

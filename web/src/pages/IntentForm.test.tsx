@@ -79,8 +79,9 @@ describe("the intent form", () => {
     await user.selectOptions(screen.getByLabelText("Application"), APP_ID);
     await waitFor(() => expect(screen.getByRole("option", { name: "8.0.11" })).toBeInTheDocument());
     await user.selectOptions(screen.getByLabelText("Version"), "8.0.11");
-    await user.type(screen.getByLabelText("Boundary"), "acme");
-    await user.type(screen.getByLabelText("Business unit"), "finance");
+    // The application's boundary and its one business unit in the publisher's grant are preselected.
+    expect(screen.getByLabelText("Boundary")).toHaveValue("acme");
+    expect(screen.getByLabelText("Business unit")).toHaveValue("finance");
     const step1 = screen.getByRole("group", { name: /^Step 1/ });
     await user.type(within(step1).getByLabelText("Target group"), "FG-LAB");
     await user.type(within(step1).getByLabelText("Devices"), "8");

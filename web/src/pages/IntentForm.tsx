@@ -13,7 +13,9 @@ import { ProblemAlert } from "../components/ProblemAlert";
 import { errorId, fieldId } from "../lib/fields";
 import { humanize, stringList } from "../lib/format";
 import { ringNames } from "../lib/intents";
-import { canPublish, publisherScopes } from "../lib/permissions";
+import { canPublish } from "../lib/permissions";
+import { intentTargets } from "../lib/catalog";
+import { ScopeSelect } from "../components/ScopeSelect";
 import { NotAllowed } from "./NotFound";
 import {
   SITE_CLASSES,
@@ -64,8 +66,6 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
     else if (focusAfter) document.getElementById(fieldId(`ring_plan[${focusAfter.step}].ring`))?.focus();
     setFocusAfter(null);
   }, [focusAfter]);
-  const scopes = publisherScopes(user);
-
   const apps = useQuery({ queryKey: ["applications", {}], queryFn: () => api.applications.list() });
   const versions = useQuery({
     queryKey: ["versions", draft.application, "all"],
@@ -85,6 +85,31 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
   });
   const planes = sources.data ?? [];
   const rings = ringNames(policies.data);
+  // The target may only be where the application's scope and the publisher's grants meet.
+  const targets = intentTargets(user, app, apps.data ?? []);
+  const unitHint = !app
+    ? undefined
+    : targets.openUnits
+      ? "Fleetgate knows no business unit by name here yet; type the one this change is for."
+      : targets.boundaries.length && !targets.businessUnits.length
+        ? `Your publisher grants in ${app.boundary} cover none of ${app.name}'s business units (${stringList(app.business_units).join(", ")}), so you cannot target it.`
+        : undefined;
+  /** A new application: its versions load afresh, and the target moves to what it allows. */
+  function chooseApplication(id: string) {
+    const chosen = (apps.data ?? []).find((a) => a.id === id);
+    const next = intentTargets(user, chosen, apps.data ?? []);
+    setDraft((d) => ({
+      ...d,
+      application: id,
+      version: "",
+      target_boundary: next.boundaries[0] ?? "",
+      target_business_unit: next.businessUnits.includes(d.target_business_unit)
+        ? d.target_business_unit
+        : next.businessUnits.length === 1
+          ? (next.businessUnits[0] ?? "")
+          : "",
+    }));
+  }
 
   const save = useMutation({
     mutationFn: async (d: IntentDraft) => {
@@ -207,7 +232,7 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
                   {...p}
                   name="application"
                   value={draft.application}
-                  onChange={(e) => setDraft((d) => ({ ...d, application: e.target.value, version: "" }))}
+                  onChange={(e) => chooseApplication(e.target.value)}
                 >
                   <option value="">{apps.isPending ? "Loading applications…" : "Choose an application"}</option>
                   {(apps.data ?? []).map((a) => (
@@ -248,39 +273,34 @@ function IntentFormBody({ intent, onReload }: { intent?: Intent; onReload?: () =
 
         <fieldset>
           <legend>Target scope</legend>
-          <p className="hint">
-            Must lie inside your publisher scope
-            {scopes.boundaries.length ? ` (boundary ${scopes.boundaries.join(", ")})` : ""} and the application's.
-          </p>
+          <p className="hint">The choices are where the application's scope and your publisher grants meet.</p>
           <div className="row">
-            <Field path="target_boundary" label="Boundary" errors={err("target_boundary")}>
-              {(p) => (
-                <input {...p} name="target_boundary" list="boundary-options" value={draft.target_boundary} onChange={(e) => set("target_boundary", e.target.value)} autoComplete="off" />
-              )}
-            </Field>
-            <Field path="target_business_unit" label="Business unit" errors={err("target_business_unit")}>
-              {(p) => (
-                <input
-                  {...p}
-                  name="target_business_unit"
-                  list="bu-options"
-                  value={draft.target_business_unit}
-                  onChange={(e) => set("target_business_unit", e.target.value)}
-                  autoComplete="off"
-                />
-              )}
-            </Field>
+            <ScopeSelect
+              path="target_boundary"
+              name="target_boundary"
+              label="Boundary"
+              value={draft.target_boundary}
+              onChange={(v) => set("target_boundary", v)}
+              options={targets.boundaries}
+              placeholder={!app ? (editing && apps.isPending ? "Loading…" : "Choose an application first") : targets.boundaries.length ? "Choose a boundary" : "None in your scope"}
+              disabled={!app || (!targets.boundaries.length && !draft.target_boundary)}
+              errors={err("target_boundary")}
+              hint={app && !targets.boundaries.length ? `None of your publisher grants covers ${app.name}'s boundary (${app.boundary}), so you cannot target it. Choose another application, or ask a Platform Admin for a Publisher role there.` : undefined}
+            />
+            <ScopeSelect
+              path="target_business_unit"
+              name="target_business_unit"
+              label="Business unit"
+              value={draft.target_business_unit}
+              onChange={(v) => set("target_business_unit", v)}
+              options={targets.businessUnits}
+              placeholder={!app ? (editing && apps.isPending ? "Loading…" : "Choose an application first") : targets.businessUnits.length ? "Choose a business unit" : "None in your scope"}
+              disabled={!app || (!targets.businessUnits.length && !targets.openUnits && !draft.target_business_unit)}
+              freeText={targets.openUnits}
+              errors={err("target_business_unit")}
+              hint={unitHint}
+            />
           </div>
-          <datalist id="boundary-options">
-            {scopes.boundaries.map((b) => (
-              <option key={b} value={b} />
-            ))}
-          </datalist>
-          <datalist id="bu-options">
-            {scopes.businessUnits.map((b) => (
-              <option key={b} value={b} />
-            ))}
-          </datalist>
           <fieldset
             className={`checks${siteErrors.length ? " field-invalid" : ""}`}
             id={fieldId("target_site_classes")}

@@ -6,6 +6,8 @@ import { ApiProblem } from "../api/problem";
 import { useUser } from "../auth/session";
 import { DataState } from "../components/DataState";
 import { Icon } from "../components/Icon";
+import { BusinessUnitChecks, ScopeSelect } from "../components/ScopeSelect";
+import { knownScopes } from "../lib/catalog";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { ReasonDialog } from "../components/ReasonDialog";
 import { ROLE_LABELS } from "../lib/permissions";
@@ -75,7 +77,9 @@ function RequestForm() {
   const [userId, setUserId] = useState(params.get("user") ?? "");
   const [role, setRole] = useState<RoleName>(wantedRole && DUAL_CONTROL_ROLES.includes(wantedRole) ? wantedRole : "cab_approver");
   const [boundary, setBoundary] = useState("*");
-  const [units, setUnits] = useState("*");
+  const [units, setUnits] = useState<string[]>(["*"]);
+  const apps = useQuery({ queryKey: ["applications", {}], queryFn: () => api.applications.list() });
+  const known = knownScopes(me, apps.data ?? [], { boundary: boundary === "*" ? undefined : boundary });
   const [reason, setReason] = useState("");
   const [filed, setFiled] = useState<GrantRequest | null>(null);
   const create = useMutation({
@@ -84,10 +88,7 @@ function RequestForm() {
         user: Number(userId),
         role,
         boundary,
-        business_units: units
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean),
+        business_units: units,
         reason,
       }),
     onSuccess: (row) => {
@@ -136,15 +137,21 @@ function RequestForm() {
               ))}
             </select>
           </div>
-          <div className="field">
-            <label htmlFor="gr-boundary">Boundary (* = all)</label>
-            <input id="gr-boundary" value={boundary} onChange={(e) => setBoundary(e.target.value)} aria-invalid={errors.has("boundary") || undefined} />
-          </div>
-          <div className="field">
-            <label htmlFor="gr-units">Business units (comma separated, * = all)</label>
-            <input id="gr-units" value={units} onChange={(e) => setUnits(e.target.value)} />
-          </div>
+          <ScopeSelect
+            path="gr.boundary"
+            label="Boundary"
+            value={boundary}
+            onChange={(v) => {
+              setBoundary(v);
+              const there = knownScopes(me, apps.data ?? [], { boundary: v === "*" ? undefined : v }).businessUnits;
+              setUnits((us) => us.filter((u) => u === "*" || there.includes(u)));
+            }}
+            options={known.boundaries}
+            special={[{ value: "*", label: "Every boundary" }]}
+            errors={errors.get("boundary")}
+          />
         </div>
+        <BusinessUnitChecks path="gr.business_units" legend="Business units" value={units} onChange={setUnits} options={known.businessUnits} errors={errors.get("business_units")} />
         <div className={`field${errors.has("reason") ? " field-invalid" : ""}`}>
           <label htmlFor="gr-reason">Why the role is needed (recorded in the ledger, 10+ characters)</label>
           <textarea

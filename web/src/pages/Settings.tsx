@@ -6,16 +6,16 @@ import { ApiProblem } from "../api/problem";
 import { useUser } from "../auth/session";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { DataState } from "../components/DataState";
+import { type Grant, GrantRows } from "../components/GrantRows";
 import { Icon } from "../components/Icon";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { TokenShownOnce, TokenTable } from "../components/Tokens";
-import { ALL_ROLES, isPlatformAdmin, ROLE_LABELS } from "../lib/permissions";
+import { isPlatformAdmin, ROLE_LABELS } from "../lib/permissions";
 import { NotAllowed } from "./NotFound";
 import { DualControlAlert, RoleRequests } from "./RoleRequests";
 import { Table } from "../components/Table";
 
-type Grant = Schemas["RoleGrantRequest"];
 
 export function Settings() {
   const user = useUser();
@@ -60,55 +60,6 @@ function grantsOf(u: User): Grant[] {
 
 function grantText(g: Grant): string {
   return `${ROLE_LABELS[g.role]} @ ${g.boundary ?? "*"} / ${(g.business_units ?? ["*"]).join(", ")}`;
-}
-
-function GrantRows({ grants, onChange, idPrefix }: { grants: Grant[]; onChange: (g: Grant[]) => void; idPrefix: string }) {
-  const update = (i: number, patch: Partial<Grant>) => onChange(grants.map((g, j) => (j === i ? { ...g, ...patch } : g)));
-  return (
-    <>
-      <ul className="grant-rows">
-        {grants.map((g, i) => (
-          <li key={i} className="row">
-            <div className="field">
-              <label htmlFor={`${idPrefix}-role-${i}`}>Role {i + 1}</label>
-              <select id={`${idPrefix}-role-${i}`} value={g.role} onChange={(e) => update(i, { role: e.target.value as RoleName })}>
-                {ALL_ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {ROLE_LABELS[r]}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label htmlFor={`${idPrefix}-boundary-${i}`}>Boundary (* = all)</label>
-              <input id={`${idPrefix}-boundary-${i}`} value={g.boundary ?? ""} onChange={(e) => update(i, { boundary: e.target.value })} />
-            </div>
-            <div className="field">
-              <label htmlFor={`${idPrefix}-bus-${i}`}>Business units (comma separated, * = all)</label>
-              <input
-                id={`${idPrefix}-bus-${i}`}
-                value={(g.business_units ?? []).join(", ")}
-                onChange={(e) =>
-                  update(i, {
-                    business_units: e.target.value
-                      .split(",")
-                      .map((s) => s.trim())
-                      .filter(Boolean),
-                  })
-                }
-              />
-            </div>
-            <button type="button" className="btn btn-ghost" onClick={() => onChange(grants.filter((_, j) => j !== i))}>
-              Remove role {i + 1}
-            </button>
-          </li>
-        ))}
-      </ul>
-      <button type="button" className="btn" onClick={() => onChange([...grants, { role: "auditor", boundary: "*", business_units: ["*"] }])}>
-        Add a role
-      </button>
-    </>
-  );
 }
 
 function RolesEditor({ user, onDone }: { user: User; onDone: () => void }) {

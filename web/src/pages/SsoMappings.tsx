@@ -1,12 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { RoleName } from "../api/client";
+import { api, type RoleName } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { type GroupMapping, type GroupMappingWrite, sso } from "../api/sso";
 import { useUser } from "../auth/session";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { DataState } from "../components/DataState";
 import { Field } from "../components/Field";
+import { BusinessUnitChecks, ScopeSelect } from "../components/ScopeSelect";
+import { knownScopes } from "../lib/catalog";
 import { Page } from "../components/Page";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { Table } from "../components/Table";
@@ -17,7 +19,7 @@ const KEY = ["sso-mappings"];
 const KIND_LABELS = { group: "Group", app_role: "App role" } as const;
 // Roles that decide or administer come through role-grant requests (dual control), never from a group.
 const MAPPABLE: RoleName[] = ["packaging_engineer", "publisher", "endpoint_ops", "auditor"];
-const EMPTY = { kind: "group" as GroupMappingWrite["kind"], value: "", role: "publisher" as RoleName, boundary: "*", units: "*", description: "" };
+const EMPTY = { kind: "group" as GroupMappingWrite["kind"], value: "", role: "publisher" as RoleName, boundary: "*", units: ["*"], description: "" };
 
 function units(row: GroupMapping): string {
   return row.business_units.includes("*") ? "all business units" : row.business_units.join(", ");
@@ -25,6 +27,9 @@ function units(row: GroupMapping): string {
 
 function MappingForm({ onCreated }: { onCreated: (row: GroupMapping) => void }) {
   const [form, setForm] = useState(EMPTY);
+  const user = useUser();
+  const apps = useQuery({ queryKey: ["applications", {}], queryFn: () => api.applications.list() });
+  const known = knownScopes(user, apps.data ?? [], { boundary: form.boundary === "*" ? undefined : form.boundary });
   const create = useMutation({
     mutationFn: () =>
       sso.createMapping({
@@ -32,7 +37,7 @@ function MappingForm({ onCreated }: { onCreated: (row: GroupMapping) => void }) 
         value: form.value.trim(),
         role: form.role,
         boundary: form.boundary.trim(),
-        business_units: form.units.split(",").map((u) => u.trim()).filter(Boolean),
+        business_units: form.units,
         description: form.description.trim(),
       }),
     onSuccess: (row) => {
@@ -40,6 +45,7 @@ function MappingForm({ onCreated }: { onCreated: (row: GroupMapping) => void }) 
       onCreated(row);
     },
   });
+  const knownUnitsIn = (b: string) => knownScopes(user, apps.data ?? [], { boundary: b === "*" ? undefined : b }).businessUnits;
   const errs = create.error instanceof ApiProblem ? create.error.fieldErrors() : new Map<string, string[]>();
   return (
     <form
@@ -85,18 +91,17 @@ function MappingForm({ onCreated }: { onCreated: (row: GroupMapping) => void }) 
             </select>
           )}
         </Field>
-        <Field path="boundary" label="Boundary" errors={errs.get("boundary")} hint="* for every boundary.">
-          {(p) => <input {...p} value={form.boundary} onChange={(e) => setForm({ ...form, boundary: e.target.value })} />}
-        </Field>
-        <Field
-          path="business_units"
-          label="Business units"
-          errors={errs.get("business_units")}
-          hint="Comma-separated; * for all."
-        >
-          {(p) => <input {...p} value={form.units} onChange={(e) => setForm({ ...form, units: e.target.value })} />}
-        </Field>
+        <ScopeSelect
+          path="boundary"
+          label="Boundary"
+          value={form.boundary}
+          onChange={(v) => setForm({ ...form, boundary: v, units: form.units.filter((u) => u === "*" || knownUnitsIn(v).includes(u)) })}
+          options={known.boundaries}
+          special={[{ value: "*", label: "Every boundary" }]}
+          errors={errs.get("boundary")}
+        />
       </div>
+      <BusinessUnitChecks path="business_units" legend="Business units" value={form.units} onChange={(units) => setForm({ ...form, units })} options={known.businessUnits} errors={errs.get("business_units")} />
       <Field path="description" label="Description (optional)" errors={errs.get("description")}>
         {(p) => (
           <input {...p} value={form.description} onChange={(e) => setForm({ ...form, description: e.target.value })} />

@@ -1,10 +1,12 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
-import { api, cursorOf, type MaintenanceWindow, type WindowQuery } from "../api/client";
+import { type FormEvent, useEffect, useState } from "react";
+import { api, cursorOf, type MaintenanceWindow, type RoleName, type WindowQuery } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { useUser } from "../auth/session";
 import { DataState } from "../components/DataState";
 import { Field } from "../components/Field";
+import { ScopeSelect } from "../components/ScopeSelect";
+import { knownScopes } from "../lib/catalog";
 import { FreezeBanner } from "../components/FreezeBanner";
 import { LookBadge } from "../components/LookBadge";
 import { Page } from "../components/Page";
@@ -17,6 +19,7 @@ import { useUrlState } from "../lib/useUrlState";
 import { Time } from "../components/Time";
 
 const KEYS = ["kind", "active"] as const;
+const WINDOW_ROLES: RoleName[] = ["platform_admin", "endpoint_ops"];
 
 function timeZones(): string[] {
   const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
@@ -25,10 +28,14 @@ function timeZones(): string[] {
 }
 
 function WindowForm({ onDone }: { onDone: (row: MaintenanceWindow) => void }) {
+  const user = useUser();
+  const apps = useQuery({ queryKey: ["applications", {}], queryFn: () => api.applications.list() });
+  // Only where the person may manage windows (the server refuses any other scope).
+  const known = knownScopes(user, apps.data ?? [], { roles: WINDOW_ROLES });
   const empty = {
     name: "",
     kind: "window",
-    boundary: "acme",
+    boundary: "",
     business_unit: "",
     site_class: "",
     timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
@@ -37,6 +44,12 @@ function WindowForm({ onDone }: { onDone: (row: MaintenanceWindow) => void }) {
     rrule: "FREQ=WEEKLY;BYDAY=SA",
   };
   const [form, setForm] = useState(empty);
+  const units = knownScopes(user, apps.data ?? [], { boundary: form.boundary, roles: WINDOW_ROLES }).businessUnits;
+  // With one boundary known, it is the one meant.
+  const onlyBoundary = known.boundaries.length === 1 ? (known.boundaries[0] ?? "") : "";
+  useEffect(() => {
+    if (onlyBoundary) setForm((f) => (f.boundary ? f : { ...f, boundary: onlyBoundary }));
+  }, [onlyBoundary]);
   const create = useMutation({
     mutationFn: () =>
       api.windows.create({
@@ -51,7 +64,7 @@ function WindowForm({ onDone }: { onDone: (row: MaintenanceWindow) => void }) {
         rrule: form.rrule,
       }),
     onSuccess: (row) => {
-      setForm(empty);
+      setForm({ ...empty, boundary: onlyBoundary });
       onDone(row);
     },
   });
@@ -86,12 +99,26 @@ function WindowForm({ onDone }: { onDone: (row: MaintenanceWindow) => void }) {
         </Field>
       </div>
       <div className="row">
-        <Field path="boundary" label="Boundary" errors={errs.get("boundary")}>
-          {(p) => <input {...p} value={form.boundary} onChange={set("boundary")} />}
-        </Field>
-        <Field path="business_unit" label="Business unit (optional: all)" errors={errs.get("business_unit")}>
-          {(p) => <input {...p} value={form.business_unit} onChange={set("business_unit")} />}
-        </Field>
+        <ScopeSelect
+          path="boundary"
+          label="Boundary"
+          value={form.boundary}
+          onChange={(v) => setForm((f) => ({ ...f, boundary: v, business_unit: "" }))}
+          options={known.boundaries}
+          placeholder={apps.isPending ? "Loading boundaries…" : "Choose a boundary"}
+          freeText={apps.isSuccess && known.boundaries.length === 0}
+          hint={apps.isSuccess && known.boundaries.length === 0 ? "Fleetgate knows no boundary yet; type the one the window applies to." : undefined}
+          errors={errs.get("boundary")}
+        />
+        <ScopeSelect
+          path="business_unit"
+          label="Business unit"
+          value={form.business_unit}
+          onChange={(v) => setForm((f) => ({ ...f, business_unit: v }))}
+          options={units}
+          special={[{ value: "", label: "All business units" }]}
+          errors={errs.get("business_unit")}
+        />
         <Field path="site_class" label="Site class (optional: all)" errors={errs.get("site_class")}>
           {(p) => (
             <select {...p} value={form.site_class} onChange={set("site_class")}>

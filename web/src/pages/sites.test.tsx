@@ -3,6 +3,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { api } from "../api/client";
 import { ApiProblem } from "../api/problem";
 import { type BundleExport, type BundleImport, type DistributionStrategy, type Site, sites } from "../api/sites";
 import { Sites } from "./Sites";
@@ -132,13 +133,17 @@ describe("a Platform Admin registers and edits sites", () => {
         { field: "public_key_pem", rule: "required", message: "An air-gapped site returns signed results: give its installation's Ed25519 bundle key." },
       ],
     });
+    vi.spyOn(api.applications, "list").mockResolvedValue([{ id: "a1", name: "SAP GUI", boundary: "acme", business_units: ["finance"] }, { id: "a2", name: "VS Code", boundary: "globex", business_units: ["*"] }] as never);
     const register = vi.spyOn(sites, "register").mockRejectedValueOnce(refused).mockResolvedValueOnce({ ...SITE, id: "s2", name: "vault-south", title: "" } as Site);
     showSites([SITE]);
     await userEvent.click(await screen.findByRole("button", { name: "Register a site…" }));
     expect(screen.getByRole("heading", { name: "Register a site" })).toHaveFocus();
     await userEvent.type(screen.getByLabelText("Name"), "Vault South");
     await userEvent.selectOptions(screen.getByLabelText("Site class"), "air_gapped");
-    await userEvent.type(screen.getByLabelText("Boundary"), "acme");
+    // The boundary is picked from those Fleetgate knows (the applications' and the grants').
+    const boundary = screen.getByRole("combobox", { name: "Boundary" });
+    await waitFor(() => expect(within(boundary).getAllByRole("option").map((o) => o.getAttribute("value"))).toEqual(["", "acme", "globex"]));
+    await userEvent.selectOptions(boundary, "acme");
     await userEvent.selectOptions(screen.getByLabelText("Execution plane"), "sccm");
     await userEvent.click(screen.getByRole("button", { name: "Register site" }));
     expect(register).toHaveBeenCalledWith(expect.objectContaining({ name: "Vault South", site_class: "air_gapped", boundary: "acme", plane: "sccm", time_zone: "UTC" }));
