@@ -5,7 +5,7 @@ import { ApiProblem } from "../api/problem";
 import { useUser } from "../auth/session";
 import { CATEGORIES, PLATFORMS, registrationScopes } from "../lib/catalog";
 import { fieldErrorsOf, unplacedErrors } from "../lib/fields";
-import { Field } from "./Field";
+import { Field, FieldError } from "./Field";
 import { ProblemAlert } from "./ProblemAlert";
 
 type Draft = { name: string; vendor: string; category: string; platforms: string[]; boundary: string; units: string[]; privileged: boolean };
@@ -122,12 +122,7 @@ function Checkboxes({ legend, path, options, chosen, onToggle, errors }: { legen
           <input type="checkbox" checked={chosen.includes(o.value)} onChange={() => onToggle(o.value)} /> {o.label}
         </label>
       ))}
-      {errors?.length ? (
-        <p className="field-error" id={errId}>
-          <span aria-hidden="true">⚠ </span>
-          {errors.join(" ")}
-        </p>
-      ) : null}
+      <FieldError id={errId} errors={errors} />
     </fieldset>
   );
 }

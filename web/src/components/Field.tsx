@@ -32,12 +32,18 @@ export function Field({
         </p>
       ) : null}
       {children({ id, "aria-invalid": errors?.length ? true : undefined, "aria-describedby": describedBy })}
-      {errors?.length ? (
-        <p className="field-error" id={errId}>
-          <span aria-hidden="true">⚠ </span>
-          {errors.join(" ")}
-        </p>
-      ) : null}
+      <FieldError id={errId} errors={errors} />
     </div>
+  );
+}
+
+/** A field's inline error, linked from its control by `id` (aria-describedby); nothing when there is none. */
+export function FieldError({ id, errors }: { id: string | undefined; errors: string[] | undefined }) {
+  if (!errors?.length) return null;
+  return (
+    <p className="field-error" id={id}>
+      <span aria-hidden="true">⚠ </span>
+      {errors.join(" ")}
+    </p>
   );
 }

@@ -3,6 +3,7 @@ import { type KeyboardEvent, useEffect, useState } from "react";
 import { groups, type GroupSource, type PlaneGroup } from "../api/groups";
 import { ApiProblem } from "../api/problem";
 import { errorId, fieldId } from "../lib/fields";
+import { FieldError } from "./Field";
 
 function useDebounced<T>(value: T, ms = 250): T {
   const [settled, setSettled] = useState(value);
@@ -148,12 +149,7 @@ export function GroupPicker({
           </li>
         ) : null}
       </ul>
-      {errors?.length ? (
-        <p className="field-error" id={errId}>
-          <span aria-hidden="true">⚠ </span>
-          {errors.join(" ")}
-        </p>
-      ) : null}
+      <FieldError id={errId} errors={errors} />
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import { errorId, fieldId } from "../lib/fields";
-import { Field } from "./Field";
+import { Field, FieldError } from "./Field";
 
 export type ScopeOption = { value: string; label: string };
 
@@ -107,12 +107,7 @@ export function BusinessUnitChecks({
         </label>
       ))}
       {shown.length === 0 ? <p className="small muted">Fleetgate knows no business unit by name yet, so only all of them can be chosen.</p> : null}
-      {errors?.length ? (
-        <p className="field-error" id={errId}>
-          <span aria-hidden="true">⚠ </span>
-          {errors.join(" ")}
-        </p>
-      ) : null}
+      <FieldError id={errId} errors={errors} />
     </fieldset>
   );
 }
