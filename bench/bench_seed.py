@@ -44,6 +44,25 @@ def _post(client: httpx.Client, token: str, path: str, body: dict[str, Any]) -> 
     return dict(response.json())
 
 
+def seed_intent(i: int, prefix: str, application_id: Callable[[str], Any]) -> dict[str, Any]:
+    """The i-th seeded draft on the demo applications (READ_TARGETS); `application_id` names its app's id."""
+    name, version, unit = READ_TARGETS[i % len(READ_TARGETS)]
+    return {
+        "name": f"{prefix}-{i:04d}",
+        "title": f"{name} {version} for {unit} ({prefix} {i})",
+        "application": application_id(name),
+        "version": version,
+        "target_boundary": "acme",
+        "target_business_unit": unit,
+        "target_site_classes": ["online", "intermittent"],
+        "ring_plan": [
+            {"ring": "lab", "target_group": "FG-LAB", "device_count": 8},
+            {"ring": "canary", "target_group": "FG-CANARY", "device_count": 80},
+        ],
+        "rollback_plan": {"strategy": "uninstall"},
+    }
+
+
 def seed(base_url: str, tokens: dict[str, str], apps: int, intents: int, run_id: str) -> dict[str, Any]:
     """Create the pool and the draft intents; return what the locustfile needs."""
     limits = httpx.Limits(max_connections=PARALLEL, max_keepalive_connections=PARALLEL)
@@ -76,27 +95,8 @@ def seed(base_url: str, tokens: dict[str, str], apps: int, intents: int, run_id:
             raise RuntimeError(f"Demo applications missing (did seed-demo run?): {missing}")
 
         def make_intent(i: int) -> str:
-            name, version, unit = READ_TARGETS[i % len(READ_TARGETS)]
-            intent = _post(
-                client,
-                tokens["publisher"],
-                "/intents/",
-                {
-                    "name": f"bench-seed-{run_id}-{i:04d}",
-                    "title": f"{name} {version} for {unit} (bench seed {i})",
-                    "application": by_name[name],
-                    "version": version,
-                    "target_boundary": "acme",
-                    "target_business_unit": unit,
-                    "target_site_classes": ["online", "intermittent"],
-                    "ring_plan": [
-                        {"ring": "lab", "target_group": "FG-LAB", "device_count": 8},
-                        {"ring": "canary", "target_group": "FG-CANARY", "device_count": 80},
-                    ],
-                    "rollback_plan": {"strategy": "uninstall"},
-                },
-            )
-            return str(intent["id"])
+            body = seed_intent(i, f"bench-seed-{run_id}", lambda name: by_name[name])
+            return str(_post(client, tokens["publisher"], "/intents/", body)["id"])
 
         intent_ids = _parallel(make_intent, range(intents))
     return {"apps": pool, "intents": intent_ids}

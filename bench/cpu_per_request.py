@@ -135,25 +135,9 @@ def add_drafts(publisher: object, count: int) -> None:
     from fleetgate.intents import services as intents
 
     actor = from_user(publisher)
+    app_id = {a.name: a.pk for a in Application.objects.all()}.__getitem__
     for i in range(count):
-        name, version, unit = bench_seed.READ_TARGETS[i % len(bench_seed.READ_TARGETS)]
-        intents.create(
-            actor=actor,
-            data={
-                "name": f"cpu-seed-{i:04d}",
-                "title": f"{name} {version} for {unit} (cpu seed {i})",
-                "application": Application.objects.get(name=name).pk,
-                "version": version,
-                "target_boundary": "acme",
-                "target_business_unit": unit,
-                "target_site_classes": ["online", "intermittent"],
-                "ring_plan": [
-                    {"ring": "lab", "target_group": "FG-LAB", "device_count": 8},
-                    {"ring": "canary", "target_group": "FG-CANARY", "device_count": 80},
-                ],
-                "rollback_plan": {"strategy": "uninstall"},
-            },
-        )
+        intents.create(actor=actor, data=bench_seed.seed_intent(i, "cpu-seed", app_id))
 
 
 def profile(client: object, url: str, n: int) -> None:

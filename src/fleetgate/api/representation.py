@@ -13,6 +13,7 @@ The helpers below write values exactly as the DRF fields do with this project's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,8 +33,7 @@ def drf_datetime(value: datetime | str | None) -> str | None:
 class DirectRepresentation:
     """Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads."""
 
-    def represent(self, instance: Any) -> dict[str, Any]:
-        raise NotImplementedError
+    represent: Callable[[Any], dict[str, Any]]  # each serializer that mixes this in defines it
 
     def to_representation(self, instance: Any) -> Any:
         return self.represent(instance)
