@@ -102,6 +102,7 @@ def measure(args: argparse.Namespace) -> int:
         "ledger page (20)": "/api/v1/ledger/?page_size=20",
         "dashboard": "/api/v1/dashboard/",
         "jobs (20)": "/api/v1/jobs/?page_size=20",
+        "me": "/api/v1/me/",
     }
     print(f"{connection.vendor}, {args.n} requests x best of {args.repeat}")
     print(f"{'endpoint':<18} {'cpu ms/req':>10} {'queries':>8}")

@@ -9,6 +9,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from fleetgate.core.actors import Actor
+from fleetgate.identity import queries as identity
 from fleetgate.identity.models import ApiToken
 
 # Writing last_used_at on every request would turn every read into a write; once a minute is plenty.
@@ -25,19 +27,22 @@ class TokenAuthentication(authentication.BaseAuthentication):
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer":
             return None
-        token = self._lookup(raw.strip())
+        token, actor = self.resolve(raw.strip())
+        request._fleetgate_actor = actor  # type: ignore[attr-defined]  # read by api.base.actor_of
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_GRANULARITY_S:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
 
-    def _lookup(self, raw: str) -> ApiToken:
+    def resolve(self, raw: str) -> tuple[ApiToken, Actor]:
+        """The token `raw` names and the actor it acts as (for the API, MCP and CLI); else AuthenticationFailed."""
         prefix, _, rest = raw.partition("_")
         key_id, _, secret = rest.partition("_")
         if prefix != "fg" or not key_id or not secret:
             raise exceptions.AuthenticationFailed("Malformed token; expected fg_<id>_<secret>.")
-        token = ApiToken.objects.select_related("user").filter(key_id=key_id).first()
-        if token is None or not token.matches(secret):
+        found = identity.bearer(key_id)
+        token, actor = found if found is not None else (None, None)
+        if token is None or actor is None or not token.matches(secret):
             raise exceptions.AuthenticationFailed("Unknown token.")
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("Token was revoked; create a new one.")
@@ -45,7 +50,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Token expired; create a new one with `fleetgate token create`.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User is deactivated.")
-        return token
+        return token, actor
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="fleetgate"'

@@ -20,7 +20,6 @@ from fleetgate.api.auth import TokenAuthentication
 from fleetgate.assistant import engine
 from fleetgate.core.actors import Actor
 from fleetgate.core.errors import DomainError
-from fleetgate.identity.queries import from_user
 
 INSTRUCTIONS = (
     "Fleetgate's read-only assistant: explains risk assessments, summarises evidence packs, drafts CAB notes "
@@ -33,12 +32,12 @@ ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any]
 def actor_for_token(raw: str) -> Actor:
     """The user behind a Fleetgate token, as the API resolves it (expiry, revocation, deactivation)."""
     try:
-        token = TokenAuthentication()._lookup(raw.strip())
+        _token, actor = TokenAuthentication().resolve(raw.strip())
     except AuthenticationFailed as exc:
         raise PermissionError(str(exc.detail)) from None
     finally:
         close_old_connections()
-    return from_user(token.user)
+    return actor
 
 
 def _bearer(headers: Any) -> str:

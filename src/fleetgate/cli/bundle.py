@@ -35,13 +35,12 @@ def _actor(token: str | None) -> Any:
     from rest_framework.exceptions import AuthenticationFailed
 
     from fleetgate.api.auth import TokenAuthentication
-    from fleetgate.identity.queries import from_user
 
     if not token:
         err.print("Next: set FLEETGATE_TOKEN to your token (`fleetgate token create --user NAME`).", style="red")
         raise typer.Exit(1)
     try:
-        return from_user(TokenAuthentication()._lookup(token.strip()).user)
+        return TokenAuthentication().resolve(token.strip())[1]
     except AuthenticationFailed as exc:
         err.print(f"Token refused: {exc.detail}. Next: create a new one with `fleetgate token create`.", style="red")
         raise typer.Exit(1) from None
