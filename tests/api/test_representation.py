@@ -13,7 +13,9 @@ from fleetgate.catalog import queries as catalog
 from fleetgate.catalog.api import ApplicationSerializer
 from fleetgate.core.roles import Role
 from fleetgate.intents import queries as intents
+from fleetgate.intents import dashboard
 from fleetgate.intents.api import IntentSerializer
+from fleetgate.intents.api_dashboard import DashboardSerializer
 from fleetgate.intents.models import DeploymentIntent
 from tests.factories import World, ring_plan
 
@@ -45,6 +47,10 @@ def test_intents_of_every_shape_read_as_drf_writes_them() -> None:
             fast, drf = both(serializer, row)
             assert fast == drf
             assert list(fast) == list(drf)  # the same keys in the same order
+        # what the API reads: the related rows' names as columns of the intent's own row
+        by_id = {row.pk: row for row in rows}
+        for row in intents.intent_reads(world.actors[role]):
+            assert serializer.represent(row) == serializer.drf_representation(by_id[row.pk])
 
 
 def test_applications_read_as_drf_writes_them() -> None:
@@ -70,3 +76,24 @@ def test_ledger_events_read_as_drf_writes_them() -> None:
         fast, drf = both(serializer, event)
         assert fast == drf
         assert list(fast) == list(drf)
+
+
+def test_the_dashboard_reads_as_drf_writes_it() -> None:
+    world = World.build()
+    drafts = [world.intent(title=f"Draft {i} — Zoë") for i in range(3)]
+    DeploymentIntent.objects.filter(pk=drafts[0].pk).update(state="in_progress")
+    DeploymentIntent.objects.filter(pk=drafts[1].pk).update(state="awaiting_cab")
+    for role in (Role.PUBLISHER, Role.CAB_APPROVER, Role.AUDITOR):
+        summary = dashboard.summary(world.actors[role])
+        fast, drf = both(DashboardSerializer(), summary)
+        assert fast == drf
+        assert list(fast) == list(drf)
+        assert [list(item) for item in fast["awaiting_my_action"]] == [list(i) for i in drf["awaiting_my_action"]]
+    publisher = dashboard.summary(world.actors[Role.PUBLISHER])
+    assert [item["name"] for item in publisher["awaiting_my_action"]] == [drafts[2].name]
+    assert publisher["awaiting_my_action"][0]["action"] == "submit"
+    cab = dashboard.summary(world.actors[Role.CAB_APPROVER])["awaiting_my_action"]
+    assert [(item["name"], item["action"]) for item in cab] == [(drafts[1].name, "review")]
+    assert [item["name"] for item in publisher["in_progress"]] == [drafts[0].name]
+    assert publisher["in_progress"][0]["rings"] == drafts[0].rings
+    assert publisher["recent_events"]

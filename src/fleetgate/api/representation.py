@@ -30,8 +30,9 @@ def drf_datetime(value: datetime | str | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+# Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads. (A comment,
+# not a docstring: drf-spectacular documents a serializer with the first docstring of its own classes.)
 class DirectRepresentation:
-    """Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads."""
 
     represent: Callable[[Any], dict[str, Any]]  # each serializer that mixes this in defines it
 

@@ -35,7 +35,8 @@ from fleetgate.identity.api import (
     UserViewSet,
 )
 from fleetgate.identity.api_account import PasswordView, PreferencesView
-from fleetgate.intents.api import DashboardView, IntentViewSet, RingPolicyViewSet
+from fleetgate.intents.api import IntentViewSet, RingPolicyViewSet
+from fleetgate.intents.api_dashboard import DashboardView
 from fleetgate.intents.api_manifest import ManifestApplyView
 from fleetgate.notifications.api import NotificationViewSet, WebhookTargetViewSet
 from fleetgate.reconcile.api import DriftViewSet, ReconcileRunViewSet

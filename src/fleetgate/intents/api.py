@@ -11,9 +11,8 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from fleetgate.api.base import ResourceViewSet, StrictSerializer, actor_of
+from fleetgate.api.base import ResourceViewSet, StrictSerializer
 from fleetgate.api.representation import DirectRepresentation, drf_datetime
 from fleetgate.approvals import services as approvals
 from fleetgate.audit import queries as ledger
@@ -23,7 +22,7 @@ from fleetgate.core.errors import PreconditionRequired
 from fleetgate.core.fsm import allowed_actions
 from fleetgate.core.roles import SiteClass
 from fleetgate.core.scoping import reader
-from fleetgate.intents import dashboard, queries, services
+from fleetgate.intents import queries, services
 from fleetgate.intents.models import DeploymentIntent, RingPolicy
 from fleetgate.intents.states import EDITABLE_STATES, TRANSITIONS, State
 
@@ -115,6 +114,15 @@ def _rollback_plan(plan: dict[str, Any]) -> dict[str, Any]:
     return {"strategy": str(plan["strategy"]), "rollback_version": None if version is None else str(version)}
 
 
+def _related_names(intent: DeploymentIntent) -> tuple[str, str, str, str]:
+    """Application, version, ring policy and publisher names: columns of a read (queries.RELATED_NAMES),
+    else the related rows a service loaded with the intent it changed."""
+    row = intent.__dict__
+    if "application_name" in row:
+        return row["application_name"], row["version_name"], row["ring_policy_version"], row["publisher_name"]
+    return intent.application.name, intent.version.version, intent.ring_policy.version, intent.publisher.username
+
+
 class IntentSerializer(DirectRepresentation, serializers.ModelSerializer):  # type: ignore[type-arg]
     target_site_classes = serializers.ListField(child=serializers.ChoiceField(choices=SiteClass.choices))
     ring_plan = RingStepReadSerializer(many=True)
@@ -157,22 +165,23 @@ class IntentSerializer(DirectRepresentation, serializers.ModelSerializer):  # ty
         ]
 
     def represent(self, intent: DeploymentIntent) -> dict[str, Any]:
+        application_name, version, ring_policy, publisher = _related_names(intent)
         return {
             "id": str(intent.pk),
             "name": intent.name,
             "title": intent.title,
             "change_reason": intent.change_reason,
             "application": intent.application_id,  # a UUID, as PrimaryKeyRelatedField gives it
-            "application_name": intent.application.name,
-            "version": intent.version.version,
+            "application_name": application_name,
+            "version": version,
             "target_boundary": intent.target_boundary,
             "target_business_unit": intent.target_business_unit,
             "target_site_classes": list(intent.target_site_classes),
             "ring_plan": [_ring_step(step) for step in intent.ring_plan],
             "rollback_plan": _rollback_plan(intent.rollback_plan),
-            "ring_policy": intent.ring_policy.version,
+            "ring_policy": ring_policy,
             "state": intent.state,
-            "publisher": intent.publisher.username,
+            "publisher": publisher,
             "revision": intent.revision,
             "etag": intent.etag,
             "target_devices": intent.target_devices,
@@ -220,32 +229,13 @@ class IntentFilter(django_filters.FilterSet):
         return qs.filter(title__icontains=value) | qs.filter(name__icontains=value)
 
 
-UNREAD_COLUMNS = (
-    "ring_policy__document",
-    "ring_policy__sha256",
-    "application__vendor",
-    "application__platforms",
-    "application__business_units",
-    "application__privileged_tooling",
-    "application__created_at",
-    "application__updated_at",
-    "version__release_notes",
-    "version__created_at",
-    "publisher__password",
-    "publisher__email",
-    "publisher__last_login",
-)
-
-
 class IntentViewSet(mixins.ListModelMixin, ResourceViewSet):
     serializer_class = IntentSerializer
     view_permission = "intent.view"
     filterset_class = IntentFilter
 
     def get_queryset(self) -> Any:
-        # A read shows the related rows' names only: their other columns (the ring policy's 2 KB document,
-        # the application's JSON lists, the publisher's password hash) are not loaded and decoded per row.
-        return queries.intents(reader(self)).defer(*UNREAD_COLUMNS)
+        return queries.intent_reads(reader(self))
 
     def _respond(self, intent: DeploymentIntent, code: int = status.HTTP_200_OK) -> Response:
         data = IntentSerializer(intent, context={"actor": self.actor}).data
@@ -325,38 +315,3 @@ class RingPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Resour
 
     def get_queryset(self) -> Any:
         return queries.ring_policies()
-
-
-class IntentBriefSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    title = serializers.CharField()
-    application_name = serializers.CharField()
-    version = serializers.CharField()
-    state = serializers.ChoiceField(choices=[(st.value, st.value) for st in State])
-    rings = serializers.ListField(child=serializers.CharField())
-    action = serializers.ChoiceField(choices=[("submit", "submit"), ("review", "review")], required=False)
-
-
-class RecentEventSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    sequence = serializers.IntegerField()
-    occurred_at = serializers.DateTimeField()
-    actor_name = serializers.CharField()
-    action = serializers.CharField()
-    subject_type = serializers.CharField()
-    subject_id = serializers.CharField()
-
-
-class DashboardSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    intents_by_state = serializers.DictField(child=serializers.IntegerField())
-    in_progress = IntentBriefSerializer(many=True)
-    awaiting_my_action = IntentBriefSerializer(many=True)
-    recent_events = RecentEventSerializer(many=True)
-
-
-class DashboardView(APIView):
-    @extend_schema(responses=DashboardSerializer, operation_id="dashboard_read")
-    def get(self, request: Request) -> Response:
-        actor = actor_of(request)
-        permissions.require(actor, "intent.view")
-        return Response(DashboardSerializer(dashboard.summary(actor)).data)

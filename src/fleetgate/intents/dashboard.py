@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, F
 
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.core.actors import Actor
@@ -44,17 +44,26 @@ def awaiting(actor: Actor) -> list[dict[str, Any]]:
 
 
 def _intents(actor: Actor) -> Any:
-    qs = DeploymentIntent.objects.select_related("application", "version").order_by("-updated_at")
+    # the brief's columns only, as dicts: not three model instances a row with their JSON documents
+    qs = DeploymentIntent.objects.order_by("-updated_at").values(
+        "id",
+        "name",
+        "title",
+        "state",
+        "ring_plan",
+        application_name=F("application__name"),
+        version_name=F("version__version"),
+    )
     return scoped(actor, qs, INTENT)
 
 
-def _brief(intent: DeploymentIntent) -> dict[str, Any]:
+def _brief(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": str(intent.pk),
-        "name": intent.name,
-        "title": intent.title,
-        "application_name": intent.application.name,
-        "version": intent.version.version,
-        "state": intent.state,
-        "rings": intent.rings,
+        "id": str(row["id"]),
+        "name": row["name"],
+        "title": row["title"],
+        "application_name": row["application_name"],
+        "version": row["version_name"],
+        "state": row["state"],
+        "rings": [step["ring"] for step in row["ring_plan"]],
     }

@@ -2472,7 +2472,6 @@ export interface components {
                 [key: string]: number;
             };
         };
-        /** @description Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads. */
         Application: {
             /** Format: uuid */
             readonly id: string;
@@ -3493,7 +3492,6 @@ export interface components {
             /** @default  */
             external_ticket?: string;
         };
-        /** @description Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads. */
         Intent: {
             /** Format: uuid */
             readonly id: string;
@@ -3657,7 +3655,6 @@ export interface components {
          * @enum {string}
          */
         KindEnum: "sbom" | "vulnerability_scan" | "malware_scan" | "signature" | "provenance" | "install_facts" | "rollback_plan" | "test_evidence";
-        /** @description Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads. */
         LedgerEvent: {
             /** Format: int64 */
             sequence: number;
