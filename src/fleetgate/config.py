@@ -118,6 +118,7 @@ class Config:
     demo: bool = False  # set by `fleetgate up --demo` only
     demo_time_scale: float = 3600.0  # demo only: policy seconds per real second (soak, time to compliance)
     rollout_lease_seconds: int = 300  # how long a worker's claim on a rollout lasts if it dies mid-advance
+    db_prepare: bool = True  # PostgreSQL: server-side binding and prepared statements (settings.py)
     huey_name: str = "fleetgate"  # the queue's name in Redis: installations sharing a Redis need their own
     # Admission in each web worker (api/gunicorn_conf.py, api/middleware.py): requests admitted at once
     # (running + waiting for a thread), the longest a request may wait for a thread, Retry-After; 0 = off.
@@ -178,6 +179,7 @@ def load() -> Config:
         demo=_env_bool("DEMO", False),
         demo_time_scale=float(_env("DEMO_TIME_SCALE", "3600") or 3600),
         rollout_lease_seconds=_env_int("ROLLOUT_LEASE_SECONDS", 300),
+        db_prepare=_env_bool("DB_PREPARE", True),
         huey_name=_env("HUEY_NAME", "fleetgate") or "fleetgate",
         web_max_in_flight=_env_int("WEB_MAX_IN_FLIGHT", 32),
         web_queue_wait_ms=_env_int("WEB_QUEUE_WAIT_MS", 500),

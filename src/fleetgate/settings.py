@@ -79,6 +79,11 @@ TEMPLATES = [
 if cfg.uses_postgres:
     _db = dj_database_url.parse(cfg.database_url)
     _db["OPTIONS"] = {"pool": {"min_size": 1, "max_size": cfg.db_pool_max, "timeout": 30}}
+    if cfg.db_prepare:
+        # Server-side binding lets psycopg prepare a statement a connection has run 5 times, so PostgreSQL
+        # plans it once instead of on every run: the ledger's scoped page spent 1.9 ms planning, 0.4 ms
+        # executing (issue 16). Off for a pooler that cannot hold prepared statements (PgBouncer < 1.21).
+        _db["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)  # Django's default: never prepare
     _db["CONN_MAX_AGE"] = 0
 else:
     _db = {

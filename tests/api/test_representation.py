@@ -12,8 +12,8 @@ from fleetgate.audit.models import LedgerEvent
 from fleetgate.catalog import queries as catalog
 from fleetgate.catalog.api import ApplicationSerializer
 from fleetgate.core.roles import Role
-from fleetgate.intents import queries as intents
 from fleetgate.intents import dashboard
+from fleetgate.intents import queries as intents
 from fleetgate.intents.api import IntentSerializer
 from fleetgate.intents.api_dashboard import DashboardSerializer
 from fleetgate.intents.models import DeploymentIntent
