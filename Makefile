@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: install run test test-py test-sqlite test-postgres coverage lint schema schema-check bench ui ui-test clean rsyslog
+.PHONY: install run test test-py test-sqlite test-postgres coverage lint schema schema-check bench ui ui-test clean rsyslog wrk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,11 +73,17 @@ rsyslog:
 	    rsyslog rsyslog-gnutls >/dev/null; \
 	fi
 
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  echo "installing Debian's wrk (the ceiling A/B's load generator: C, so the loader takes little of the CPU)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; \
+	fi
+
 ui-types:
 	$(MAKE) --no-print-directory -C web types
 
 ## Benchmarks (figures printed, never timed tests): evidence seal/verify, connector observe, API load
-bench: install
+bench: install wrk
 	$(BIN)/python bench/evidence_bench.py
 	$(BIN)/python bench/observe_bench.py
 	$(BIN)/python bench/rollout_bench.py

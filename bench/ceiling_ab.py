@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per run (default 8)")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of unmeasured load before each run")
-    parser.add_argument("--rounds", type=int, default=2, help="ceiling/Fleetgate alternations (at least 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="ceiling/Fleetgate alternations (at least 2)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server (as `fleetgate up`)")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (as `fleetgate up`)")
@@ -334,6 +335,35 @@ def _round(n: int, targets: dict[str, Any], ceiling_name: str, args: argparse.Na
     return results
 
 
+def summary(rounds: list[dict[str, Any]], ceiling_name: str) -> dict[str, Any]:
+    """Per endpoint over the rounds: the median ratio of req/s, and of server CPU per request (the
+    ceiling's over the endpoint's: steadier on a shared machine, where req/s swings with the scheduler)."""
+    out: dict[str, Any] = {}
+    for name in rounds[0]:
+        if name == ceiling_name:
+            continue
+        ratios = [r[name]["ratio"] for r in rounds if r[name]["ratio"] is not None]
+        cpu = [
+            r[ceiling_name]["server_cpu_ms_per_request"] / r[name]["server_cpu_ms_per_request"]
+            for r in rounds
+            if r[name]["server_cpu_ms_per_request"] and r[ceiling_name]["server_cpu_ms_per_request"]
+        ]
+        out[name] = {
+            "ratio_median": round(statistics.median(ratios), 3) if ratios else None,
+            "ratio_range": [min(ratios), max(ratios)] if ratios else None,
+            "cpu_ratio_median": round(statistics.median(cpu), 3) if cpu else None,
+        }
+    return out
+
+
+def print_summary(title: str, figures: dict[str, Any]) -> None:
+    print(f"\n{title}: median over the rounds (range)   cpu ratio (ceiling ms / endpoint ms)")
+    for name, f in figures.items():
+        low, high = f["ratio_range"] or (0, 0)
+        ratio, cpu = f["ratio_median"] or 0, f["cpu_ratio_median"] or 0
+        print(f"       {name:<14} {ratio:>6.2f} ({low:.2f}-{high:.2f})   {cpu:>6.2f}")
+
+
 def main() -> int:
     args = parse_args()
     if args.rounds < 2:
@@ -355,6 +385,9 @@ def main() -> int:
             print(f"{head} {'ratio':>6} {'lock waits':>10}")
             for n in range(1, args.rounds + 1):
                 write_rounds.append(_round(n, writes, "ceiling create", args))
+        print_summary("Reads", summary(rounds, "ceiling"))
+        if write_rounds:
+            print_summary("Writes", summary(write_rounds, "ceiling create"))
         print("Cleaning up (both servers, database, temp dir) ...", flush=True)
     report = {
         "timestamp": stamp,
@@ -365,8 +398,10 @@ def main() -> int:
         "server": f"gthread, {args.workers} workers x {args.threads} threads (fleetgate up), PostgreSQL",
         "note": "indicative: the machine is shared; ratios are within one round",
         "rounds": rounds,
+        "summary": summary(rounds, "ceiling"),
         "writers": args.writers,
         "write_rounds": write_rounds,
+        "write_summary": summary(write_rounds, "ceiling create") if write_rounds else {},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     for path in (RESULTS / f"ceiling-{stamp}.json", RESULTS / "ceiling-latest.json"):

@@ -22,6 +22,11 @@ a fresh connection waits for its first bytes inside a pool thread (`TConn.wait_f
   refusal pool, whose answer (503, or health and metrics served) never waits behind the main pool;
 - the slot is freed when the application returns, before gunicorn writes the answer, so a client's
   next request never finds its own previous one still counted;
+- a worker that already holds as many connections as it has threads lets a sibling take a new one first
+  (`ACCEPT_DEFER_S`): the kernel wakes every worker for a connection and the first to call accept wins,
+  so without it one worker could take most of a burst of keep-alive connections and serve them on one
+  core while another idles; on this 2-core box that halved the throughput of some runs (issue 16;
+  gunicorn issues #3433 "workers accept() even when their threads are all busy" and #2817);
 - the pool thread tells the middleware, through a thread-local, when the request became ready and
   whether it is over capacity; gunicorn parses the request as usual, so a refusal keeps the connection
   alive and never resets it with an unread request behind it.
@@ -117,6 +122,9 @@ def warm_and_freeze() -> None:
 
 
 REFUSAL_THREADS = 2
+# How long a worker holding its share of connections waits before accepting one, so that a worker
+# with room takes it first; when none has room it is accepted after this wait (and refused if need be).
+ACCEPT_DEFER_S = 0.002
 SERVICE_EWMA = 0.1  # weight of the latest served request in the moving mean of service time
 
 
@@ -135,6 +143,8 @@ class AdmissionWorker(gthread.ThreadWorker):
         super().init_process()
 
     def accept(self, listener: socket.socket) -> None:
+        if self.nr_conns >= self.cfg.threads:
+            time.sleep(ACCEPT_DEFER_S)  # a sibling with room takes it meanwhile, and accept finds none
         try:
             client_sock, client_addr = listener.accept()
         except OSError as exc:
