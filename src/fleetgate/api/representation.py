@@ -33,7 +33,6 @@ def drf_datetime(value: datetime | str | None) -> str | None:
 # Mixed into a Serializer before it: `represent(instance)` replaces the per-field walk on reads. (A comment,
 # not a docstring: drf-spectacular documents a serializer with the first docstring of its own classes.)
 class DirectRepresentation:
-
     represent: Callable[[Any], dict[str, Any]]  # each serializer that mixes this in defines it
 
     def to_representation(self, instance: Any) -> Any:
