@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from fleetgate.audit import queries as ledger
+from fleetgate.core.roles import Role
 from tests.factories import World
 
 
@@ -36,8 +37,6 @@ def test_server_side_binding_is_on_for_postgresql_unless_turned_off() -> None:
 def test_a_repeated_scoped_ledger_read_is_prepared_once_and_reads_the_same_rows() -> None:
     world = World.build()
     world.intent()
-    from fleetgate.core.roles import Role
-
     reader = world.actors[Role.PUBLISHER]
     first = list(ledger.events(reader).order_by("-sequence").values_list("sequence", flat=True)[:20])
     for _ in range(6):  # psycopg prepares a statement on its 5th run on a connection (prepare_threshold)

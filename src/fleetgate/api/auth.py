@@ -41,9 +41,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if prefix != "fg" or not key_id or not secret:
             raise exceptions.AuthenticationFailed("Malformed token; expected fg_<id>_<secret>.")
         found = identity.bearer(key_id)
-        token, actor = found if found is not None else (None, None)
-        if token is None or actor is None or not token.matches(secret):
+        if found is None or not found[0].matches(secret):
             raise exceptions.AuthenticationFailed("Unknown token.")
+        token, actor = found
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("Token was revoked; create a new one.")
         if token.expires_at <= timezone.now():
