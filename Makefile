@@ -23,22 +23,36 @@ run: install ui
 ## The whole suite: lint, contract check, Python tests on SQLite and PostgreSQL, coverage, UI tests
 test: install lint schema-check test-py ui-test
 
+# The two database passes run at once, one a core (each is one pytest process). The PostgreSQL pass
+# prints as it goes; the SQLite pass writes to a log that is printed when both have ended: its summary
+# line, or its last 200 lines when it failed. Each pass has its own Redis databases (tests/redis_dbs.py)
+# and its own coverage folder, so neither combines or erases the other's data.
+COVERAGE_DIR := $(CURDIR)/var/coverage
 test-py: install rsyslog
-	rm -f .coverage .coverage.*
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
-	$(MAKE) coverage
+	rm -rf .coverage .coverage.* $(COVERAGE_DIR)
+	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory -C web install; fi  # the SSO tests' oidc-provider, once
+	@log=$$(mktemp /tmp/fleetgate-test-sqlite.XXXXXX); \
+	$(MAKE) --no-print-directory test-sqlite >"$$log" 2>&1 & lite=$$!; \
+	$(MAKE) --no-print-directory test-postgres; pg=$$?; \
+	wait $$lite; sq=$$?; \
+	echo "SQLite pass (its whole output: $$log)"; \
+	if [ $$sq -eq 0 ]; then tail -n 1 "$$log"; else tail -n 200 "$$log"; fi; \
+	echo "PostgreSQL pass: $$([ $$pg -eq 0 ] && echo passed || echo FAILED); SQLite pass: $$([ $$sq -eq 0 ] && echo passed || echo FAILED)"; \
+	[ $$pg -eq 0 ] && [ $$sq -eq 0 ]
+	$(MAKE) --no-print-directory coverage
 
 test-sqlite: install
-	FLEETGATE_LOG_LEVEL=WARNING FLEETGATE_DATA_DIR=$$(mktemp -d) FLEETGATE_DATABASE_URL= \
-	  $(BIN)/pytest --cov --cov-report= -p no:randomly
+	mkdir -p $(COVERAGE_DIR)/sqlite
+	FLEETGATE_LOG_LEVEL=WARNING FLEETGATE_DATA_DIR=$$(mktemp -d) FLEETGATE_DATABASE_URL= FLEETGATE_TEST_REDIS_BASE=1 \
+	  COVERAGE_FILE=$(COVERAGE_DIR)/sqlite/.coverage $(BIN)/pytest --cov --cov-report= -p no:randomly --basetemp=$$(mktemp -d)
 
 test-postgres: install
+	mkdir -p $(COVERAGE_DIR)/postgres
 	FLEETGATE_LOG_LEVEL=WARNING FLEETGATE_DATA_DIR=$$(mktemp -d) FLEETGATE_DATABASE_URL=$(PG_URL)/fleetgate_ci_$$$$_$$(date +%s) \
-	  $(BIN)/pytest --cov --cov-append --cov-report= --create-db
+	  FLEETGATE_TEST_REDIS_BASE=8 COVERAGE_FILE=$(COVERAGE_DIR)/postgres/.coverage $(BIN)/pytest --cov --cov-report= --create-db --basetemp=$$(mktemp -d)
 
 coverage: install
-	$(BIN)/coverage combine -q || true
+	$(BIN)/coverage combine -q $(wildcard $(COVERAGE_DIR)/sqlite $(COVERAGE_DIR)/postgres)
 	$(BIN)/coverage report --fail-under=90
 
 lint: install

@@ -260,7 +260,7 @@ def setup(args: argparse.Namespace, stack: ExitStack, stamp: str) -> tuple[dict[
     run.sh([str(BIN / "fleetgate"), "migrate"], env, log)
     run.sh([str(BIN / "fleetgate"), "seed-demo"], env, log)
     tokens = {}
-    for user in ("admin", "packager", "publisher"):
+    for user in run.TOKENS_PER_ROLE:  # the users bench_seed.seed works as, one token each
         create = [str(BIN / "fleetgate"), "token", "create", "--user", user, "--name", "ceiling-ab"]
         tokens[user] = run.sh(create, env, log).strip().splitlines()[-1]
     ceiling_env = {**env, "DJANGO_SETTINGS_MODULE": "ceiling.settings", "PYTHONPATH": str(ROOT / "bench")}
@@ -406,7 +406,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     for path in (RESULTS / f"ceiling-{stamp}.json", RESULTS / "ceiling-latest.json"):
         path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Results written to bench/results/ceiling-{stamp}.json")
+    print(f"Results written to {RESULTS / f'ceiling-{stamp}.json'}")
     return 0
 
 

@@ -6,7 +6,7 @@ with the publisher's bearer token, timing `time.process_time()` (this process's 
 on the machine matters less than for wall time). Prints ms of CPU per request and the queries of
 one request. Use it before and after a change, in the same conditions.
 
-    .venv/bin/python bench/cpu_per_request.py [--postgres] [-n 200]
+    .venv/bin/python bench/cpu_per_request.py [--postgres] [--writes] [-n 200]
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 PG = os.environ.get("FLEETGATE_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("FLEETGATE_BENCH_REDIS", "redis://127.0.0.1:6379/13")
@@ -36,6 +38,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--intents", type=int, default=40, help="drafts to add to the demo data (a full page)")
     parser.add_argument("--only", metavar="ENDPOINT", help="measure only endpoints whose name contains this")
+    parser.add_argument("--writes", action="store_true", help="also an intent create and update (ceiling_ab's writes)")
     return parser.parse_args()
 
 
@@ -124,7 +127,74 @@ def measure(args: argparse.Namespace) -> int:
         with CaptureQueriesContext(connection) as ctx:
             client.get(url)
         print(f"{name:<18} {best:>10.2f} {len(ctx.captured_queries):>8}", flush=True)
+    if args.writes:
+        measure_writes(client, args)
     return 0
+
+
+def measure_writes(client: Any, args: argparse.Namespace) -> None:
+    """Create and update as ceiling_ab.py sends them: a fresh intent body; a PATCH of the title with If-Match."""
+    import uuid
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fleetgate.catalog.models import Application, ApplicationVersion
+
+    version = ApplicationVersion.objects.select_related("application").order_by("pk").first()
+    assert version is not None, "the demo data has application versions"
+    application: Application = version.application
+
+    def body() -> dict[str, Any]:
+        return {
+            "name": f"cpu-{uuid.uuid4().hex[:16]}",
+            "title": "CPU per request write",
+            "application": str(application.pk),
+            "version": version.version,
+            "target_boundary": "acme",
+            "target_business_unit": "finance",
+            "target_site_classes": ["online"],
+            "ring_plan": [{"ring": "lab", "target_group": "G", "device_count": 5}],
+            "rollback_plan": {"strategy": "uninstall"},
+        }
+
+    def create() -> Any:
+        response = client.post("/api/v1/intents/", body(), content_type="application/json")
+        if response.status_code != 201:
+            raise RuntimeError(f"create -> {response.status_code}: {response.content[:300]!r}")
+        return response
+
+    created = create()
+    state = {"url": f"/api/v1/intents/{created.json()['id']}/", "etag": created.headers["ETag"]}
+
+    def update() -> Any:
+        response = client.patch(
+            state["url"],
+            {"title": f"edit {time.perf_counter()}"},
+            content_type="application/json",
+            HTTP_IF_MATCH=state["etag"],
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"update -> {response.status_code}: {response.content[:300]!r}")
+        state["etag"] = response.headers["ETag"]
+        return response
+
+    for name, write in {"intent create": create, "intent update": update}.items():
+        if args.only and args.only not in name:
+            continue
+        for _ in range(10):
+            write()
+        if args.profile and args.profile in name:
+            profile_calls(write, args.n)
+        best = float("inf")
+        for _ in range(args.repeat):
+            began = time.process_time()
+            for _ in range(args.n):
+                write()
+            best = min(best, (time.process_time() - began) * 1000 / args.n)
+        with CaptureQueriesContext(connection) as ctx:
+            write()
+        print(f"{name:<18} {best:>10.2f} {len(ctx.captured_queries):>8}", flush=True)
 
 
 def add_drafts(publisher: object, count: int) -> None:
@@ -142,13 +212,17 @@ def add_drafts(publisher: object, count: int) -> None:
 
 
 def profile(client: object, url: str, n: int) -> None:
+    profile_calls(lambda: client.get(url), n)  # type: ignore[attr-defined]
+
+
+def profile_calls(call: Callable[[], object], n: int) -> None:
     import cProfile
     import pstats
 
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(n):
-        client.get(url)  # type: ignore[attr-defined]
+        call()
     profiler.disable()
     stats = pstats.Stats(profiler).strip_dirs().sort_stats("tottime")
     stats.print_stats(35)

@@ -1,8 +1,10 @@
 """Evidence pack benchmark: ingest, seal and verify a pack with a 5,000-component CycloneDX SBOM and a
-2,000-finding Trivy scan. Pure functions, no database or server: `.venv/bin/python bench/evidence_bench.py`."""
+2,000-finding Trivy scan. Pure functions, no database or server: `.venv/bin/python bench/evidence_bench.py`
+(`--components/--findings/--rounds` for another size; the smoke test runs it small)."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import resource
@@ -71,10 +73,10 @@ def scan_doc() -> bytes:
     ).encode()
 
 
-def timed(label: str, fn: Callable[[], Any], rounds: int = ROUNDS) -> Any:
+def timed(label: str, fn: Callable[[], Any], rounds: int | None = None) -> Any:
     """Median wall time over `rounds`; peak Python allocation measured in one extra traced round."""
     times = []
-    for _ in range(rounds):
+    for _ in range(ROUNDS if rounds is None else rounds):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -89,13 +91,22 @@ def timed(label: str, fn: Callable[[], Any], rounds: int = ROUNDS) -> Any:
 
 
 def main() -> None:
+    global COMPONENTS, FINDINGS, ROUNDS  # the documents' sizes are read where they are built
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--components", type=int, default=COMPONENTS, help="SBOM components")
+    parser.add_argument("--findings", type=int, default=FINDINGS, help="scan findings")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="timed rounds of each step")
+    args = parser.parse_args()
+    COMPONENTS, FINDINGS, ROUNDS = args.components, args.findings, args.rounds
     now = datetime.now(UTC)
     raw_sbom, raw_scan = sbom_doc(), scan_doc()
     print(
         f"SBOM {len(raw_sbom) / 2**20:.1f} MiB ({COMPONENTS} components), "
         f"scan {len(raw_scan) / 2**20:.1f} MiB ({FINDINGS} findings), {ROUNDS} rounds"
     )
-    parsed_sbom = timed("ingest: CycloneDX 1.6 validate+parse", lambda: sboms.parse(raw_sbom, "bom.json"), rounds=2)
+    parsed_sbom = timed(
+        "ingest: CycloneDX 1.6 validate+parse", lambda: sboms.parse(raw_sbom, "bom.json"), rounds=min(2, ROUNDS)
+    )
     parsed_scan = timed("ingest: Trivy parse+normalise", lambda: scans.parse(raw_scan, "trivy.json"))
     key = Ed25519PrivateKey.generate()
     pem = crypto.public_pem(key.public_key())

@@ -20,9 +20,10 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+import bench_paths
+
+RESULTS = bench_paths.RESULTS
 
 
 def main() -> int:
@@ -101,7 +102,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"ledger-lock-{report['timestamp']}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Results written to bench/results/{path.name}")
+    print(f"Results written to {path}")
     return 0
 
 

@@ -65,6 +65,8 @@ def bench(plane: str, devices: int) -> dict[str, Any]:
                 1024,
                 path=payload.name,
                 package_name="bench-app",
+                # Intune publishes only what it can detect (connectors/intune/apps.rules)
+                detection_rules=({"type": "product_code", "product_code": "{0B5E7C1A-2D3F-4A6B-8C9D-0E1F2A3B4C5D}"},),
             )
             app = connector.publish(artifact, "bench-publish")
         group = RingGroup(GROUP)

@@ -29,9 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import bench_paths
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
-RESULTS = ROOT / "bench" / "results"
+RESULTS = bench_paths.RESULTS
 PG = os.environ.get("FLEETGATE_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PLANES = ("intune", "sccm", "jamf", "landscape", "ansible")
 GROUPS_PER_PLANE, GROUP_SIZE = 100, 100  # 10,000 devices per plane, 50,000 in all

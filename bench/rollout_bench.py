@@ -26,11 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import bench_paths
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
-RESULTS = ROOT / "bench" / "results"
+RESULTS = bench_paths.RESULTS
 PG = os.environ.get("FLEETGATE_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("FLEETGATE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 PLANES = ("intune", "sccm", "jamf", "landscape", "ansible")

@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import bench_paths
 import bench_report
 import bench_seed
 import httpx
@@ -34,13 +35,13 @@ import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = bench_paths.RESULTS
 PG = os.environ.get("FLEETGATE_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 # The deployed shape (README "Scaling out"): throttles, lockout and caches shared through Redis. The
 # bench owns this database index and empties it before each run.
 REDIS = os.environ.get("FLEETGATE_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 SPAWN_RATE = 100
-TOKENS_PER_ROLE = {"admin": 1, "packager": 1, "publisher": 4}
+TOKENS_PER_ROLE = {"admin": 1, "security": 1, "packager": 4, "publisher": 4}
 SEED_INTENTS = 300
 
 
@@ -148,7 +149,7 @@ def save(stages: dict[str, Any], meta: dict[str, Any], verdict: dict[str, Any], 
         path.write_text(json.dumps({"stage": name, **meta, **result}, indent=2) + "\n")
     latest = RESULTS / f"latest{'-quick' if quick else ''}.json"
     latest.write_text(json.dumps({**meta, "targets": verdict, "stages": stages}, indent=2) + "\n")
-    print(f"\nResults written to {latest.relative_to(ROOT)} (and one file per stage)")
+    print(f"\nResults written to {latest} (and one file per stage)")
 
 
 def fresh_redis() -> str:
@@ -203,10 +204,15 @@ def bench(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
     started = time.monotonic()
     apps = sum(args.stages)
     data = bench_seed.seed(url, {u: t[0] for u, t in tokens.items()}, apps, SEED_INTENTS, stamp.lower())
-    print(f"Seeded {apps} applications + versions and {SEED_INTENTS} intents in {time.monotonic() - started:.0f} s")
+    took = time.monotonic() - started
+    print(f"Seeded {apps} applications (version, artifact, evidence) and {SEED_INTENTS} intents in {took:.0f} s")
     fixture_file = tmp / "fixtures.json"
     fixture_file.write_text(json.dumps(data))
-    env.update(FLEETGATE_BENCH_TOKENS=",".join(tokens["publisher"]), FLEETGATE_BENCH_FIXTURES=str(fixture_file))
+    env.update(
+        FLEETGATE_BENCH_TOKENS=",".join(tokens["publisher"]),
+        FLEETGATE_BENCH_PACKAGER_TOKENS=",".join(tokens["packager"]),
+        FLEETGATE_BENCH_FIXTURES=str(fixture_file),
+    )
     ctx = {"tmp": tmp, "env": env, "url": url, "gunicorn": server, "db": db}
     stages: dict[str, Any] = {}
     for i, users in enumerate(args.stages):
@@ -227,7 +233,8 @@ def bench(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
             },
             "db_pool_max": pool,
         },
-        "scenario": "bench/locustfile.py: list 7 : read 5 : create+submit+cancel 1 (80 % reads), think 0.5-2 s",
+        "scenario": "bench/locustfile.py: list 11 : read 9 : create, assess, seal, submit, cancel 1 (80 % reads), "
+        "think 0.5-2 s",
         "code": code_version(env),
     }
     verdict = bench_report.targets(stages, max(args.stages))

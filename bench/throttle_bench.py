@@ -21,10 +21,11 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+import bench_paths
+
+RESULTS = bench_paths.RESULTS
 REDIS_URL = os.environ.get("FLEETGATE_BENCH_REDIS", "redis://127.0.0.1:6379/10")
 
 
@@ -131,7 +132,7 @@ def main() -> int:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"throttle-{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Results written to bench/results/throttle-{stamp}.json")
+    print(f"Results written to {RESULTS / f'throttle-{stamp}.json'}")
     return 0
 
 

@@ -1,9 +1,12 @@
 """Shared test setup. Every test runs on the database FLEETGATE_DATABASE_URL points at (SQLite or
-PostgreSQL); `make test` runs the suite once on each."""
+PostgreSQL); `make test` runs the suite once on each, except tests/unit: those tests touch no database
+(pytest-django refuses a query from a test without the `db` fixture, and none asks for it), so they
+run in the SQLite pass only."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +14,15 @@ from django.db import connection
 
 from tests import factories
 
+UNIT = Path(__file__).parent / "unit"
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "world"}
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if connection.vendor == "postgresql":
+    unit = database_free_tests(items)
+    if connection.vendor == "postgresql":  # tests/unit ran in the SQLite pass
+        config.hook.pytest_deselected(items=unit)
+        items[:] = [item for item in items if item not in set(unit)]
         return
     skip = pytest.mark.skip(reason="needs concurrent connections with row locks: runs on PostgreSQL")
     for item in items:
@@ -80,3 +89,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(("endpoint", "role"), params, ids=ids)
     else:
         metafunc.parametrize("endpoint", endpoints, ids=[str(e) for e in endpoints])
+
+
+def database_free_tests(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The tests of tests/unit; one that asks for the database is refused here, in both passes."""
+    unit = [item for item in items if item.path.is_relative_to(UNIT)]
+    for item in unit:
+        asks = DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())) or item.get_closest_marker("django_db")
+        if asks:
+            raise pytest.UsageError(f"{item.nodeid} uses the database: move it out of tests/unit")
+    return unit

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from fleetgate.audit.models import LedgerEvent
 from fleetgate.catalog import services as catalog
@@ -24,6 +26,18 @@ from fleetgate.intents.models import DeploymentIntent
 PASSWORD = "correct-horse-battery-staple"
 _seq = itertools.count(1)
 BOOTSTRAP = service("test-bootstrap", SYSTEM.rights | {"user.manage", "token.manage"})
+
+
+@contextmanager
+def rolled_back_example() -> Iterator[None]:
+    """A test's own transaction that never commits (one per hypothesis example), marked as Django's
+    TestCase marks its own, so the application's outermost blocks inside it stand for their commits
+    (their ledger events are written when they end: core/db/precommit.py)."""
+    block = transaction.atomic()
+    block._from_testcase = True
+    with block:
+        yield
+        transaction.set_rollback(True)
 
 
 def unique(prefix: str) -> str:

@@ -78,6 +78,7 @@ TEMPLATES = [
 
 if cfg.uses_postgres:
     _db = dj_database_url.parse(cfg.database_url)
+    _db["ENGINE"] = "fleetgate.core.db.postgresql"  # Django's, with before_commit (core/db/precommit.py)
     _db["OPTIONS"] = {"pool": {"min_size": 1, "max_size": cfg.db_pool_max, "timeout": 30}}
     if cfg.db_prepare:
         # Server-side binding lets psycopg prepare a statement a connection has run 5 times, so PostgreSQL
@@ -87,7 +88,7 @@ if cfg.uses_postgres:
     _db["CONN_MAX_AGE"] = 0
 else:
     _db = {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "fleetgate.core.db.sqlite3",  # Django's, with before_commit (core/db/precommit.py)
         "NAME": str(cfg.data_dir / "fleetgate.sqlite3"),
         "OPTIONS": {
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing

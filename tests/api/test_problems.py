@@ -17,6 +17,7 @@ from fleetgate.identity.models import ApiToken
 from fleetgate.intents.models import DeploymentIntent
 from tests.api.base import client_for
 from tests.factories import World, intent_data, make_actor, sealed_intent
+from tests.redis_dbs import PROBLEMS, redis_url
 
 pytestmark = pytest.mark.django_db
 
@@ -258,7 +259,7 @@ def test_throttling_returns_429_with_retry_after(world: World, monkeypatch: Any,
     from rest_framework.throttling import UserRateThrottle
 
     if backend == "redis":  # the shared cache that makes limits hold across gunicorn workers
-        redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/14"}
+        redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url(PROBLEMS)}
         settings.CACHES = {"default": redis, "shared": {**redis, "KEY_PREFIX": "shared"}}
     cache = caches["shared"]  # where every throttle counts
     cache.clear()

@@ -36,6 +36,7 @@ from fleetgate.worker.models import JobRun
 from tests.api.base import client_for
 from tests.factories import (
     World,
+    intent_data,
     make_application,
     make_connector,
     make_user,
@@ -324,6 +325,49 @@ def test_a_view_with_filterset_fields_builds_its_filter_class_once() -> None:
     refused = client.get("/api/v1/users/?is_active=junk")
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["field"] == "is_active"
+
+
+@pytest.mark.django_db
+def test_a_write_to_one_row_does_not_build_the_collection_queryset_to_check_its_id(monkeypatch: Any) -> None:
+    """The id check (a UUID where ids are UUIDs) needs the view's model only; finding it built the annotated
+    list queryset on every detail request, a write's included (issue 16). A malformed id is still a 404."""
+    from fleetgate.intents.api import IntentViewSet
+
+    world = World.build()
+    client = client_for(world.users[R.PUBLISHER])
+    intent = world.intent()
+    built: list[str] = []
+    original = IntentViewSet.get_queryset
+    monkeypatch.setattr(IntentViewSet, "get_queryset", lambda view: built.append(view.action) or original(view))
+    url = f"/api/v1/intents/{intent.pk}/"
+    for title in ("first", "second"):
+        etag = client.get(url).headers["ETag"]
+        built.clear()
+        assert client.patch(url, {"title": title}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+        if title == "second":
+            assert built == []
+    refused = client.patch("/api/v1/intents/not-a-uuid/", {"title": "x"}, format="json", HTTP_IF_MATCH=etag)
+    assert refused.status_code == 404
+    assert refused.json()["errors"][0]["field"] == "pk"
+
+
+@pytest.mark.django_db
+def test_a_create_reads_its_application_and_version_in_one_statement_and_not_the_publisher() -> None:
+    """The version is read with its application; the publisher is the signed-in user, whose id and
+    username the request already has (issue 16). The answer still names the publisher."""
+    world = World.build()
+    client = client_for(world.users[R.PUBLISHER])
+    body = intent_data(world.app)
+    body["application"] = str(body["application"])
+    with CaptureQueriesContext(connection) as ctx:
+        created = client.post("/api/v1/intents/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["publisher"] == world.users[R.PUBLISHER].username
+    statements = [q["sql"] for q in ctx.captured_queries]
+    catalog = [sql for sql in statements if '"catalog_application"' in sql]
+    assert len(catalog) == 1
+    assert 'FROM "catalog_applicationversion" INNER JOIN "catalog_application"' in catalog[0]
+    assert [sql for sql in statements if 'FROM "auth_user"' in sql] == []
 
 
 @pytest.mark.django_db

@@ -13,6 +13,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from fleetgate.api import throttling
 from fleetgate.core import clientip
+from tests.redis_dbs import THROTTLING, redis_url
 
 SESSION = "/api/v1/auth/session/"  # open to anonymous callers: the anonymous throttle applies
 
@@ -50,7 +51,7 @@ def test_through_a_trusted_proxy_the_forwarded_address_counts(anon_limit: Any, m
         assert cursor.fetchone()[0] == 2
 
 
-REDIS_URL = "redis://127.0.0.1:6379/11"  # this module's own Redis database
+REDIS_URL = redis_url(THROTTLING)  # this module's own Redis database
 
 
 def _use_backend(settings: Any, backend: str) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +22,7 @@ from fleetgate.core.roles import Role
 from fleetgate.identity import services as identity
 from fleetgate.identity.queries import from_user
 from fleetgate.intents.models import DeploymentIntent
-from tests.factories import BOOTSTRAP, PASSWORD, World, ring_plan, sealed_intent, unique
+from tests.factories import BOOTSTRAP, PASSWORD, World, ring_plan, rolled_back_example, sealed_intent, unique
 
 pytestmark = pytest.mark.django_db
 R = Role
@@ -75,9 +74,8 @@ def _cast(world: World) -> dict[str, Any]:
     steps=st.lists(st.tuples(st.sampled_from(ACTORS), st.sampled_from(ACTIONS)), min_size=1, max_size=12),
 )
 def test_cab_invariants_hold_for_any_sequence(db: Any, klass: str, steps: list[tuple[str, str]]) -> None:
-    with transaction.atomic():
+    with rolled_back_example():
         _run(klass, steps)
-        transaction.set_rollback(True)
 
 
 def _run(klass: str, steps: list[tuple[str, str]]) -> None:

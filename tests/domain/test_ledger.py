@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from fleetgate.audit import services as audit
 from fleetgate.audit import triggers
@@ -51,6 +52,34 @@ def test_triggers_refuse_update_and_delete(chain: list[LedgerEvent], statement: 
 def test_orm_update_is_refused_too(chain: list[LedgerEvent]) -> None:
     with pytest.raises(DatabaseError), transaction.atomic():
         LedgerEvent.objects.filter(sequence=1).update(action="forged")
+
+
+def test_an_append_is_one_statement_under_the_head_lock(world: World) -> None:
+    """The head lock is held from its SELECT ... FOR UPDATE (SQLite: the write lock) to commit; the INSERT
+    moves the head itself."""
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        event = audit.record(actor=actors.SCHEDULER, action="x.y", subject_type="intent", subject_id="1")
+    statements = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("BEGIN", "COMMIT", "RELEASE"))]
+    locked = next(i for i, sql in enumerate(statements) if 'FROM "audit_ledgerhead"' in sql)
+    assert "FOR UPDATE" in statements[locked] or connection.vendor == "sqlite"
+    assert len(statements[locked + 1 :]) == 1, statements
+    assert statements[-1].startswith('INSERT INTO "audit_ledgerevent"')
+    head = LedgerHead.objects.get(pk=1)
+    assert (head.sequence, head.hash) == (event.sequence, event.hash)
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize("fork", ["sequence", "prev_hash"])
+def test_the_database_refuses_an_event_that_does_not_extend_the_head(chain: list[LedgerEvent], fork: str) -> None:
+    """An insert that bypasses record() (a second writer, a forged row) cannot fork the chain."""
+    last = chain[-1]
+    forged = {f.attname: getattr(last, f.attname) for f in LedgerEvent._meta.concrete_fields if not f.primary_key}
+    forged.update(sequence=last.sequence + 1, prev_hash=last.hash, hash="f" * 64)
+    forged[fork] = last.sequence + 2 if fork == "sequence" else last.prev_hash
+    with pytest.raises(DatabaseError, match="does not extend the ledger head"), transaction.atomic():
+        LedgerEvent.objects.create(**forged)
+    assert LedgerHead.objects.get(pk=1).sequence == last.sequence
+    assert verify_chain().ok
 
 
 def test_edit_is_detected_at_its_sequence(chain: list[LedgerEvent]) -> None:

@@ -40,8 +40,9 @@ from fleetsim.planes import SIMULATORS
 from fleetsim.planes import connection as sim_connection
 from fleetsim.server import Running, start
 from tests.factories import World, events_of, sealed_intent
+from tests.redis_dbs import ROLLOUT_CRASH, redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/13"  # this test's own database; each run also has its own queue name
+REDIS_URL = redis_url(ROLLOUT_CRASH)  # this test's own database; each run also has its own queue name
 SCALE = 14400.0  # policy seconds per real second: a 24 h soak is 6 s
 LEASE_SECONDS = 4
 KILLS = 20

@@ -31,8 +31,9 @@ from django.db import connection
 
 from fleetgate.core.roles import Role
 from tests.factories import PASSWORD, World, make_token
+from tests.redis_dbs import SCALE_OUT, redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/12"  # this test's own Redis database, flushed before and after
+REDIS_URL = redis_url(SCALE_OUT)  # this test's own Redis database, flushed before and after
 THROTTLE = 5  # FLEETGATE_THROTTLE_USER per minute, for both servers together
 BOUND_S = 60.0
 

@@ -16,8 +16,9 @@ from fleetgate.config import settings as cfg
 from fleetgate.worker.models import JobRun
 from fleetgate.worker.queue import huey_settings
 from tests.factories import World
+from tests.redis_dbs import TASKS, redis_url
 
-REDIS_URL = cfg.redis_url or "redis://127.0.0.1:6379/15"
+REDIS_URL = cfg.redis_url or redis_url(TASKS)
 
 
 @pytest.fixture

@@ -163,6 +163,7 @@ function summarize(code) {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  const failures = [];
   for (const phase of PHASES) {
     const file = join(results, `e2e-results-${phase.name}.json`);
     if (!existsSync(file)) continue;
@@ -170,7 +171,16 @@ function summarize(code) {
     passed += r.numPassedTests ?? 0;
     failed += r.numFailedTests ?? 0;
     skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    for (const file of r.testResults ?? []) {
+      for (const t of file.assertionResults ?? []) {
+        if (t.status !== "failed") continue;
+        const why = (t.failureMessages ?? [""])[0].split("\n")[0].slice(0, 300);
+        failures.push(`${phase.name} ${file.name.split("/").pop()} > ${t.fullName ?? t.title}: ${why}`);
+      }
+    }
   }
+  // CI keeps only the tail of the output: name each failed test there, with the first line of its error.
+  for (const f of failures) console.log(`e2e failed: ${f}`);
   if (code !== 0 && failed === 0) failed = 1; // the run itself failed (setup, crash)
   const axeDir = join(results, "axe");
   const pages = existsSync(axeDir) ? readdirSync(axeDir).filter((f) => f.endsWith(".json")) : [];
@@ -239,8 +249,9 @@ async function runPhase(phase) {
       },
     },
   );
-  // A hung browser must not hang CI: stop the whole run after a bound.
-  const limit = Number(process.env.FLEETGATE_E2E_TIMEOUT_S || 600);
+  // A hung browser must not hang CI: stop the whole run after a bound. The plain phase takes ~440 s on
+  // a quiet 2-core machine and ~580 s with both cores contended, so 600 s left no margin.
+  const limit = Number(process.env.FLEETGATE_E2E_TIMEOUT_S || 900);
   const watchdog = setTimeout(() => {
     console.error(`e2e: ${phase.name} still running after ${limit} s; stopping it`);
     vitest.kill("SIGKILL");

@@ -16,4 +16,18 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core.exceptions import ImproperlyConfigured
+        from django.db import connections
+
+        from fleetgate.core.db.precommit import BeforeCommit
+
+        # record() queues events with before_commit, which only Fleetgate's backends have: fail at start-up,
+        # not on the first write
+        for alias in connections:
+            if not isinstance(connections[alias], BeforeCommit):
+                engine = connections[alias].settings_dict["ENGINE"]
+                raise ImproperlyConfigured(
+                    f"DATABASES[{alias!r}] uses {engine}; the ledger needs fleetgate.core.db.postgresql or "
+                    "fleetgate.core.db.sqlite3 (set by fleetgate.settings)."
+                )
         post_migrate.connect(_ensure_head, sender=self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import rfc8785
@@ -13,6 +14,7 @@ from django.utils import timezone
 from fleetgate.audit.models import LedgerCheckpoint, LedgerEvent, LedgerHead
 from fleetgate.core import correlation, keys, permissions
 from fleetgate.core.actors import Actor
+from fleetgate.core.db import precommit
 from fleetgate.core.snapshot import to_json
 
 
@@ -52,15 +54,24 @@ def record(
     )
     # The head row lock serialises every writer until commit (issue 16), so it is taken as late as the
     # chain allows: what the hash covers besides the chain's position (the snapshots above all) is
-    # canonicalised before it; under it only the sequence, the time and the previous hash are added.
-    parts = _canonical_parts(event)
-    head = LedgerHead.objects.select_for_update().get(pk=1)
-    event.sequence, event.occurred_at, event.prev_hash = head.sequence + 1, timezone.now(), head.hash
-    event.hash = _chain_hash(event, parts)
-    event.save(force_insert=True)
-    head.sequence, head.hash = event.sequence, event.hash
-    head.save(update_fields=["sequence", "hash"])
+    # canonicalised now, and the event is chained and written just before the transaction commits
+    # (core/db/precommit.py), with the transaction's other events: one lock, the INSERTs, the commit.
+    precommit.before_commit(_append, (event, _canonical_parts(event)))
     return event
+
+
+def _append(pending: Sequence[tuple[LedgerEvent, dict[str, bytes]]]) -> None:
+    """Chain and write a transaction's events, in the order they were recorded, under the head lock.
+
+    Only the sequence, the time and the previous hash are added under it; each INSERT moves the head
+    itself (triggers.create_head_sql)."""
+    head = LedgerHead.objects.select_for_update().get(pk=1)
+    sequence, prev_hash = head.sequence, head.hash
+    for event, parts in pending:
+        sequence += 1
+        event.sequence, event.occurred_at, event.prev_hash = sequence, timezone.now(), prev_hash
+        event.hash = prev_hash = _chain_hash(event, parts)
+        event.save(force_insert=True)
 
 
 CHAIN_FIELDS = ("sequence", "occurred_at", "prev_hash")  # known only under the head lock

@@ -101,3 +101,57 @@ def install_truncate_guard(apps: Any, schema_editor: Any) -> None:
 def remove_truncate_guard(apps: Any, schema_editor: Any) -> None:
     for sql in drop_truncate_sql(schema_editor.connection.vendor):
         schema_editor.execute(sql)
+
+
+# The head follows the chain inside the INSERT that extends it, so an append is one statement after the
+# head lock instead of two (the lock is held until commit and serialises every writer: issue 16), and
+# the database itself refuses an event that does not extend the head it holds.
+HEAD_FUNCTION = "fleetgate_ledger_advance_head"
+HEAD_TRIGGER = "audit_ledgerevent_advances_head"
+NOT_EXTENDING = "does not extend the ledger head (sequence and prev_hash)"
+
+
+def create_head_sql(vendor: str) -> list[str]:
+    # S608: every interpolated name is a constant of this module, none comes from input
+    if vendor == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION {HEAD_FUNCTION}() RETURNS trigger AS $$
+            BEGIN
+              UPDATE audit_ledgerhead SET sequence = NEW.sequence, hash = NEW.hash
+               WHERE id = 1 AND sequence = NEW.sequence - 1 AND hash = NEW.prev_hash;
+              IF NOT FOUND THEN
+                RAISE EXCEPTION USING MESSAGE = 'fleetgate ledger: event ' || NEW.sequence || ' {NOT_EXTENDING}';
+              END IF;
+              RETURN NULL;
+            END; $$ LANGUAGE plpgsql""",  # noqa: S608
+            f"CREATE TRIGGER {HEAD_TRIGGER} AFTER INSERT ON audit_ledgerevent "
+            f"FOR EACH ROW EXECUTE FUNCTION {HEAD_FUNCTION}()",
+        ]
+    return [
+        f"""CREATE TRIGGER {HEAD_TRIGGER} AFTER INSERT ON audit_ledgerevent
+        BEGIN
+          SELECT RAISE(ABORT, 'fleetgate ledger: the event {NOT_EXTENDING}') WHERE NOT EXISTS (
+            SELECT 1 FROM audit_ledgerhead WHERE id = 1 AND sequence = NEW.sequence - 1 AND hash = NEW.prev_hash
+          );
+          UPDATE audit_ledgerhead SET sequence = NEW.sequence, hash = NEW.hash WHERE id = 1;
+        END"""  # noqa: S608
+    ]
+
+
+def drop_head_sql(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS {HEAD_TRIGGER} ON audit_ledgerevent",
+            f"DROP FUNCTION IF EXISTS {HEAD_FUNCTION}()",
+        ]
+    return [f"DROP TRIGGER IF EXISTS {HEAD_TRIGGER}"]
+
+
+def install_head_trigger(apps: Any, schema_editor: Any) -> None:
+    for sql in create_head_sql(schema_editor.connection.vendor):
+        schema_editor.execute(sql)
+
+
+def remove_head_trigger(apps: Any, schema_editor: Any) -> None:
+    for sql in drop_head_sql(schema_editor.connection.vendor):
+        schema_editor.execute(sql)

@@ -113,12 +113,6 @@ DEMO_APPS: list[dict[str, Any]] = [
 ]
 
 FORMATS = {"windows": "msi", "macos": "pkg", "linux": "deb"}
-LOW_RISK = {
-    "privilege_impact": {"option": "user_context", "justification": "Runs as the signed-in user."},
-    "exploitability": {"option": "no_listener_no_scripting", "justification": "No listener, no scripting."},
-    "data_access": {"option": "own_data_directory", "justification": "Writes only its own folder."},
-    "operational_complexity": {"option": "online_no_reboot_under_5_min", "justification": "Two minutes, no reboot."},
-}
 CAB_SUBMISSION = {
     "summary": "Falcon sensor 7.18 for sales laptops.",
     "justification": "Vendor end-of-support for 7.1x line; detection updates.",
@@ -276,6 +270,7 @@ def _seed_intents(publisher: Any, globex: Any, apps: dict[str, Any], packager: A
     from fleetgate.approvals import services as approvals
     from fleetgate.evidence import demo
     from fleetgate.evidence import services as evidence
+    from fleetgate.evidence.demo_documents import LOW_RISK
     from fleetgate.intents import services as intents
     from fleetgate.risk import services as risk
 

@@ -26,6 +26,18 @@ def locked(model: type[M], pk: Any, label: str, *related: str) -> M:
 
 def user_of(actor: Actor) -> Any:
     """The person behind an actor; services that record authorship need one."""
+    return get_user_model().objects.get(pk=_person_pk(actor))
+
+
+def user_reference(actor: Actor) -> Any:
+    """`user_of` without reading the row: the user as the ORM loads one with only its id and username (the
+    actor's name, its username for every person), for a foreign key and a name in the answer; any other
+    field is read on first access. The foreign key's constraint refuses a user who does not exist."""
+    model = get_user_model()
+    return model.from_db(model.objects.db, ["id", model.USERNAME_FIELD], [_person_pk(actor), actor.name])
+
+
+def _person_pk(actor: Actor) -> int:
     if actor.user_pk is None:
         raise Forbidden(f"{actor.name} is not a person; this action must be taken by a signed-in user.")
-    return get_user_model().objects.get(pk=actor.user_pk)
+    return actor.user_pk

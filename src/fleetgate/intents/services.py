@@ -23,7 +23,7 @@ from fleetgate.core.errors import (
     ValidationFailed,
 )
 from fleetgate.core.fsm import next_state
-from fleetgate.core.lookups import locked, user_of
+from fleetgate.core.lookups import locked, user_reference
 from fleetgate.core.roles import Scope
 from fleetgate.core.validation import Issues
 from fleetgate.intents import manifest, policy, queries, specs
@@ -36,12 +36,12 @@ INTENT_RELATED = ("application", "version", "ring_policy", "publisher")  # what 
 
 def create(*, actor: Actor, data: dict[str, Any]) -> DeploymentIntent:
     with transaction.atomic():
-        app = _application(data.get("application"))
+        app, version = _application_and_version(data.get("application"), str(data.get("version", "")))
         target = Scope(str(data.get("target_boundary", "")), frozenset({str(data.get("target_business_unit", ""))}))
         permissions.require(actor, "intent.create", target)
         ring_policy = policy.active()
         specs.validate(data, ring_policy, app)
-        version = _version(app, str(data.get("version", "")))
+        version = version or _version(app, str(data.get("version", "")))
         if DeploymentIntent.objects.filter(name=data["name"]).exists():
             raise Conflict(f"An intent named '{data['name']}' exists; use `fleetgate apply` to update it.")
         intent = DeploymentIntent.objects.create(
@@ -49,7 +49,7 @@ def create(*, actor: Actor, data: dict[str, Any]) -> DeploymentIntent:
             application=app,
             version=version,
             ring_policy=ring_policy,
-            publisher=user_of(actor),
+            publisher=user_reference(actor),  # its id and username are all an intent and its answer need
             **{k: data[k] for k in specs.EDITABLE_FIELDS if k in data},
         )
         audit.record(
@@ -257,6 +257,20 @@ def _application(application_id: Any) -> Application:
                 f"No application with id {application_id}; list applications to find it.",
             ),
         ) from None
+
+
+def _application_and_version(application_id: Any, version: str) -> tuple[Application, ApplicationVersion | None]:
+    """Both in one statement when the version exists, as it almost always does; else the application
+    alone (None for the version), so each error is raised where it was: an unknown application first,
+    an unknown version after the permission and spec checks."""
+    try:
+        qs = ApplicationVersion.objects.select_related("application")
+        row = qs.filter(application_id=application_id, version=version).first()
+    except (ValueError, DjangoValidationError):
+        row = None
+    if row is not None:
+        return row.application, row
+    return _application(application_id), None
 
 
 def _version(app: Application, version: str) -> ApplicationVersion:

@@ -5,10 +5,13 @@ node on 127.0.0.1 for the session)."""
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import hashlib
 import json
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -87,6 +90,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def install_web_packages() -> None:
+    """web/'s npm packages, installed once whoever asks first (web/Makefile's stamp is written after
+    npm ci has finished). The SQLite and PostgreSQL passes run at once: a half-installed node_modules
+    passes a plain exists() check, so the check and the install are one step under a lock."""
+    lock_path = Path(tempfile.gettempdir()) / f"fleetgate-npm-{hashlib.sha256(str(WEB).encode()).hexdigest()[:12]}.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["make", "-s", "-C", str(WEB), "install"], check=True, capture_output=True)
+
+
 @dataclasses.dataclass
 class RealProvider:
     issuer: str
@@ -99,8 +112,7 @@ class RealProvider:
 @pytest.fixture(scope="session")
 def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealProvider]:
     """The npm package oidc-provider (a certified OpenID provider) on 127.0.0.1, for the whole session."""
-    if not (WEB / "node_modules" / "oidc-provider").exists():
-        subprocess.run(["make", "-C", str(WEB), "install"], check=True, capture_output=True)
+    install_web_packages()
     port = _free_port()
     log = tmp_path_factory.mktemp("oidc") / "idp.log"
     env = {

@@ -1,0 +1,1 @@
+"""Fleetgate's database backends: Django's own, with work that must run just before a commit (precommit)."""
