@@ -51,8 +51,10 @@ test-postgres: install
 	FLEETGATE_LOG_LEVEL=WARNING FLEETGATE_DATA_DIR=$$(mktemp -d) FLEETGATE_DATABASE_URL=$(PG_URL)/fleetgate_ci_$$$$_$$(date +%s) \
 	  FLEETGATE_TEST_REDIS_BASE=8 COVERAGE_FILE=$(COVERAGE_DIR)/postgres/.coverage $(BIN)/pytest --cov --cov-report= --create-db --basetemp=$$(mktemp -d)
 
+# Each pass's pytest-cov leaves one combined `.coverage` in its folder; given a folder, `coverage combine`
+# looks only for `.coverage.*` in it, so the files are named.
 coverage: install
-	$(BIN)/coverage combine -q $(wildcard $(COVERAGE_DIR)/sqlite $(COVERAGE_DIR)/postgres)
+	$(BIN)/coverage combine -q $(wildcard $(COVERAGE_DIR)/sqlite/.coverage $(COVERAGE_DIR)/postgres/.coverage)
 	$(BIN)/coverage report --fail-under=90
 
 lint: install
