@@ -368,8 +368,8 @@ describe("a ring step's target group is picked from the plane's groups", () => {
     await expect.poll(() => step.getByRole("listbox").getByRole("option").count()).toBe(1);
     await checkClean(page, "32-intent-form-group-picker");
     await option.click();
-    expect(await picker.inputValue()).toBe("FG-CANARY");
-    expect(await picker.getAttribute("aria-expanded")).toBe("false");
+    await expect.poll(() => picker.inputValue()).toBe("FG-CANARY");
+    await expect.poll(() => picker.getAttribute("aria-expanded")).toBe("false");
     await step.getByLabel("Devices", { exact: true }).fill("8");
     await page.getByLabel("Strategy", { exact: true }).selectOption("uninstall");
     await page.getByRole("button", { name: "Create draft" }).click();

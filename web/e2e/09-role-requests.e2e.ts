@@ -92,7 +92,7 @@ describe("role-grant requests (dual control)", () => {
     await page.waitForURL((url) => !url.pathname.startsWith("/login"));
     await page.goto("/settings/role-requests");
     await settled(page);
-    expect(await h1(page)).toBe("Settings");
+    await expect.poll(() => h1(page)).toBe("Settings");
     const row = page.getByRole("row", { name: /newcomer/ });
     await row.getByRole("button", { name: /Approve request/ }).click();
     const dialog = page.getByRole("dialog");

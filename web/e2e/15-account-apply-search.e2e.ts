@@ -42,7 +42,7 @@ describe("my account", () => {
       await expect.poll(async () => (await secret.textContent()) ?? "").toMatch(/^fg_/);
       await checkClean(page, "15b-token-shown-once");
       await page.getByRole("button", { name: "I have stored it" }).click();
-      expect(await secret.count()).toBe(0);
+      await expect.poll(() => secret.count()).toBe(0);
       expect((await ledgerEvents(page, "token.created", "auditor")).length).toBeGreaterThan(0);
       const tokens = page.getByRole("table", { name: /Your tokens/ });
       const created = tokens.locator("time").first();
