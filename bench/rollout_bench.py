@@ -261,8 +261,9 @@ def main() -> None:
                 "steady_tick": steady,
                 "steady_tick_two_redis_workers": redis_tick,
             }
+            more = "more " if label == "full" else ""  # the full run starts its rollouts beside the baseline's
             print(
-                f"{total:4} rollouts ({count} started in {created:.0f} s): first tick {first['seconds']} s, "
+                f"{total:4} rollouts ({count} {more}started in {created:.0f} s): first tick {first['seconds']} s, "
                 f"{first['queries_per_rollout']} queries and {first['plane_requests_per_rollout']} plane requests "
                 f"per rollout; steady tick {steady['seconds']} s, {steady['queries_per_rollout']} queries and "
                 f"{steady['plane_requests_per_rollout']} plane requests per rollout; "
