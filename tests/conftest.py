@@ -22,7 +22,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unit = database_free_tests(items)
     if connection.vendor == "postgresql":  # tests/unit ran in the SQLite pass
         config.hook.pytest_deselected(items=unit)
-        items[:] = [item for item in items if item not in set(unit)]
+        ran = set(unit)
+        items[:] = [item for item in items if item not in ran]
         return
     skip = pytest.mark.skip(reason="needs concurrent connections with row locks: runs on PostgreSQL")
     for item in items:

@@ -8,12 +8,23 @@ harness's flush (which lifts the TRUNCATE guard for the length of one statement)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 PROTECTED_TABLES = ("audit_ledgerevent", "audit_ledgercheckpoint")
 # The head is updated by every append, so only TRUNCATE is refused there.
 TRUNCATE_PROTECTED_TABLES = (*PROTECTED_TABLES, "audit_ledgerhead")
 TRUNCATE_FUNCTION = "fleetgate_ledger_no_truncate"
+
+
+def runs(statements: Callable[[str], list[str]]) -> Callable[[Any, Any], None]:
+    """A migration's RunPython function: runs `statements(vendor)` on the database being migrated."""
+
+    def run(apps: Any, schema_editor: Any) -> None:
+        for sql in statements(schema_editor.connection.vendor):
+            schema_editor.execute(sql)
+
+    return run
 
 
 def create_sql(vendor: str) -> list[str]:
@@ -50,14 +61,7 @@ def drop_sql(vendor: str) -> list[str]:
     return statements
 
 
-def install(apps: Any, schema_editor: Any) -> None:
-    for sql in create_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
-
-
-def remove(apps: Any, schema_editor: Any) -> None:
-    for sql in drop_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+install, remove = runs(create_sql), runs(drop_sql)
 
 
 def create_truncate_sql(vendor: str) -> list[str]:
@@ -93,14 +97,7 @@ def toggle_truncate_sql(vendor: str, *, enabled: bool) -> list[str]:
     return [f"ALTER TABLE {t} {verb} TRIGGER {t}_no_truncate" for t in TRUNCATE_PROTECTED_TABLES]
 
 
-def install_truncate_guard(apps: Any, schema_editor: Any) -> None:
-    for sql in create_truncate_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
-
-
-def remove_truncate_guard(apps: Any, schema_editor: Any) -> None:
-    for sql in drop_truncate_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+install_truncate_guard, remove_truncate_guard = runs(create_truncate_sql), runs(drop_truncate_sql)
 
 
 # The head follows the chain inside the INSERT that extends it, so an append is one statement after the
@@ -147,11 +144,4 @@ def drop_head_sql(vendor: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {HEAD_TRIGGER}"]
 
 
-def install_head_trigger(apps: Any, schema_editor: Any) -> None:
-    for sql in create_head_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
-
-
-def remove_head_trigger(apps: Any, schema_editor: Any) -> None:
-    for sql in drop_head_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+install_head_trigger, remove_head_trigger = runs(create_head_sql), runs(drop_head_sql)

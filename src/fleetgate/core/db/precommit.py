@@ -43,7 +43,9 @@ def before_commit(handler: Handler, item: Any, using: str = DEFAULT_DB_ALIAS) ->
 class BeforeCommit:
     """Mixed into a vendor's DatabaseWrapper (first in the MRO)."""
 
-    _fleetgate_pending: list[_Entry]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fleetgate_pending: list[_Entry] = []
 
     def before_commit(self, handler: Handler, item: Any) -> None:
         if not self.in_atomic_block:  # type: ignore[attr-defined]
@@ -51,7 +53,7 @@ class BeforeCommit:
         if not self._own_blocks_open():
             handler([item])
             return
-        self._before_commit_items().append((set(self.savepoint_ids), handler, item))  # type: ignore[attr-defined]
+        self._fleetgate_pending.append((set(self.savepoint_ids), handler, item))  # type: ignore[attr-defined]
 
     def commit(self) -> None:
         try:
@@ -73,7 +75,7 @@ class BeforeCommit:
 
     def savepoint_rollback(self, sid: str) -> None:
         super().savepoint_rollback(sid)  # type: ignore[misc]
-        self._fleetgate_pending = [entry for entry in self._before_commit_items() if sid not in entry[0]]
+        self._fleetgate_pending = [entry for entry in self._fleetgate_pending if sid not in entry[0]]
 
     def close(self) -> None:
         self._fleetgate_pending = []
@@ -83,13 +85,8 @@ class BeforeCommit:
         """Whether an atomic block of the application's own (not a test case's) is still open."""
         return any(not block._from_testcase for block in self.atomic_blocks)  # type: ignore[attr-defined]
 
-    def _before_commit_items(self) -> list[_Entry]:
-        if not hasattr(self, "_fleetgate_pending"):
-            self._fleetgate_pending = []
-        return self._fleetgate_pending
-
     def _run_before_commit(self) -> None:
-        pending, self._fleetgate_pending = self._before_commit_items(), []
+        pending, self._fleetgate_pending = self._fleetgate_pending, []
         groups: dict[Handler, list[Any]] = {}
         for _, handler, item in pending:
             groups.setdefault(handler, []).append(item)
